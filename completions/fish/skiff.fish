@@ -1,0 +1,326 @@
+# fish completion for skiff(1).  Installed into fish's
+# vendor_completions.d directory as "skiff.fish".
+
+# Print the global options (--root, --runroot) given on the command line, so
+# that image and container names come from the store the command will use.
+function __skiff_global_opts
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l i 1
+    while test $i -le (count $tokens)
+        switch $tokens[$i]
+            case --root --runroot
+                set -l j (math $i + 1)
+                if test $j -le (count $tokens)
+                    echo -- $tokens[$i]
+                    string replace -r '^~/' "$HOME/" -- $tokens[$j]
+                end
+                set i $j
+            case '--root=*' '--runroot=*'
+                string replace -r '=~/' "=$HOME/" -- $tokens[$i]
+            case '-*'
+            case '*'
+                return
+        end
+        set i (math $i + 1)
+    end
+end
+
+# Image names, REPOSITORY:TAG, from "skiff images" (skip the header and
+# untagged images).
+function __skiff_images
+    command skiff (__skiff_global_opts) images 2>/dev/null |
+        awk 'NR > 1 && $1 != "<none>" { print $1 ":" $2 }'
+end
+
+# Container names: the last column (NAMES) of "skiff ps -a".
+function __skiff_containers
+    command skiff (__skiff_global_opts) ps -a 2>/dev/null |
+        awk 'NR > 1 { print $NF }'
+end
+
+# Parse the command line up to the cursor.  Prints two lines: the command
+# ("" if none yet; "image", "container" or "system" if a group's subcommand
+# is still missing; otherwise one of run import images tag rmi image-inspect
+# ps rm info version unshare system-reset, or "?" if unknown), and the number
+# of positional arguments before the current token.
+function __skiff_parse
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l cmd ''
+    set -l argopts
+    set -l npos 0
+    set -l i 1
+    set -l n (count $tokens)
+    # Global options.
+    while test $i -le $n
+        switch $tokens[$i]
+            case --root --runroot
+                set i (math $i + 1)
+            case '-*'
+            case '*'
+                set cmd $tokens[$i]
+                break
+        end
+        set i (math $i + 1)
+    end
+    if test -z "$cmd"
+        printf '%s\n' '' 0
+        return
+    end
+    set i (math $i + 1)
+    # Command groups.
+    if contains -- $cmd image container system
+        set -l sub ''
+        while test $i -le $n
+            switch $tokens[$i]
+                case '-*'
+                case '*'
+                    set sub $tokens[$i]
+                    break
+            end
+            set i (math $i + 1)
+        end
+        if test -z "$sub"
+            printf '%s\n' $cmd 0
+            return
+        end
+        set i (math $i + 1)
+        switch "$cmd $sub"
+            case 'image ls' 'image list'
+                set cmd images
+            case 'image rm'
+                set cmd rmi
+            case 'image tag'
+                set cmd tag
+            case 'image import'
+                set cmd import
+            case 'image inspect'
+                set cmd image-inspect
+            case 'container ls' 'container list' 'container ps'
+                set cmd ps
+            case 'container rm'
+                set cmd rm
+            case 'container run'
+                set cmd run
+            case 'system reset'
+                set cmd system-reset
+            case '*'
+                set cmd '?'
+        end
+    end
+    switch $cmd
+        case run
+            set argopts -e --env --env-file -w --workdir -u --user -v --volume \
+                --mount --tmpfs --name -h --hostname --entrypoint --network \
+                --net --userns -m --memory --cpus --pids-limit
+        case import
+            set argopts -c --change -m --message
+    end
+    # Positional arguments of the command.
+    while test $i -le $n
+        set -l t $tokens[$i]
+        if test "$t" = --
+            set npos (math $npos + $n - $i)
+            break
+        else if string match -qr -- '^-.' $t
+            if contains -- $t $argopts
+                set i (math $i + 1)
+            end
+        else
+            set npos (math $npos + 1)
+            # For run and unshare, everything after the first argument
+            # belongs to the command run in the container or namespace.
+            if contains -- $cmd run unshare
+                set npos (math $npos + $n - $i)
+                break
+            end
+        end
+        set i (math $i + 1)
+    end
+    printf '%s\n' $cmd $npos
+end
+
+# True if no command has been given yet.
+function __skiff_needs_command
+    set -l s (__skiff_parse)
+    test -z "$s[1]"
+end
+
+# True if the command is one of the arguments.
+function __skiff_using
+    set -l s (__skiff_parse)
+    contains -- "$s[1]" $argv
+end
+
+# __skiff_using_pos CMD OP N: true if the command is CMD and the number of
+# positional arguments before the current token satisfies "test npos OP N".
+function __skiff_using_pos
+    set -l s (__skiff_parse)
+    test "$s[1]" = "$argv[1]"; and test "$s[2]" $argv[2] $argv[3]
+end
+
+# For --mount: complete the KEY=VALUE item after the last comma.
+function __skiff_mount_values
+    set -l token (commandline -ct)
+    set token (string replace -r -- '^--mount=' '' $token)
+    set -l pre (string replace -r -- '[^,]*$' '' $token)
+    set -l seg (string replace -r -- '^.*,' '' $token)
+    switch $seg
+        case 'type=*'
+            printf "$pre%s\n" type=bind, type=tmpfs,
+        case 'source=*' 'src=*' 'target=*' 'dst=*' 'destination=*'
+            set -l key (string replace -r -- '=.*' '=' $seg)
+            set -l path (string replace -r -- '^[^=]*=' '' $seg)
+            for f in $path*
+                test -d $f; and set f $f/
+                echo "$pre$key$f"
+            end
+        case '*=*'
+        case '*'
+            if string match -q -- '*type=tmpfs*' $token
+                printf "$pre%s\n" target= dst= destination= tmpfs-size= tmpfs-mode=
+            else if string match -q -- '*type=bind*' $token
+                printf "$pre%s\n" source= src= target= dst= destination= readonly ro
+            else
+                printf "$pre%s\n" type=bind, type=tmpfs,
+            end
+    end
+end
+
+# For -v/--volume: HOST-DIR:CONTAINER-DIR[:ro|rw].
+function __skiff_volume_values
+    set -l token (commandline -ct)
+    set token (string replace -r -- '^--volume=' '' $token)
+    switch $token
+        case '*:*:*'
+            set -l pre (string replace -r -- '[^:]*$' '' $token)
+            printf "$pre%s\n" ro rw
+        case '*:*'
+        case '*'
+            __fish_complete_directories $token
+    end
+end
+
+complete -c skiff -f
+
+# Global options.
+complete -c skiff -n __skiff_needs_command -l root -x -a '(__fish_complete_directories)' -d 'Directory for persistent storage'
+complete -c skiff -n __skiff_needs_command -l runroot -x -a '(__fish_complete_directories)' -d 'Directory for volatile state'
+complete -c skiff -n __skiff_needs_command -s h -l help -d 'Show help'
+complete -c skiff -n __skiff_needs_command -s v -l version -d 'Print the version'
+
+# Commands.
+complete -c skiff -n __skiff_needs_command -a container -d 'Manage containers'
+complete -c skiff -n __skiff_needs_command -a image -d 'Manage images'
+complete -c skiff -n __skiff_needs_command -a images -d 'List images'
+complete -c skiff -n __skiff_needs_command -a import -d 'Create an image from a root filesystem tarball'
+complete -c skiff -n __skiff_needs_command -a info -d 'Show information about the host and the store'
+complete -c skiff -n __skiff_needs_command -a ps -d 'List containers'
+complete -c skiff -n __skiff_needs_command -a rm -d 'Remove containers'
+complete -c skiff -n __skiff_needs_command -a rmi -d 'Remove images'
+complete -c skiff -n __skiff_needs_command -a run -d 'Run a command in a new container'
+complete -c skiff -n __skiff_needs_command -a system -d 'Manage the store'
+complete -c skiff -n __skiff_needs_command -a tag -d 'Add a name to an image'
+complete -c skiff -n __skiff_needs_command -a unshare -d 'Run a command in the user namespace of skiff'
+complete -c skiff -n __skiff_needs_command -a version -d 'Show version information'
+
+# Command groups.
+complete -c skiff -n '__skiff_using image container system' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using image' -a import -d 'Create an image from a root filesystem tarball'
+complete -c skiff -n '__skiff_using image' -a inspect -d 'Show details of images'
+complete -c skiff -n '__skiff_using image' -a 'ls list' -d 'List images'
+complete -c skiff -n '__skiff_using image' -a rm -d 'Remove images'
+complete -c skiff -n '__skiff_using image' -a tag -d 'Add a name to an image'
+complete -c skiff -n '__skiff_using container' -a 'ls list ps' -d 'List containers'
+complete -c skiff -n '__skiff_using container' -a rm -d 'Remove containers'
+complete -c skiff -n '__skiff_using container' -a run -d 'Run a command in a new container'
+complete -c skiff -n '__skiff_using system' -a reset -d 'Remove all containers, images and the store'
+
+# run (options come before IMAGE; what follows IMAGE is the command).
+set -l run_opts '__skiff_using_pos run -eq 0'
+complete -c skiff -n $run_opts -l cpus -x -d 'Limit the number of CPUs'
+complete -c skiff -n $run_opts -l entrypoint -x -d 'Override the image entrypoint'
+complete -c skiff -n $run_opts -s e -l env -x -a '(set -xn)' -d 'Set an environment variable'
+complete -c skiff -n $run_opts -l env-file -r -F -d 'Read environment variables from a file'
+complete -c skiff -n $run_opts -l help -d 'Show help'
+complete -c skiff -n $run_opts -s h -l hostname -x -d 'Set the container host name'
+complete -c skiff -n $run_opts -l init -d 'Run an init process as PID 1'
+complete -c skiff -n $run_opts -s i -l interactive -d 'Keep standard input open'
+complete -c skiff -n $run_opts -s m -l memory -x -d 'Limit memory (bytes, or with k, m, g)'
+complete -c skiff -n $run_opts -l mount -x -a '(__skiff_mount_values)' -d 'Add a bind or tmpfs mount'
+complete -c skiff -n $run_opts -l name -x -d 'Name the container'
+complete -c skiff -n $run_opts -l network -l net -x -a 'none host' -d 'Set the network mode'
+complete -c skiff -n $run_opts -l pids-limit -x -d 'Limit the number of processes'
+complete -c skiff -n $run_opts -l read-only -d 'Mount the root filesystem read-only'
+complete -c skiff -n $run_opts -l rm -d 'Remove the container when it exits'
+complete -c skiff -n $run_opts -l tmpfs -x -d 'Mount a tmpfs: DIR[:OPTIONS]'
+complete -c skiff -n $run_opts -s t -l tty -d 'Allocate a pseudo-terminal'
+complete -c skiff -n $run_opts -s u -l user -x -d 'Run as USER[:GROUP]'
+complete -c skiff -n $run_opts -l userns -x -a 'keep-id host' -d 'Set the user namespace mode'
+complete -c skiff -n $run_opts -s v -l volume -x -a '(__skiff_volume_values)' -d 'Bind-mount HOST-DIR:CONTAINER-DIR[:ro|rw]'
+complete -c skiff -n $run_opts -s w -l workdir -x -d 'Set the working directory'
+complete -c skiff -n $run_opts -a '(__skiff_images)' -d Image
+complete -c skiff -n '__skiff_using_pos run -gt 0' -F
+
+# import
+complete -c skiff -n '__skiff_using import' -s c -l change -x -a 'CMD ENTRYPOINT ENV WORKDIR USER EXPOSE LABEL VOLUME STOPSIGNAL' -d 'Apply a Dockerfile instruction'
+complete -c skiff -n '__skiff_using import' -s m -l message -x -d 'Set a commit message'
+complete -c skiff -n '__skiff_using import' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using_pos import -eq 0' -F -a - -d 'Standard input'
+
+# images, image ls, image list
+complete -c skiff -n '__skiff_using images' -s a -l all -d 'Show all images'
+complete -c skiff -n '__skiff_using images' -l digests -d 'Show digests'
+complete -c skiff -n '__skiff_using images' -l no-trunc -d 'Do not shorten image IDs'
+complete -c skiff -n '__skiff_using images' -s q -l quiet -d 'Print only image IDs'
+complete -c skiff -n '__skiff_using images' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using_pos images -eq 0' -a '(__skiff_images)' -d Image
+
+# tag, image tag
+complete -c skiff -n '__skiff_using tag' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using_pos tag -lt 2' -a '(__skiff_images)' -d Image
+
+# rmi, image rm
+complete -c skiff -n '__skiff_using rmi' -s f -l force -d 'Remove images in use, and all names of an image given by ID'
+complete -c skiff -n '__skiff_using rmi' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using rmi' -a '(__skiff_images)' -d Image
+
+# image inspect
+complete -c skiff -n '__skiff_using image-inspect' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using image-inspect' -a '(__skiff_images)' -d Image
+
+# ps, container ls, container list, container ps
+complete -c skiff -n '__skiff_using ps' -s a -l all -d 'List all containers'
+complete -c skiff -n '__skiff_using ps' -l no-trunc -d 'Do not shorten IDs and commands'
+complete -c skiff -n '__skiff_using ps' -s q -l quiet -d 'Print only container IDs'
+complete -c skiff -n '__skiff_using ps' -s h -l help -d 'Show help'
+
+# rm, container rm
+complete -c skiff -n '__skiff_using rm' -s f -l force -d 'Kill running containers first'
+complete -c skiff -n '__skiff_using rm' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using rm' -a '(__skiff_containers)' -d Container
+
+# info, version
+complete -c skiff -n '__skiff_using info version' -s h -l help -d 'Show help'
+
+# unshare: COMMAND and its arguments are completed as a command line.
+complete -c skiff -n '__skiff_using_pos unshare -eq 0' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using unshare' -x -a '(__skiff_complete_unshare)'
+
+function __skiff_complete_unshare
+    set -l tokens (commandline -opc)
+    set -l i (contains -i -- unshare $tokens)
+    set -l rest $tokens[(math $i + 1)..-1]
+    set -l current (commandline -ct)
+    if test (count $rest) -eq 0
+        # COMMAND itself.
+        __fish_complete_command
+    else
+        complete -C (string join ' ' -- (string escape -- $rest) "$current")
+    end
+end
+
+# system reset
+complete -c skiff -n '__skiff_using system-reset' -s f -l force -d 'Do not ask for confirmation'
+complete -c skiff -n '__skiff_using system-reset' -s h -l help -d 'Show help'

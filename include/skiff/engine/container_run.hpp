@@ -1,0 +1,36 @@
+// `skiff run`: image + options -> runtime spec -> a container that runs.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "skiff/engine/run_options.hpp"
+#include "skiff/runtime/id_map.hpp"
+#include "skiff/runtime/spec.hpp"
+#include "skiff/store/paths.hpp"
+
+namespace skiff::engine {
+
+// Everything the spec builder needs besides the options.
+struct SpecInputs {
+  nlohmann::json image_config;  // the image config's "config" object
+  std::string container_id;
+  std::string container_dir;
+  std::string rootfs;  // where the root filesystem gets mounted
+  std::optional<runtime::RootfsLayers> layers;
+  runtime::User user;
+};
+
+// The OCI spec for a container (pure: no file system access).
+runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in);
+
+// The command a container runs: entrypoint + cmd, with docker's override rules.
+std::vector<std::string> container_args(const RunOptions& opts, const nlohmann::json& image_config);
+
+// The environment: default PATH, image Env, HOSTNAME, TERM for -t, then -e.
+std::vector<std::string> container_env(const RunOptions& opts, const nlohmann::json& image_config,
+                                       const std::string& hostname);
+
+// Runs the container in the foreground; returns docker's exit status.
+int run_container(const store::Paths& paths, const RunOptions& opts);
+
+}  // namespace skiff::engine

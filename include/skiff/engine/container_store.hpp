@@ -1,0 +1,78 @@
+// Containers as records on disk: containers/<id>/container.json (what it is)
+// and state.json (what happened), plus the name index.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "skiff/store/file_lock.hpp"
+#include "skiff/store/paths.hpp"
+
+namespace skiff::engine {
+
+struct ContainerRecord {
+  std::string id;  // 64 hex
+  std::string name;
+  std::string image;     // as given ("busybox")
+  std::string image_id;  // sha256:...
+  std::vector<std::string> command;
+  std::vector<std::string> layers;  // diff_ids, bottom first, for layer GC
+  std::string driver;               // overlay | fuse-overlayfs | copy
+  std::string created;
+  bool auto_remove = false;
+};
+
+struct ContainerState {
+  std::string status = "created";  // created | running | exited
+  pid_t pid = 0;
+  int exit_code = 0;
+  std::string started;
+  std::string finished;
+};
+
+// What ps shows: the record, the state, and whether it really runs.
+struct ContainerView {
+  ContainerRecord record;
+  ContainerState state;
+  bool running = false;  // a skiff holds its lock
+};
+
+class ContainerStore {
+ public:
+  explicit ContainerStore(const store::Paths& paths) : paths_(paths) {}
+
+  std::filesystem::path dir(const std::string& id) const { return paths_.containers() / id; }
+  std::filesystem::path lock_path(const std::string& id) const;
+
+  // Reserves the name (atomically: two runs with one --name cannot both win),
+  // makes the directory and writes the record.
+  void create(const ContainerRecord& record);
+  void write_state(const std::string& id, const ContainerState& state);
+  std::vector<ContainerView> list() const;
+  // By full id, unique id prefix, or name; throws "no such container: X".
+  ContainerView resolve(const std::string& id_or_name) const;
+  // Removes the record and name. remover deletes the directory (it may need
+  // the user namespace); it is given the directory.
+  void remove(const ContainerRecord& record,
+              const std::function<void(const std::filesystem::path&)>& remover);
+
+  // Names and ids currently used; for generated names.
+  bool name_taken(const std::string& name) const;
+
+ private:
+  std::filesystem::path names_dir() const { return paths_.containers() / ".names"; }
+  std::optional<ContainerView> load(const std::string& id) const;
+  store::Paths paths_;
+};
+
+// docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+
+bool valid_container_name(std::string_view name);
+// "adjective_noun" as docker makes them.
+std::string generate_name();
+
+}  // namespace skiff::engine

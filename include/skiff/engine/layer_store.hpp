@@ -1,0 +1,54 @@
+// Unpacked layers (overlay lowerdirs) and the storage driver, kept true to
+// the id map they were unpacked under.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "skiff/image/image_store.hpp"
+#include "skiff/runtime/id_map.hpp"
+#include "skiff/runtime/spec.hpp"
+#include "skiff/store/paths.hpp"
+
+namespace skiff::engine {
+
+using Driver = runtime::RootfsLayers::Driver;
+
+std::string driver_name(Driver d);
+
+// What the store was set up with: root/storage.json.
+struct StorageInfo {
+  Driver driver = Driver::kOverlay;
+  std::string idmap;  // IdMap::key() the layers were unpacked under
+};
+
+class LayerStore {
+ public:
+  LayerStore(const store::Paths& paths, const runtime::IdMap& map) : paths_(paths), map_(map) {}
+
+  // The storage driver in use, probed (and recorded) on first use:
+  // kernel overlay in a user namespace, else fuse-overlayfs, else copy.
+  // SKIFF_STORAGE_DRIVER=overlay|fuse-overlayfs|copy forces one.
+  StorageInfo storage();
+
+  std::filesystem::path layer_dir(const std::string& diff_id) const;
+  // Unpacks every layer not yet there, from its blob, inside the user
+  // namespace (so files keep the image's owners as subordinate ids).
+  void ensure(const image::ImageStore& images, const image::ImageContent& content);
+
+  // Removes unpacked layers no image or container uses.
+  void collect_garbage(const std::vector<std::string>& in_use);
+
+  // Deletes a tree; files owned by subordinate ids are removed from inside
+  // the user namespace (joining userns_fd when given, else a new one).
+  void remove_tree_as_owner(const std::filesystem::path& path, int userns_fd = -1) const;
+
+ private:
+  StorageInfo probe();
+  store::Paths paths_;
+  runtime::IdMap map_;
+  std::optional<StorageInfo> info_;
+};
+
+}  // namespace skiff::engine

@@ -1,0 +1,41 @@
+// What `skiff run` was asked for, as plain data (parsed from flags by cli/).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace skiff::engine {
+
+struct VolumeOption {
+  std::string source;  // host path (absolute)
+  std::string target;  // container path (absolute)
+  bool readonly = false;
+};
+
+struct TmpfsOption {
+  std::string target;
+  std::string options;  // mount data, e.g. "size=64m,mode=1777"
+};
+
+struct RunOptions {
+  std::string image;
+  std::vector<std::string> command;  // replaces the image's Cmd when non-empty
+  std::optional<std::string> entrypoint;
+  std::vector<std::string> env;  // NAME=VALUE, in order, after --env-file
+  std::optional<std::string> workdir;
+  std::optional<std::string> user;
+  std::vector<VolumeOption> volumes;
+  std::vector<TmpfsOption> tmpfs;
+  std::string name;
+  std::string hostname;
+  std::string network = "host";  // none | host
+  std::string userns;            // "" | keep-id
+  bool remove = false;
+  bool interactive = false;
+  bool tty = false;
+  bool read_only = false;
+  bool init = false;
+};
+
+}  // namespace skiff::engine

@@ -1,0 +1,38 @@
+// Unpacking a layer tarball into a directory, confined to that directory.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace skiff::image {
+
+struct UnpackOptions {
+  // Give files the owners recorded in the tar. Needs a user namespace with the
+  // full subordinate map; without one every owner is squashed to the caller.
+  bool keep_owners = true;
+  // OCI whiteouts become overlay whiteouts (0/0 char devices, opaque xattrs)
+  // when true; when false they delete from the target (applying a layer onto
+  // a flattened copy).
+  bool overlay_whiteouts = true;
+};
+
+struct UnpackStats {
+  uint64_t bytes = 0;           // regular file content written
+  uint64_t entries = 0;
+  uint64_t skipped_devices = 0;  // device nodes cannot be made without root
+  uint64_t squashed_owners = 0;  // owners outside the mapped range
+  uint64_t xattr_failures = 0;
+};
+
+// Reads a tar (plain, gzip, zstd or xz) from fd and writes it below target, an
+// existing directory. Every path is resolved with openat2(RESOLVE_BENEATH), so
+// no entry can write outside target: entries with "..", absolute paths, or a
+// route through a symlink that leads out are refused with an Error.
+UnpackStats unpack_layer(int fd, const std::filesystem::path& target, const UnpackOptions& opts);
+
+// Checks an entry name and returns it relative ("a/b"), "" for the root itself.
+// Throws Error for absolute names and ".." components.
+std::string sanitize_entry_path(std::string_view name);
+
+}  // namespace skiff::image

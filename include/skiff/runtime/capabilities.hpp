@@ -1,0 +1,16 @@
+// Capability names to numbers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace skiff::runtime {
+
+// CAP_CHOWN -> 0; also accepts names without the CAP_ prefix, any case.
+std::optional<int> capability_number(std::string_view name);
+
+// The highest capability the running kernel knows (/proc/sys/kernel/cap_last_cap).
+int last_capability();
+
+}  // namespace skiff::runtime

@@ -1,0 +1,46 @@
+// Starting a container's process from a runtime spec, and waiting for it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <utility>
+
+#include "skiff/runtime/id_map.hpp"
+#include "skiff/runtime/spec.hpp"
+#include "skiff/util/unique_fd.hpp"
+
+namespace skiff::runtime {
+
+// A running container's first process, a child of this skiff.
+class ContainerProcess {
+ public:
+  ContainerProcess(pid_t pid, UniqueFd userns, UniqueFd pty_master, bool keep_stdin);
+  ContainerProcess(ContainerProcess&& o) noexcept
+      : pid_(std::exchange(o.pid_, -1)), userns_(std::move(o.userns_)), pty_(std::move(o.pty_)),
+        keep_stdin_(o.keep_stdin_), reaped_(o.reaped_) {}
+  ContainerProcess& operator=(ContainerProcess&&) = delete;
+  ~ContainerProcess();
+
+  pid_t pid() const { return pid_; }
+  // /proc/PID/ns/user, kept open so skiff can clean up in the namespace after exit.
+  int userns_fd() const { return userns_.get(); }
+
+  // Waits for exit, forwarding signals and relaying the terminal. Returns
+  // docker's status: the exit code, or 128+N for a death by signal N.
+  int wait();
+
+ private:
+  pid_t pid_;
+  UniqueFd userns_;
+  UniqueFd pty_;
+  bool keep_stdin_;
+  bool reaped_ = false;
+};
+
+// Clones the container's process into new namespaces with map, sets it up
+// from spec and execs the command. Throws Error when any step before exec
+// fails (exit code 126 or 127 when the command cannot be run or found).
+ContainerProcess start_container(const Spec& spec, const IdMap& map, bool keep_stdin);
+
+}  // namespace skiff::runtime

@@ -1,0 +1,46 @@
+// The caller's id mapping: the subordinate ranges of /etc/subuid and
+// /etc/subgid when there are some, else the caller's single id.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "skiff/runtime/spec.hpp"
+
+namespace skiff::runtime {
+
+// What a user namespace of this user maps.
+struct IdMap {
+  std::vector<IdMapping> uids;
+  std::vector<IdMapping> gids;
+  bool full = false;  // subordinate ranges through newuidmap/newgidmap
+
+  // "0:1000:1,1:100000:65536/0:1000:1,1:100000:65536", recorded by the store.
+  std::string key() const;
+  // Highest container id + 1 (how many ids are mapped).
+  uint32_t uid_count() const;
+  bool maps_uid(uint32_t id) const;
+  bool maps_gid(uint32_t id) const;
+};
+
+// A range from /etc/subuid or /etc/subgid.
+struct SubRange {
+  uint32_t start = 0;
+  uint32_t count = 0;
+};
+
+// Parses lines "name-or-id:start:count"; the first range of this user wins.
+std::vector<SubRange> parse_subid_file(std::string_view content, std::string_view user, uid_t id);
+
+enum class UsernsMode { kDefault, kKeepId };
+
+// The map for the current user: root inside = the caller.
+IdMap current_id_map(UsernsMode mode = UsernsMode::kDefault);
+
+// Writes pid's maps: newuidmap/newgidmap (run at the same time) for a full
+// map, else setgroups=deny and the single-id maps written directly.
+void apply_id_map(pid_t pid, const IdMap& map);
+
+}  // namespace skiff::runtime

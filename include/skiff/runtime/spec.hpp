@@ -1,0 +1,85 @@
+// The OCI runtime spec (config.json) as structs: the contract between engine
+// and runtime. Field names are the spec's; skiff's own additions are marked.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace skiff::runtime {
+
+struct IdMapping {
+  uint32_t containerID = 0;
+  uint32_t hostID = 0;
+  uint32_t size = 0;
+};
+
+struct User {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::vector<uint32_t> additionalGids;
+};
+
+struct Process {
+  bool terminal = false;
+  User user;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::string cwd = "/";
+  std::vector<std::string> capabilities;  // bounding = effective = permitted (spec has five sets)
+  bool noNewPrivileges = false;
+};
+
+struct Mount {
+  std::string destination;
+  std::string type;  // "bind", "proc", "tmpfs", ...
+  std::string source;
+  std::vector<std::string> options;
+};
+
+// skiff extension: how to assemble the root filesystem inside the namespace.
+struct RootfsLayers {
+  enum class Driver { kOverlay, kFuseOverlayfs, kCopy };
+  Driver driver = Driver::kOverlay;
+  std::string layers_dir;             // lowerdirs are relative to it (keeps the mount data short)
+  std::vector<std::string> lowerdirs;  // top layer first, as overlayfs wants
+  std::string upperdir;
+  std::string workdir;
+};
+
+struct Root {
+  std::string path;  // where the rootfs is (mounted)
+  bool readonly = false;
+  std::optional<RootfsLayers> layers;  // skiff extension
+};
+
+struct Namespace {
+  std::string type;  // "pid", "network", "ipc", "uts", "mount", "user"
+  std::string path;
+};
+
+struct Linux {
+  std::vector<Namespace> namespaces;
+  std::vector<IdMapping> uidMappings;
+  std::vector<IdMapping> gidMappings;
+  std::vector<std::string> maskedPaths;
+  std::vector<std::string> readonlyPaths;
+};
+
+struct Spec {
+  std::string ociVersion = "1.1.0";
+  Process process;
+  Root root;
+  std::string hostname;
+  std::vector<Mount> mounts;
+  Linux linux;
+  bool init = false;  // skiff extension: --init, a reaping, forwarding PID 1
+};
+
+// The defaults docker and podman give every container.
+std::vector<std::string> default_capabilities();
+std::vector<std::string> default_masked_paths();
+std::vector<std::string> default_readonly_paths();
+
+}  // namespace skiff::runtime

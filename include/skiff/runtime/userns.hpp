@@ -1,0 +1,27 @@
+// Running skiff's own code inside a user namespace with the caller's map.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "skiff/runtime/id_map.hpp"
+
+namespace skiff::runtime {
+
+// Forks a child that joins a new user namespace (and a mount namespace when
+// with_mount_ns) with map, runs fn there as root of the namespace and exits.
+// An Error thrown by fn is rethrown in the caller with the same message. The
+// child is a fork, not an exec: fn may use everything skiff has.
+void run_in_userns(const IdMap& map, const std::function<void()>& fn, bool with_mount_ns = false);
+
+// As run_in_userns, but joins the existing user namespace of an open
+// /proc/PID/ns/user file instead of making one (no id-map helpers to run).
+void run_in_existing_userns(int userns_fd, const std::function<void()>& fn);
+
+// Replaces the process with args run in a new user+mount namespace with the
+// caller's map (skiff unshare). Returns the command's exit status.
+int exec_in_userns(const IdMap& map, const std::vector<std::string>& args,
+                   const std::vector<std::string>& extra_env);
+
+}  // namespace skiff::runtime

@@ -1,0 +1,45 @@
+// Reading, writing and removing files and trees.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "skiff/util/unique_fd.hpp"
+
+namespace skiff {
+
+// Whole file as a string; throws Error naming the path.
+std::string read_file(const std::filesystem::path& path);
+// Like read_file, but nullopt when the file does not exist.
+std::optional<std::string> read_file_if_exists(const std::filesystem::path& path);
+
+struct AtomicWriteOptions {
+  mode_t mode = 0644;
+  bool durable = true;  // fsync the file and its directory
+};
+// Write-to-temp, fsync, rename: readers see the old or the new content, never half.
+void write_file_atomic(const std::filesystem::path& path, std::string_view content,
+                       AtomicWriteOptions opts = {});
+
+// mkdir -p with the given mode for directories it creates.
+void make_dirs(const std::filesystem::path& path, mode_t mode = 0755);
+
+// rm -rf without following symlinks; makes directories writable on the way when
+// it owns them. Returns false (and leaves the rest) on EACCES/EPERM so a caller
+// can retry inside the user namespace; throws on other errors.
+bool remove_tree(const std::filesystem::path& path);
+
+// Opens path with O_CLOEXEC; throws Error naming the path.
+UniqueFd open_or_throw(const std::filesystem::path& path, int flags, mode_t mode = 0);
+
+// Writes all of data to fd, retrying on EINTR and short writes.
+void write_all(int fd, std::string_view data);
+
+// A random lowercase hex string of n characters (ids, temp names).
+std::string random_hex(size_t n);
+
+}  // namespace skiff

@@ -1,0 +1,27 @@
+// What every command gets: the global options and where its exit code goes.
+#pragma once
+
+#include <string>
+
+#include "skiff/store/paths.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace skiff::cli {
+
+struct CliContext {
+  std::string root;     // --root
+  std::string runroot;  // --runroot
+  int exit_code = 0;
+
+  store::Paths paths() const { return store::resolve_paths({root, runroot}); }
+};
+
+void add_run_command(CLI::App& parent, CliContext& ctx);
+void add_image_commands(CLI::App& app, CliContext& ctx);
+void add_container_commands(CLI::App& app, CliContext& ctx);
+void add_system_commands(CLI::App& app, CliContext& ctx);
+
+}  // namespace skiff::cli

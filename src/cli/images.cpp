@@ -1,0 +1,265 @@
+// skiff images | image ls, tag, rmi | image rm, image inspect, import.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "cli_context.hpp"
+#include "skiff/build/config_change.hpp"
+#include "skiff/engine/container_store.hpp"
+#include "skiff/engine/layer_store.hpp"
+#include "skiff/image/image_import.hpp"
+#include "skiff/image/image_store.hpp"
+#include "skiff/image/reference.hpp"
+#include "skiff/util/error.hpp"
+#include "skiff/util/file_io.hpp"
+#include "table.hpp"
+
+namespace skiff::cli {
+
+using nlohmann::json;
+
+namespace {
+
+std::pair<std::string, std::string> split_name(const std::string& full) {
+  size_t colon = full.rfind(':');
+  return {image::familiar_name(full.substr(0, colon)), full.substr(colon + 1)};
+}
+
+void configure_images(CLI::App* cmd, CliContext& ctx) {
+  struct Flags {
+    bool all = false, quiet = false, digests = false, no_trunc = false;
+    std::string filter;
+  };
+  auto f = std::make_shared<Flags>();
+  cmd->add_flag("-a,--all", f->all, "show all images (the default; kept for docker compatibility)");
+  cmd->add_flag("-q,--quiet", f->quiet, "only show image IDs");
+  cmd->add_flag("--digests", f->digests, "show digests");
+  cmd->add_flag("--no-trunc", f->no_trunc, "do not truncate output");
+  cmd->add_option("reference", f->filter, "only images of this REPOSITORY[:TAG]");
+  cmd->callback([f, &ctx] {
+    image::ImageStore store(ctx.paths());
+    auto records = store.list();
+    std::sort(records.begin(), records.end(), [](auto& a, auto& b) { return a.created > b.created; });
+    std::optional<image::Reference> filter;
+    if (!f->filter.empty()) filter = image::parse_reference_no_default_tag(f->filter);
+    auto short_id = [&](const std::string& id) { return f->no_trunc ? id : id.substr(7, 12); };
+    if (f->quiet) {
+      std::vector<std::string> seen;
+      for (const auto& r : records) {
+        if (filter && std::none_of(r.names.begin(), r.names.end(), [&](auto& n) {
+              return n.rfind(filter->name() + ":", 0) == 0 && (filter->tag.empty() || n == filter->str());
+            }))
+          continue;
+        if (std::find(seen.begin(), seen.end(), r.id) != seen.end()) continue;
+        seen.push_back(r.id);
+        fmt::print("{}\n", short_id(r.id));
+      }
+      return;
+    }
+    std::vector<std::string> headers{"REPOSITORY", "TAG"};
+    if (f->digests) headers.push_back("DIGEST");
+    for (const char* h : {"IMAGE ID", "CREATED", "SIZE"}) headers.push_back(h);
+    Table table(headers);
+    for (const auto& r : records) {
+      std::vector<std::string> names = r.names;
+      if (names.empty()) {
+        if (filter) continue;
+        names.push_back("<none>:<none>");
+      }
+      for (const auto& n : names) {
+        auto [repo, tag] = n == "<none>:<none>" ? std::pair<std::string, std::string>{"<none>", "<none>"} : split_name(n);
+        if (filter && (n.rfind(filter->name() + ":", 0) != 0 || (!filter->tag.empty() && n != filter->str()))) continue;
+        std::vector<std::string> row{repo, tag};
+        if (f->digests) {
+          std::string digest = "<none>";
+          for (const auto& d : r.repo_digests)
+            if (d.rfind(n.substr(0, n.rfind(':')) + "@", 0) == 0) digest = d.substr(d.find('@') + 1);
+          row.push_back(digest);
+        }
+        row.push_back(short_id(r.id));
+        row.push_back(ago(r.created));
+        row.push_back(human_size(r.size));
+        table.add(row);
+      }
+    }
+    table.print();
+  });
+}
+
+void configure_tag(CLI::App* cmd, CliContext& ctx) {
+  auto args = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("names", *args, "SOURCE TARGET")->required()->expected(2);
+  cmd->callback([args, &ctx] {
+    image::ImageStore store(ctx.paths());
+    auto rec = store.resolve((*args)[0]);
+    auto target = image::parse_reference((*args)[1]);
+    if (!target.digest.empty()) throw Error(fmt::format("cannot tag with a digest: {}", (*args)[1]));
+    store.tag(rec.id, target.str());
+  });
+}
+
+bool looks_like_id(const std::string& s, const image::ImageRecord& r) {
+  std::string hex = s.rfind("sha256:", 0) == 0 ? s.substr(7) : s;
+  return hex.size() >= 3 && r.id.compare(7, hex.size(), hex) == 0;
+}
+
+void configure_rmi(CLI::App* cmd, CliContext& ctx) {
+  struct Flags {
+    bool force = false;
+    std::vector<std::string> images;
+  };
+  auto f = std::make_shared<Flags>();
+  cmd->add_flag("-f,--force", f->force, "remove images used by containers, and every tag of an image given by ID");
+  cmd->add_option("images", f->images, "IMAGE...")->required();
+  cmd->callback([f, &ctx] {
+    auto paths = ctx.paths();
+    image::ImageStore store(paths);
+    engine::ContainerStore containers(paths);
+    int failures = 0;
+    for (const auto& name : f->images) {
+      try {
+        auto rec = store.resolve(name);
+        std::string short_id = rec.id.substr(7, 12);
+        bool by_id = looks_like_id(name, rec);
+        if (!f->force) {
+          for (const auto& c : containers.list())
+            if (c.record.image_id == rec.id && (by_id || rec.names.size() == 1))
+              throw Error(fmt::format("conflict: unable to remove image {} (must force) - container {} is using it",
+                                      name, c.record.id.substr(0, 12)));
+          if (by_id && rec.names.size() > 1)
+            throw Error(fmt::format("conflict: unable to delete {} (must be forced) - image is referenced in "
+                                    "multiple repositories",
+                                    short_id));
+        }
+        std::vector<std::string> untag = by_id ? rec.names : std::vector<std::string>{image::parse_reference(name).str()};
+        bool orphan = rec.names.empty();
+        for (const auto& n : untag) {
+          if (store.untag(n)) orphan = true;
+          auto [repo, tag] = split_name(n);
+          fmt::print("Untagged: {}:{}\n", repo, tag);
+        }
+        if (orphan) {
+          store.remove(rec.id);
+          fmt::print("Deleted: {}\n", rec.id);
+        }
+      } catch (const Error& e) {
+        fmt::print(stderr, "skiff: {}\n", e.what());
+        ++failures;
+      }
+    }
+    // Unpacked layers that nothing uses any more.
+    auto in_use = store.layers_in_use();
+    for (const auto& c : containers.list()) in_use.insert(in_use.end(), c.record.layers.begin(), c.record.layers.end());
+    engine::LayerStore(paths, runtime::current_id_map()).collect_garbage(in_use);
+    if (failures) ctx.exit_code = kExitSkiffError;
+  });
+}
+
+json inspect_json(const image::ImageStore& store, const image::ImageRecord& rec) {
+  auto content = store.load(rec);
+  json tags = json::array();
+  for (const auto& n : rec.names) {
+    auto [repo, tag] = split_name(n);
+    tags.push_back(repo + ":" + tag);
+  }
+  json digests = json::array();
+  for (const auto& d : rec.repo_digests) digests.push_back(image::familiar_name(d.substr(0, d.find('@'))) + d.substr(d.find('@')));
+  std::string comment;
+  if (auto h = content.config.find("history"); h != content.config.end() && h->is_array() && !h->empty())
+    comment = h->back().value("comment", "");
+  return json{{"Id", rec.id},
+              {"RepoTags", tags},
+              {"RepoDigests", digests},
+              {"Parent", ""},
+              {"Comment", comment},
+              {"Created", content.config.value("created", rec.created)},
+              {"Config", content.config.value("config", json::object())},
+              {"Architecture", content.config.value("architecture", "")},
+              {"Os", content.config.value("os", "")},
+              {"Size", rec.size},
+              {"RootFS", {{"Type", "layers"}, {"Layers", content.diff_ids}}},
+              {"Manifest", rec.manifest},
+              {"History", content.config.value("history", json::array())}};
+}
+
+void configure_inspect(CLI::App* cmd, CliContext& ctx) {
+  auto names = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("images", *names, "IMAGE...")->required();
+  cmd->callback([names, &ctx] {
+    image::ImageStore store(ctx.paths());
+    json out = json::array();
+    int failures = 0;
+    for (const auto& n : *names) {
+      try {
+        out.push_back(inspect_json(store, store.resolve(n)));
+      } catch (const Error& e) {
+        fmt::print(stderr, "skiff: {}\n", e.what());
+        ++failures;
+      }
+    }
+    fmt::print("{}\n", out.dump(4));
+    if (failures) ctx.exit_code = kExitSkiffError;
+  });
+}
+
+void configure_import(CLI::App* cmd, CliContext& ctx) {
+  struct Flags {
+    std::vector<std::string> changes;
+    std::string message;
+    std::string file;
+    std::string name;
+  };
+  auto f = std::make_shared<Flags>();
+  cmd->add_option("-c,--change", f->changes, "apply a Dockerfile instruction (CMD, ENV, WORKDIR, ...)")
+      ->type_name("INSTRUCTION")->allow_extra_args(false);
+  cmd->add_option("-m,--message", f->message, "commit message for the imported image");
+  cmd->add_option("file", f->file, "tarball to import, or - for standard input")->required()->type_name("FILE|-");
+  cmd->add_option("reference", f->name, "REPOSITORY[:TAG]");
+  cmd->callback([f, &ctx] {
+    image::ImportOptions opts;
+    for (const auto& c : f->changes) build::apply_change(c, opts.config);
+    opts.message = f->message;
+    if (!f->name.empty()) {
+      auto ref = image::parse_reference(f->name);
+      if (!ref.digest.empty()) throw Error(fmt::format("cannot import with a digest: {}", f->name));
+      opts.names.push_back(ref.str());
+    }
+    if (f->file.find("://") != std::string::npos)
+      throw Error(fmt::format("importing from a URL is not supported: download {} first", f->file));
+    UniqueFd fd;
+    if (f->file == "-") {
+      fd.reset(fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0));
+    } else {
+      int raw = ::open(f->file.c_str(), O_RDONLY | O_CLOEXEC);
+      if (raw < 0) throw Error(fmt::format("open {}", f->file), errno);
+      fd.reset(raw);
+    }
+    auto paths = ctx.paths();
+    store::ensure_dirs(paths);
+    image::ImageStore store(paths);
+    auto rec = image::import_tarball(store, paths, fd.get(), opts);
+    fmt::print("{}\n", rec.id);
+  });
+}
+
+}  // namespace
+
+void add_image_commands(CLI::App& app, CliContext& ctx) {
+  configure_images(app.add_subcommand("images", "list images"), ctx);
+  configure_tag(app.add_subcommand("tag", "give an image another name"), ctx);
+  configure_rmi(app.add_subcommand("rmi", "remove images"), ctx);
+  configure_import(app.add_subcommand("import", "create an image from a tarball"), ctx);
+
+  auto* image = app.add_subcommand("image", "manage images");
+  image->require_subcommand(1);
+  configure_images(image->add_subcommand("ls", "list images")->alias("list"), ctx);
+  configure_tag(image->add_subcommand("tag", "give an image another name"), ctx);
+  configure_rmi(image->add_subcommand("rm", "remove images"), ctx);
+  configure_import(image->add_subcommand("import", "create an image from a tarball"), ctx);
+  configure_inspect(image->add_subcommand("inspect", "show images' details as JSON"), ctx);
+}
+
+}  // namespace skiff::cli

@@ -1,0 +1,69 @@
+#include "table.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace skiff::cli {
+
+void Table::print() const {
+  std::vector<size_t> width;
+  for (const auto& row : rows_)
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], row[i].size());
+    }
+  std::string out;
+  for (const auto& row : rows_) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line.append(width[i] - row[i].size() + 3, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  fputs(out.c_str(), stdout);
+}
+
+std::string human_duration(int64_t s) {
+  if (s < 1) return "Less than a second";
+  if (s == 1) return "1 second";
+  if (s < 60) return fmt::format("{} seconds", s);
+  int64_t m = s / 60;
+  if (m == 1) return "About a minute";
+  if (m < 60) return fmt::format("{} minutes", m);
+  int64_t h = m / 60;
+  if (h == 1) return "About an hour";
+  if (h < 48) return fmt::format("{} hours", h);
+  if (h < 24 * 7 * 2) return fmt::format("{} days", h / 24);
+  if (h < 24 * 30 * 2) return fmt::format("{} weeks", h / 24 / 7);
+  if (h < 24 * 365 * 2) return fmt::format("{} months", h / 24 / 30);
+  return fmt::format("{} years", h / 24 / 365);
+}
+
+std::string human_size(uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  double v = static_cast<double>(bytes);
+  int unit = 0;
+  while (v >= 1000 && unit < 5) v /= 1000, ++unit;
+  return fmt::format("{:.3g}{}", v, kUnits[unit]);
+}
+
+time_t parse_rfc3339(const std::string& text) {
+  tm t{};
+  if (sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d", &t.tm_year, &t.tm_mon, &t.tm_mday, &t.tm_hour, &t.tm_min, &t.tm_sec) != 6)
+    return 0;
+  t.tm_year -= 1900;
+  t.tm_mon -= 1;
+  return timegm(&t);
+}
+
+std::string ago(const std::string& rfc3339) {
+  time_t then = parse_rfc3339(rfc3339);
+  if (then == 0) return "N/A";
+  return human_duration(static_cast<int64_t>(time(nullptr) - then)) + " ago";
+}
+
+}  // namespace skiff::cli

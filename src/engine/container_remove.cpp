@@ -1,0 +1,37 @@
+#include "skiff/engine/container_remove.hpp"
+
+#include <signal.h>
+
+#include "skiff/engine/container_store.hpp"
+#include "skiff/engine/layer_store.hpp"
+#include "skiff/image/image_store.hpp"
+#include "skiff/util/error.hpp"
+
+namespace skiff::engine {
+
+std::string remove_container(const store::Paths& paths, const std::string& key, bool force) {
+  ContainerStore containers(paths);
+  ContainerView view = containers.resolve(key);
+  const std::string& id = view.record.id;
+  if (view.running) {
+    if (!force)
+      throw Error(fmt::format("cannot remove container {}: container is running: stop the container before "
+                              "removing or force remove",
+                              key));
+    if (view.state.pid > 0) kill(view.state.pid, SIGKILL);
+  }
+  // The skiff that ran it holds this lock until it has written its last state;
+  // taking it means that skiff is done (flock is released when it exits).
+  store::FileLock lock(containers.lock_path(id));
+  runtime::IdMap map = runtime::current_id_map();
+  LayerStore layers(paths, map);
+  containers.remove(view.record, [&](const std::filesystem::path& dir) { layers.remove_tree_as_owner(dir); });
+  // Layers only this container kept alive go with it.
+  image::ImageStore images(paths);
+  auto in_use = images.layers_in_use();
+  for (const auto& c : containers.list()) in_use.insert(in_use.end(), c.record.layers.begin(), c.record.layers.end());
+  layers.collect_garbage(in_use);
+  return id;
+}
+
+}  // namespace skiff::engine

@@ -1,0 +1,192 @@
+#include "skiff/engine/container_run.hpp"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "skiff/engine/container_store.hpp"
+#include "skiff/engine/layer_store.hpp"
+#include "skiff/engine/user_lookup.hpp"
+#include "skiff/image/digest.hpp"
+#include "skiff/image/image_store.hpp"
+#include "skiff/image/layer_unpack.hpp"
+#include "skiff/runtime/container_process.hpp"
+#include "skiff/runtime/userns.hpp"
+#include "skiff/util/error.hpp"
+#include "skiff/util/file_io.hpp"
+#include "skiff/util/log.hpp"
+
+namespace skiff::engine {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Said once per store, in one sentence, the first time it matters.
+void announce_single_id_map(const store::Paths& paths) {
+  fs::path marker = paths.root / ".single-id-map-noted";
+  if (access(marker.c_str(), F_OK) == 0) return;
+  std::string user = std::to_string(getuid());
+  if (struct passwd* pw = getpwuid(getuid())) user = pw->pw_name;
+  note(fmt::format("user {} has no ranges in /etc/subuid and /etc/subgid, so containers run with a single-id map: "
+                   "every file in an image belongs to root inside",
+                   user));
+  ::close(::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+}
+
+void write_etc_files(const fs::path& dir, const std::string& hostname, bool host_network) {
+  std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+  if (host_network)
+    if (auto host = read_file_if_exists("/etc/hosts")) hosts = *host + (host->empty() || host->back() == '\n' ? "" : "\n");
+  hosts += fmt::format("127.0.1.1\t{}\n", hostname);
+  write_file_atomic(dir / "hosts", hosts, {.mode = 0644, .durable = false});
+  write_file_atomic(dir / "hostname", hostname + "\n", {.mode = 0644, .durable = false});
+  std::string resolv = read_file_if_exists("/etc/resolv.conf").value_or("");
+  write_file_atomic(dir / "resolv.conf", resolv, {.mode = 0644, .durable = false});
+}
+
+runtime::User pick_user(const RunOptions& opts, const nlohmann::json& config, const runtime::IdMap& map,
+                        const std::vector<fs::path>& layers_top_first) {
+  std::string spec = opts.user.value_or(config.value("User", ""));
+  runtime::User user;
+  if (spec.empty() && opts.userns == "keep-id") {
+    user.uid = getuid();
+    user.gid = getgid();
+  } else if (!spec.empty()) {
+    user = resolve_user(spec, read_from_layers(layers_top_first, "/etc/passwd"),
+                        read_from_layers(layers_top_first, "/etc/group"));
+  }
+  if (!map.maps_uid(user.uid) || !map.maps_gid(user.gid))
+    throw Error(fmt::format("user {}:{} does not exist in the container's user namespace", user.uid, user.gid), 0,
+                map.full ? "the ids must be below the size of your /etc/subuid range"
+                         : "without /etc/subuid and /etc/subgid ranges only root (0) exists in a container");
+  std::erase_if(user.additionalGids, [&](uint32_t g) { return !map.maps_gid(g); });
+  return user;
+}
+
+}  // namespace
+
+int run_container(const store::Paths& paths, const RunOptions& opts) {
+  if (opts.network != "host" && opts.network != "none")
+    throw Error(fmt::format("network mode {:?} is not supported yet: use none or host", opts.network));
+  if (!opts.userns.empty() && opts.userns != "keep-id" && opts.userns != "host")
+    throw Error(fmt::format("unknown --userns mode {:?}: use keep-id", opts.userns));
+  if (opts.userns == "host")
+    throw Error("--userns=host needs root: rootless containers always run in a user namespace");
+  if (!opts.name.empty() && !valid_container_name(opts.name))
+    throw Error(fmt::format("invalid container name {:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", opts.name));
+
+  store::ensure_dirs(paths);
+  image::ImageStore images(paths);
+  image::ImageContent content = images.load(images.resolve(opts.image));
+  const nlohmann::json config = content.config.value("config", nlohmann::json::object());
+
+  runtime::IdMap default_map = runtime::current_id_map();
+  runtime::IdMap map = opts.userns == "keep-id" ? runtime::current_id_map(runtime::UsernsMode::kKeepId) : default_map;
+  if (!map.full) announce_single_id_map(paths);
+  LayerStore layers(paths, default_map);
+  StorageInfo storage = layers.storage();
+
+  // Ctrl-C while the container is being made would leave half of it: signals
+  // wait until it runs, and are then forwarded to it.
+  sigset_t block;
+  sigemptyset(&block);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&block, s);
+  sigprocmask(SIG_BLOCK, &block, nullptr);
+
+  ContainerStore containers(paths);
+  ContainerRecord rec;
+  rec.id = random_hex(64);
+  rec.name = opts.name;
+  if (rec.name.empty()) {
+    do rec.name = generate_name();
+    while (containers.name_taken(rec.name));
+  }
+  rec.image = opts.image;
+  rec.image_id = content.record.id;
+  rec.layers = content.diff_ids;
+  rec.driver = driver_name(storage.driver);
+  rec.created = image::rfc3339_now();
+  rec.auto_remove = opts.remove;
+  rec.command = container_args(opts, config);
+  containers.create(rec);
+  store::FileLock running(containers.lock_path(rec.id));
+  fs::path cdir = containers.dir(rec.id);
+
+  int userns_fd = -1;
+  auto remove_record = [&] {
+    containers.remove(rec, [&](const fs::path& d) { layers.remove_tree_as_owner(d, userns_fd); });
+  };
+  try {
+    layers.ensure(images, content);
+    std::vector<fs::path> top_first;
+    for (auto it = content.diff_ids.rbegin(); it != content.diff_ids.rend(); ++it)
+      top_first.push_back(layers.layer_dir(*it));
+
+    SpecInputs in;
+    in.image_config = config;
+    in.container_id = rec.id;
+    in.container_dir = cdir.string();
+    in.user = pick_user(opts, config, map, top_first);
+    runtime::RootfsLayers rl;
+    rl.driver = storage.driver;
+    rl.layers_dir = paths.layers().string();
+    for (auto it = content.diff_ids.rbegin(); it != content.diff_ids.rend(); ++it)
+      rl.lowerdirs.push_back(rl.driver == Driver::kOverlay ? image::digest_hex(*it) : layers.layer_dir(*it).string());
+    if (rl.driver == Driver::kCopy) {
+      in.rootfs = (cdir / "rootfs").string();
+      make_dirs(in.rootfs, 0755);
+      // A private copy: apply each layer's blob in order, whiteouts deleting.
+      runtime::run_in_userns(default_map, [&] {
+        for (const auto& diff_id : content.diff_ids) {
+          size_t i = static_cast<size_t>(&diff_id - content.diff_ids.data());
+          UniqueFd fd = open_or_throw(images.blob_path(content.manifest.at("layers").at(i).at("digest").get<std::string>()), O_RDONLY);
+          image::unpack_layer(fd.get(), in.rootfs, {.keep_owners = default_map.full, .overlay_whiteouts = false});
+        }
+      });
+    } else {
+      in.rootfs = (cdir / "merged").string();
+      rl.upperdir = (cdir / "upper").string();
+      rl.workdir = (cdir / "work").string();
+      for (const char* d : {"upper", "work", "merged"}) make_dirs(cdir / d, 0755);
+      in.layers = rl;
+    }
+    write_etc_files(cdir, opts.hostname.empty() ? rec.id.substr(0, 12) : opts.hostname, opts.network == "host");
+    runtime::Spec spec = build_spec(opts, in);
+
+    ContainerState state;
+    state.status = "running";
+    state.started = image::rfc3339_now();
+    runtime::ContainerProcess proc = runtime::start_container(spec, map, opts.interactive);
+    userns_fd = proc.userns_fd();
+    state.pid = proc.pid();
+    containers.write_state(rec.id, state);
+    int code = proc.wait();
+    state.status = "exited";
+    state.exit_code = code;
+    state.finished = image::rfc3339_now();
+    if (opts.remove) {
+      remove_record();
+    } else {
+      try {
+        containers.write_state(rec.id, state);
+      } catch (const Error&) {
+        // removed by skiff rm -f while it ran
+      }
+    }
+    return code;
+  } catch (...) {
+    // A container that never ran leaves nothing behind.
+    userns_fd = -1;  // closed with the process
+    try {
+      remove_record();
+    } catch (const Error& e) {
+      warn(fmt::format("could not clean up container {}: {}", rec.id.substr(0, 12), e.what()));
+    }
+    throw;
+  }
+}
+
+}  // namespace skiff::engine

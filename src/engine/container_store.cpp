@@ -1,0 +1,171 @@
+#include "skiff/engine/container_store.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "skiff/util/error.hpp"
+#include "skiff/util/file_io.hpp"
+
+namespace skiff::engine {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+fs::path ContainerStore::lock_path(const std::string& id) const { return paths_.locks() / ("ctr-" + id + ".lock"); }
+
+bool valid_container_name(std::string_view name) {
+  if (name.size() < 2 || name.size() > 128) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  if (!alnum(name[0])) return false;
+  return std::all_of(name.begin(), name.end(), [&](char c) { return alnum(c) || c == '_' || c == '.' || c == '-'; });
+}
+
+std::string generate_name() {
+  static constexpr std::array<const char*, 24> kAdjectives = {
+      "brave", "calm", "clever", "eager", "fervent", "gentle", "happy", "jolly", "keen", "kind", "lucid", "merry",
+      "nimble", "quiet", "quirky", "serene", "sharp", "stoic", "swift", "tender", "trusty", "vivid", "witty", "zen"};
+  static constexpr std::array<const char*, 24> kNouns = {
+      "babbage", "bohr", "curie", "darwin", "dijkstra", "euler", "fermat", "galois", "hopper", "hypatia", "kepler",
+      "knuth", "lovelace", "mccarthy", "noether", "pascal", "ritchie", "shannon", "thompson", "torvalds", "turing",
+      "wozniak", "yalow", "wing"};
+  std::string hex = random_hex(4);
+  unsigned a = static_cast<unsigned>(std::stoul(hex.substr(0, 2), nullptr, 16)) % kAdjectives.size();
+  unsigned n = static_cast<unsigned>(std::stoul(hex.substr(2, 2), nullptr, 16)) % kNouns.size();
+  return fmt::format("{}_{}", kAdjectives[a], kNouns[n]);
+}
+
+static json record_json(const ContainerRecord& r) {
+  return json{{"id", r.id},         {"name", r.name},       {"image", r.image},     {"image_id", r.image_id},
+              {"command", r.command}, {"layers", r.layers}, {"driver", r.driver}, {"created", r.created},
+              {"auto_remove", r.auto_remove}};
+}
+
+static ContainerRecord record_from(const json& j) {
+  ContainerRecord r;
+  r.id = j.at("id");
+  r.name = j.value("name", "");
+  r.image = j.value("image", "");
+  r.image_id = j.value("image_id", "");
+  r.command = j.value("command", std::vector<std::string>{});
+  r.layers = j.value("layers", std::vector<std::string>{});
+  r.driver = j.value("driver", "");
+  r.created = j.value("created", "");
+  r.auto_remove = j.value("auto_remove", false);
+  return r;
+}
+
+bool ContainerStore::name_taken(const std::string& name) const {
+  struct stat st {};
+  return lstat((names_dir() / name).c_str(), &st) == 0;
+}
+
+void ContainerStore::create(const ContainerRecord& record) {
+  make_dirs(names_dir(), 0700);
+  // symlink() either creates the name or fails: the name index needs no lock.
+  if (symlink(record.id.c_str(), (names_dir() / record.name).c_str()) != 0) {
+    if (errno == EEXIST) {
+      std::string other;
+      try {
+        other = fs::read_symlink(names_dir() / record.name).string();
+      } catch (...) {
+      }
+      throw Error(fmt::format("the container name {:?} is already in use by container {:?}", "/" + record.name, other),
+                  0, "remove that container (skiff rm) or choose another name");
+    }
+    throw_errno(fmt::format("reserve container name {}", record.name));
+  }
+  try {
+    if (::mkdir(dir(record.id).c_str(), 0700) != 0) throw_errno(fmt::format("mkdir {}", dir(record.id).string()));
+    // Records of containers need not survive a power cut (their processes do
+    // not either), so they skip fsync: it costs milliseconds on every run.
+    write_file_atomic(dir(record.id) / "container.json", record_json(record).dump() + "\n",
+                      {.mode = 0600, .durable = false});
+  } catch (...) {
+    ::unlink((names_dir() / record.name).c_str());
+    ::rmdir(dir(record.id).c_str());
+    throw;
+  }
+}
+
+void ContainerStore::write_state(const std::string& id, const ContainerState& s) {
+  json j{{"status", s.status}, {"pid", s.pid}, {"exit_code", s.exit_code}, {"started", s.started},
+         {"finished", s.finished}};
+  write_file_atomic(dir(id) / "state.json", j.dump() + "\n", {.mode = 0600, .durable = false});
+}
+
+std::optional<ContainerView> ContainerStore::load(const std::string& id) const {
+  auto text = read_file_if_exists(dir(id) / "container.json");
+  if (!text) return std::nullopt;
+  ContainerView v;
+  try {
+    v.record = record_from(json::parse(*text));
+    if (auto st = read_file_if_exists(dir(id) / "state.json")) {
+      auto j = json::parse(*st);
+      v.state.status = j.value("status", "created");
+      v.state.pid = j.value("pid", 0);
+      v.state.exit_code = j.value("exit_code", 0);
+      v.state.started = j.value("started", "");
+      v.state.finished = j.value("finished", "");
+    }
+  } catch (const json::exception&) {
+    return std::nullopt;  // a record being written or damaged: not listed
+  }
+  // A running container's skiff holds this lock; flock dies with it.
+  auto probe = store::FileLock::try_lock(lock_path(id));
+  v.running = !probe.held() && v.state.status != "exited";
+  return v;
+}
+
+std::vector<ContainerView> ContainerStore::list() const {
+  std::vector<ContainerView> out;
+  DIR* d = opendir(paths_.containers().c_str());
+  if (!d) return out;
+  while (struct dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    if (auto v = load(e->d_name)) out.push_back(std::move(*v));
+  }
+  closedir(d);
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.record.created > b.record.created; });
+  return out;
+}
+
+ContainerView ContainerStore::resolve(const std::string& key) const {
+  if (!key.empty() && key.find('/') == std::string::npos && key[0] != '.') {
+    std::error_code ec;
+    auto target = fs::read_symlink(names_dir() / key, ec);
+    if (!ec)
+      if (auto v = load(target.string())) return *v;
+    if (key.size() == 64)
+      if (auto v = load(key)) return *v;
+  }
+  std::optional<ContainerView> match;
+  if (!key.empty() && key.find_first_not_of("0123456789abcdef") == std::string::npos) {
+    for (auto& v : list()) {
+      if (v.record.id.rfind(key, 0) == 0) {
+        if (match) throw Error(fmt::format("container id prefix {:?} is ambiguous", key));
+        match = std::move(v);
+      }
+    }
+  }
+  if (!match) throw Error(fmt::format("no such container: {}", key));
+  return *match;
+}
+
+void ContainerStore::remove(const ContainerRecord& record,
+                            const std::function<void(const fs::path&)>& remover) {
+  // Records first, so a half-removed container never shows as whole.
+  ::unlink((dir(record.id) / "container.json").c_str());
+  remover(dir(record.id));
+  std::error_code ec;
+  auto target = fs::read_symlink(names_dir() / record.name, ec);
+  if (!ec && target == record.id) ::unlink((names_dir() / record.name).c_str());
+  ::unlink(lock_path(record.id).c_str());
+}
+
+}  // namespace skiff::engine

@@ -1,0 +1,222 @@
+#include "skiff/engine/layer_store.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "skiff/image/digest.hpp"
+#include "skiff/image/layer_unpack.hpp"
+#include "skiff/runtime/userns.hpp"
+#include "skiff/store/file_lock.hpp"
+#include "skiff/util/error.hpp"
+#include "skiff/util/file_io.hpp"
+#include "skiff/util/log.hpp"
+
+namespace skiff::engine {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string driver_name(Driver d) {
+  switch (d) {
+    case Driver::kOverlay: return "overlay";
+    case Driver::kFuseOverlayfs: return "fuse-overlayfs";
+    case Driver::kCopy: return "copy";
+  }
+  return "?";
+}
+
+static std::optional<Driver> parse_driver(std::string_view s) {
+  if (s == "overlay") return Driver::kOverlay;
+  if (s == "fuse-overlayfs") return Driver::kFuseOverlayfs;
+  if (s == "copy" || s == "vfs") return Driver::kCopy;
+  return std::nullopt;
+}
+
+fs::path LayerStore::layer_dir(const std::string& diff_id) const {
+  return paths_.layers() / image::digest_hex(diff_id);
+}
+
+void LayerStore::remove_tree_as_owner(const fs::path& path, int userns_fd) const {
+  if (remove_tree(path)) return;
+  auto fn = [&] {
+    if (!remove_tree(path)) throw Error(fmt::format("cannot remove {}", path.string()), EACCES);
+  };
+  if (userns_fd >= 0) runtime::run_in_existing_userns(userns_fd, fn);
+  else runtime::run_in_userns(map_, fn);
+}
+
+static bool on_nfs(const fs::path& p) {
+  struct statfs sf {};
+  return statfs(p.c_str(), &sf) == 0 && sf.f_type == NFS_SUPER_MAGIC;
+}
+
+// Mounts a one-layer overlay inside a throwaway user namespace.
+StorageInfo LayerStore::probe() {
+  StorageInfo info;
+  info.idmap = map_.key();
+  if (const char* forced = getenv("SKIFF_STORAGE_DRIVER"); forced && *forced) {
+    auto d = parse_driver(forced);
+    if (!d) throw Error(fmt::format("unknown storage driver {:?} in SKIFF_STORAGE_DRIVER", forced), 0,
+                        "use overlay, fuse-overlayfs or copy");
+    info.driver = *d;
+    return info;
+  }
+  make_dirs(paths_.tmp(), 0700);
+  fs::path dir = paths_.tmp() / ("probe-" + random_hex(8));
+  for (const char* sub : {"l", "u", "w", "m"}) make_dirs(dir / sub, 0700);
+  auto try_mount = [&](Driver d) {
+    bool ok = true;
+    try {
+      runtime::run_in_userns(
+          map_,
+          [&] {
+            int r;
+            if (d == Driver::kOverlay) {
+              auto data = fmt::format("lowerdir={}/l,upperdir={}/u,workdir={}/w,userxattr", dir.string(), dir.string(),
+                                      dir.string());
+              r = mount("overlay", (dir / "m").c_str(), "overlay", 0, data.c_str());
+            } else {
+              auto cmd = fmt::format("fuse-overlayfs -o lowerdir={0}/l,upperdir={0}/u,workdir={0}/w {0}/m 2>/dev/null",
+                                     dir.string());
+              r = system(cmd.c_str());
+              if (r == 0) umount2((dir / "m").c_str(), MNT_DETACH);
+            }
+            if (r != 0) throw Error("probe failed");
+          },
+          true);
+    } catch (const Error&) {
+      ok = false;
+    }
+    return ok;
+  };
+  if (on_nfs(paths_.root)) {
+    note(fmt::format("{} is on NFS, where overlay cannot keep its upper layer; containers will use a copy "
+                     "of the image (slow): use --root on a local disk for speed",
+                     paths_.root.string()));
+    info.driver = Driver::kCopy;
+  } else if (try_mount(Driver::kOverlay)) {
+    info.driver = Driver::kOverlay;
+  } else if (access("/dev/fuse", R_OK | W_OK) == 0 && try_mount(Driver::kFuseOverlayfs)) {
+    info.driver = Driver::kFuseOverlayfs;
+  } else {
+    info.driver = Driver::kCopy;
+    note("neither kernel overlayfs nor fuse-overlayfs works here: containers will use a copy of the image");
+  }
+  remove_tree_as_owner(dir);
+  return info;
+}
+
+StorageInfo LayerStore::storage() {
+  if (info_) return *info_;
+  fs::path file = paths_.root / "storage.json";
+  StorageInfo recorded;
+  bool have = false;
+  if (auto text = read_file_if_exists(file)) {
+    try {
+      auto j = json::parse(*text);
+      recorded.driver = parse_driver(j.value("driver", "overlay")).value_or(Driver::kOverlay);
+      recorded.idmap = j.value("idmap", "");
+      have = true;
+    } catch (const json::exception&) {
+    }
+  }
+  const char* forced = getenv("SKIFF_STORAGE_DRIVER");
+  if (have && recorded.idmap == map_.key() && !(forced && *forced && parse_driver(forced) != recorded.driver)) {
+    info_ = recorded;
+    return *info_;
+  }
+  store::ensure_dirs(paths_);
+  store::FileLock lock(paths_.locks() / "storage.lock");
+  StorageInfo fresh = probe();
+  if (have && recorded.idmap != fresh.idmap) {
+    // Layers unpacked under another map carry the wrong owners: start over.
+    note(fmt::format("the user id mapping changed since the layers were unpacked ({} -> {}): unpacking them again",
+                     recorded.idmap, fresh.idmap));
+    try {
+      remove_tree_as_owner(paths_.layers());
+    } catch (const Error& e) {
+      throw Error(fmt::format("cannot remove layers unpacked under the old id mapping: {}", e.what()), 0,
+                  "remove them as the old mapping's owner, or use skiff system reset");
+    }
+  }
+  write_file_atomic(file, json{{"driver", driver_name(fresh.driver)}, {"idmap", fresh.idmap}}.dump() + "\n",
+                    {.mode = 0600});
+  info_ = fresh;
+  return fresh;
+}
+
+void LayerStore::ensure(const image::ImageStore& images, const image::ImageContent& content) {
+  storage();
+  std::vector<std::pair<std::string, std::string>> missing;  // diff_id, blob digest
+  const auto& layers = content.manifest.at("layers");
+  if (layers.size() != content.diff_ids.size())
+    throw Error(fmt::format("image {}: the manifest lists {} layers but the config {}", content.record.id.substr(7, 12),
+                            layers.size(), content.diff_ids.size()));
+  for (size_t i = 0; i < content.diff_ids.size(); ++i)
+    if (access(layer_dir(content.diff_ids[i]).c_str(), F_OK) != 0)
+      missing.emplace_back(content.diff_ids[i], layers[i].at("digest").get<std::string>());
+  if (missing.empty()) return;
+
+  make_dirs(paths_.layers(), 0700);
+  make_dirs(paths_.tmp(), 0700);
+  store::ensure_dirs(paths_);
+  // One lock per layer: two runs of one image unpack it once, and runs of
+  // other images are not held up.
+  std::vector<store::FileLock> locks;
+  std::vector<std::pair<std::string, std::string>> todo;
+  for (auto& [diff_id, blob] : missing) {
+    locks.emplace_back(paths_.locks() / ("layer-" + image::digest_hex(diff_id) + ".lock"));
+    if (access(layer_dir(diff_id).c_str(), F_OK) != 0) todo.emplace_back(diff_id, blob);
+  }
+  if (todo.empty()) return;
+  bool keep_owners = map_.full;
+  image::UnpackStats total;
+  // Owners are only real inside the namespace, so the whole unpack runs there.
+  runtime::run_in_userns(map_, [&] {
+    for (auto& [diff_id, blob] : todo) {
+      fs::path tmp = paths_.tmp() / ("layer-" + random_hex(12));
+      make_dirs(tmp, 0755);
+      try {
+        UniqueFd fd = open_or_throw(images.blob_path(blob), O_RDONLY);
+        auto st = image::unpack_layer(fd.get(), tmp, {.keep_owners = keep_owners, .overlay_whiteouts = true});
+        total.skipped_devices += st.skipped_devices;
+        if (::rename(tmp.c_str(), layer_dir(diff_id).c_str()) != 0)
+          throw_errno(fmt::format("store layer {}", diff_id));
+      } catch (const Error& e) {
+        remove_tree(tmp);
+        throw e.with_context(fmt::format("unpacking layer {}", diff_id.substr(7, 12)));
+      }
+    }
+  });
+}
+
+void LayerStore::collect_garbage(const std::vector<std::string>& in_use) {
+  std::set<std::string> keep;
+  for (const auto& d : in_use)
+    if (image::is_valid_digest(d)) keep.insert(image::digest_hex(d));
+  DIR* dir = opendir(paths_.layers().c_str());
+  if (!dir) return;
+  std::vector<fs::path> drop;
+  while (struct dirent* e = readdir(dir)) {
+    if (e->d_name[0] == '.' || keep.count(e->d_name)) continue;
+    drop.push_back(paths_.layers() / e->d_name);
+  }
+  closedir(dir);
+  for (const auto& p : drop) {
+    // Under the layer's lock, so a run that is about to use it is not robbed.
+    store::FileLock lock(paths_.locks() / ("layer-" + p.filename().string() + ".lock"));
+    fs::path doomed = paths_.tmp() / ("gc-" + random_hex(12));
+    make_dirs(paths_.tmp(), 0700);
+    if (::rename(p.c_str(), doomed.c_str()) == 0) remove_tree_as_owner(doomed);
+  }
+}
+
+}  // namespace skiff::engine

@@ -1,0 +1,138 @@
+#include "skiff/engine/run_options_parse.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+
+#include "skiff/util/error.hpp"
+#include "skiff/util/file_io.hpp"
+
+namespace skiff::engine {
+
+static std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  for (;;) {
+    size_t p = s.find(sep);
+    out.push_back(s.substr(0, p));
+    if (p == std::string_view::npos) break;
+    s.remove_prefix(p + 1);
+  }
+  return out;
+}
+
+static void check_target(std::string_view target, std::string_view what) {
+  if (target.empty() || target[0] != '/')
+    throw Error(fmt::format("invalid {} {:?}: the container path must be absolute", what, std::string(target)));
+  if (target == "/") throw Error(fmt::format("invalid {}: cannot mount over the container's root", what));
+}
+
+static void check_source(const std::string& source) {
+  if (source.empty() || source[0] != '/')
+    throw Error(fmt::format("invalid volume source {:?}: named volumes are not supported yet; give an absolute host path",
+                            source));
+  struct stat st {};
+  if (::stat(source.c_str(), &st) != 0)
+    throw Error(fmt::format("volume source {} does not exist", source), 0, "create it first");
+}
+
+VolumeOption parse_volume(std::string_view text) {
+  auto parts = split(text, ':');
+  if (parts.size() < 2 || parts.size() > 3)
+    throw Error(fmt::format("invalid volume {:?}: expected HOST-DIR:CONTAINER-DIR[:ro|rw]", std::string(text)));
+  VolumeOption v{std::string(parts[0]), std::string(parts[1]), false};
+  if (parts.size() == 3) {
+    for (auto opt : split(parts[2], ',')) {
+      if (opt == "ro") v.readonly = true;
+      else if (opt == "rw") v.readonly = false;
+      else if (opt == "z" || opt == "Z" || opt == "rprivate" || opt == "private" || opt == "rslave" || opt == "slave") continue;
+      else throw Error(fmt::format("invalid volume {:?}: unknown option {:?}", std::string(text), std::string(opt)));
+    }
+  }
+  check_target(v.target, "volume");
+  check_source(v.source);
+  return v;
+}
+
+TmpfsOption parse_tmpfs(std::string_view text) {
+  size_t colon = text.find(':');
+  TmpfsOption t{std::string(text.substr(0, colon)), colon == std::string_view::npos ? "" : std::string(text.substr(colon + 1))};
+  check_target(t.target, "tmpfs");
+  return t;
+}
+
+void parse_mount(std::string_view text, RunOptions& out) {
+  std::string type, source, target, size, mode;
+  bool readonly = false;
+  for (auto field : split(text, ',')) {
+    size_t eq = field.find('=');
+    std::string_view key = field.substr(0, eq);
+    std::string value = eq == std::string_view::npos ? "" : std::string(field.substr(eq + 1));
+    if (key == "type") type = value;
+    else if (key == "source" || key == "src") source = value;
+    else if (key == "target" || key == "dst" || key == "destination") target = value;
+    else if (key == "readonly" || key == "ro") readonly = value.empty() || value == "true" || value == "1";
+    else if (key == "tmpfs-size") size = value;
+    else if (key == "tmpfs-mode") mode = value;
+    else if (key == "bind-propagation" || key == "consistency") continue;
+    else throw Error(fmt::format("invalid mount {:?}: unknown key {:?}", std::string(text), std::string(key)));
+  }
+  if (target.empty()) throw Error(fmt::format("invalid mount {:?}: target is required", std::string(text)));
+  if (type == "bind") {
+    if (source.empty()) throw Error(fmt::format("invalid mount {:?}: source is required", std::string(text)));
+    check_target(target, "mount");
+    check_source(source);
+    out.volumes.push_back({source, target, readonly});
+  } else if (type == "tmpfs") {
+    check_target(target, "mount");
+    std::string opts;
+    if (!size.empty()) opts += "size=" + size;
+    if (!mode.empty()) opts += (opts.empty() ? "" : ",") + ("mode=" + mode);
+    if (readonly) opts += (opts.empty() ? "" : ",") + std::string("ro");
+    out.tmpfs.push_back({target, opts});
+  } else if (type.empty()) {
+    throw Error(fmt::format("invalid mount {:?}: type is required (bind or tmpfs)", std::string(text)));
+  } else {
+    throw Error(fmt::format("invalid mount {:?}: type {:?} is not supported (bind or tmpfs)", std::string(text), type));
+  }
+}
+
+static bool valid_env_name(std::string_view name) { return !name.empty() && name.find('\0') == std::string_view::npos; }
+
+std::optional<std::string> parse_env(std::string_view text) {
+  size_t eq = text.find('=');
+  std::string_view name = text.substr(0, eq);
+  if (!valid_env_name(name)) throw Error(fmt::format("invalid environment variable {:?}", std::string(text)));
+  if (eq != std::string_view::npos) return std::string(text);
+  const char* host = getenv(std::string(name).c_str());
+  if (!host) return std::nullopt;
+  return fmt::format("{}={}", name, host);
+}
+
+void read_env_file(const std::string& path, std::vector<std::string>& out) {
+  std::string text;
+  try {
+    text = read_file(path);
+  } catch (const Error& e) {
+    throw Error(fmt::format("env file: {}", e.what()));
+  }
+  std::string_view rest = text;
+  int lineno = 0;
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    ++lineno;
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty() || line[0] == '#') continue;
+    if (line.find_first_of(" \t") < line.find('='))
+      throw Error(fmt::format("{}:{}: variable name {:?} has white space", path, lineno, std::string(line)));
+    try {
+      if (auto e = parse_env(line)) out.push_back(*e);
+    } catch (const Error& e) {
+      throw Error(fmt::format("{}:{}: {}", path, lineno, e.what()));
+    }
+  }
+}
+
+}  // namespace skiff::engine

@@ -1,0 +1,118 @@
+#include <algorithm>
+
+#include "skiff/engine/container_run.hpp"
+#include "skiff/util/error.hpp"
+
+namespace skiff::engine {
+
+using nlohmann::json;
+
+static std::vector<std::string> strings_of(const json& config, const char* key) {
+  std::vector<std::string> out;
+  if (auto it = config.find(key); it != config.end() && it->is_array())
+    for (const auto& v : *it)
+      if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+std::vector<std::string> container_args(const RunOptions& opts, const json& config) {
+  std::vector<std::string> entry;
+  std::vector<std::string> cmd;
+  if (opts.entrypoint) {
+    // --entrypoint takes one program; "" clears the image's. The image's Cmd
+    // belonged to the old entrypoint, so it goes too (docker does the same).
+    if (!opts.entrypoint->empty()) entry.push_back(*opts.entrypoint);
+  } else {
+    entry = strings_of(config, "Entrypoint");
+    cmd = strings_of(config, "Cmd");
+  }
+  if (!opts.command.empty()) cmd = opts.command;
+  entry.insert(entry.end(), cmd.begin(), cmd.end());
+  return entry;
+}
+
+std::vector<std::string> container_env(const RunOptions& opts, const json& config, const std::string& hostname) {
+  std::vector<std::string> env;
+  auto set = [&](const std::string& kv) {
+    std::string name = kv.substr(0, kv.find('='));
+    auto it = std::find_if(env.begin(), env.end(), [&](const std::string& e) { return e.substr(0, e.find('=')) == name; });
+    if (it != env.end()) *it = kv;
+    else env.push_back(kv);
+  };
+  set("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  for (const auto& e : strings_of(config, "Env")) set(e);
+  set("HOSTNAME=" + hostname);
+  if (opts.tty) set("TERM=xterm");
+  if (std::none_of(env.begin(), env.end(), [](auto& e) { return e.rfind("HOME=", 0) == 0; })) set("HOME=/root");
+  for (const auto& e : opts.env) set(e);
+  return env;
+}
+
+runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in) {
+  runtime::Spec spec;
+  const json& config = in.image_config;
+  spec.hostname = opts.hostname.empty() ? in.container_id.substr(0, 12) : opts.hostname;
+  spec.process.args = container_args(opts, config);
+  spec.process.env = container_env(opts, config, spec.hostname);
+  spec.process.terminal = opts.tty;
+  spec.process.user = in.user;
+  spec.process.capabilities = runtime::default_capabilities();
+  std::string workdir = config.value("WorkingDir", "");
+  if (opts.workdir) workdir = *opts.workdir;
+  if (workdir.empty()) workdir = "/";
+  if (workdir[0] != '/') throw Error(fmt::format("the working directory {:?} is not an absolute path", workdir));
+  spec.process.cwd = workdir;
+
+  spec.root.path = in.rootfs;
+  spec.root.readonly = opts.read_only;
+  spec.root.layers = in.layers;
+  spec.init = opts.init;
+
+  using M = runtime::Mount;
+  spec.mounts = {
+      M{"/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}},
+      M{"/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}},
+      M{"/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
+      M{"/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+      M{"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},
+      M{"/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}},
+  };
+  for (const char* f : {"hosts", "hostname", "resolv.conf"})
+    spec.mounts.push_back(M{std::string("/etc/") + f, "bind", in.container_dir + "/" + f, {"rbind"}});
+
+  // User mounts, parents before children (docker sorts by depth).
+  std::vector<M> user;
+  for (const auto& v : opts.volumes)
+    user.push_back(M{v.target, "bind", v.source, v.readonly ? std::vector<std::string>{"rbind", "ro"}
+                                                            : std::vector<std::string>{"rbind"}});
+  for (const auto& t : opts.tmpfs) {
+    std::vector<std::string> o{"nosuid", "nodev"};
+    bool has_mode = false;
+    if (!t.options.empty()) {
+      std::string_view rest = t.options;
+      for (;;) {
+        size_t c = rest.find(',');
+        std::string one(rest.substr(0, c));
+        if (one.rfind("mode=", 0) == 0) has_mode = true;
+        if (!one.empty()) o.push_back(one);
+        if (c == std::string_view::npos) break;
+        rest.remove_prefix(c + 1);
+      }
+    }
+    if (!has_mode) o.push_back("mode=1777");
+    user.push_back(M{t.target, "tmpfs", "tmpfs", o});
+  }
+  std::stable_sort(user.begin(), user.end(), [](const M& a, const M& b) {
+    return std::count(a.destination.begin(), a.destination.end(), '/') <
+           std::count(b.destination.begin(), b.destination.end(), '/');
+  });
+  spec.mounts.insert(spec.mounts.end(), user.begin(), user.end());
+
+  spec.linux.namespaces = {{"user", ""}, {"mount", ""}, {"pid", ""}, {"ipc", ""}, {"uts", ""}};
+  if (opts.network == "none") spec.linux.namespaces.push_back({"network", ""});
+  spec.linux.maskedPaths = runtime::default_masked_paths();
+  spec.linux.readonlyPaths = runtime::default_readonly_paths();
+  return spec;
+}
+
+}  // namespace skiff::engine

@@ -1,0 +1,129 @@
+#include "skiff/image/image_import.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "skiff/image/digest.hpp"
+#include "skiff/image/layer_unpack.hpp"
+#include "skiff/util/error.hpp"
+#include "skiff/util/file_io.hpp"
+
+namespace skiff::image {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct ArchiveDeleter {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+
+// Removes the temp file unless committed.
+struct TempFile {
+  fs::path path;
+  bool keep = false;
+  ~TempFile() {
+    if (!keep && !path.empty()) ::unlink(path.c_str());
+  }
+};
+
+// Decompresses fd into out while hashing; returns {digest, size}.
+std::pair<std::string, uint64_t> decompress_to(int fd, int out) {
+  std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
+  archive_read_support_filter_gzip(a.get());
+  archive_read_support_filter_zstd(a.get());
+  archive_read_support_filter_xz(a.get());
+  archive_read_support_format_raw(a.get());
+  if (archive_read_open_fd(a.get(), fd, 1 << 20) != ARCHIVE_OK)
+    throw Error(fmt::format("read the tarball: {}", archive_error_string(a.get())));
+  archive_entry* entry;
+  Sha256 hash;
+  uint64_t size = 0;
+  int r = archive_read_next_header(a.get(), &entry);
+  if (r == ARCHIVE_EOF) throw Error("the tarball is empty");
+  if (r < ARCHIVE_WARN) throw Error(fmt::format("read the tarball: {}", archive_error_string(a.get())));
+  std::string buf(1 << 20, '\0');
+  for (;;) {
+    la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
+    if (n < 0) throw Error(fmt::format("read the tarball: {}", archive_error_string(a.get())));
+    if (n == 0) break;
+    std::string_view chunk(buf.data(), static_cast<size_t>(n));
+    hash.update(chunk);
+    write_all(out, chunk);
+    size += static_cast<uint64_t>(n);
+  }
+  return {hash.finish(), size};
+}
+
+// Walks the tar's headers: is it a tar, and does every name stay inside?
+uint64_t check_tar(int fd) {
+  std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
+  archive_read_support_format_tar(a.get());
+  if (archive_read_open_fd(a.get(), fd, 1 << 20) != ARCHIVE_OK)
+    throw Error(fmt::format("not a tar archive: {}", archive_error_string(a.get())));
+  archive_entry* entry;
+  uint64_t content = 0;
+  for (;;) {
+    int r = archive_read_next_header(a.get(), &entry);
+    if (r == ARCHIVE_EOF) break;
+    if (r < ARCHIVE_WARN) throw Error(fmt::format("not a tar archive: {}", archive_error_string(a.get())));
+    sanitize_entry_path(archive_entry_pathname(entry));
+    if (const char* link = archive_entry_hardlink(entry)) sanitize_entry_path(link);
+    content += static_cast<uint64_t>(archive_entry_size(entry));
+  }
+  return content;
+}
+
+}  // namespace
+
+ImageRecord import_tarball(ImageStore& store, const store::Paths& paths, int fd, const ImportOptions& opts) {
+  make_dirs(paths.tmp(), 0700);
+  TempFile tmp{paths.tmp() / ("import-" + random_hex(12))};
+  UniqueFd out = open_or_throw(tmp.path, O_RDWR | O_CREAT | O_EXCL, 0600);
+  auto [layer_digest, layer_size] = decompress_to(fd, out.get());
+  if (lseek(out.get(), 0, SEEK_SET) != 0) throw_errno("seek");
+  uint64_t content_size = check_tar(out.get());
+  if (fsync(out.get()) != 0) throw_errno("fsync layer");
+  if (!store.has_blob(layer_digest)) {
+    store.commit_blob_file(tmp.path, layer_digest);
+    tmp.keep = true;
+  }
+
+  std::string created = rfc3339_now();
+  json history{{"created", created}, {"created_by", "skiff import"}};
+  if (!opts.message.empty()) history["comment"] = opts.message;
+  json config{{"architecture", "amd64"},
+              {"os", "linux"},
+              {"created", created},
+              {"config", opts.config},
+              {"rootfs", {{"type", "layers"}, {"diff_ids", json::array({layer_digest})}}},
+              {"history", json::array({history})}};
+  std::string config_text = config.dump();
+  std::string config_digest = store.put_blob(config_text);
+  json manifest{{"schemaVersion", 2},
+                {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                {"config",
+                 {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                  {"digest", config_digest},
+                  {"size", config_text.size()}}},
+                {"layers", json::array({{{"mediaType", "application/vnd.oci.image.layer.v1.tar"},
+                                         {"digest", layer_digest},
+                                         {"size", layer_size}}})}};
+  std::string manifest_digest = store.put_blob(manifest.dump());
+
+  ImageRecord rec;
+  rec.id = config_digest;
+  rec.manifest = manifest_digest;
+  rec.names = opts.names;
+  rec.created = created;
+  rec.size = content_size;
+  store.add(rec);
+  return rec;
+}
+
+}  // namespace skiff::image

@@ -1,0 +1,305 @@
+#include "skiff/image/layer_unpack.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "skiff/util/error.hpp"
+#include "skiff/util/file_io.hpp"
+#include "skiff/util/unique_fd.hpp"
+
+namespace skiff::image {
+
+namespace {
+
+constexpr std::string_view kWhiteoutPrefix = ".wh.";
+constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
+
+int openat2_beneath(int dirfd, const char* path, int flags) {
+  open_how how{};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  return static_cast<int>(syscall(SYS_openat2, dirfd, path, &how, sizeof how));
+}
+
+struct ArchiveDeleter {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+
+struct DeferredDir {
+  std::string path;
+  mode_t mode;
+  timespec mtime;
+};
+
+class Unpacker {
+ public:
+  Unpacker(const std::filesystem::path& target, const UnpackOptions& opts) : opts_(opts) {
+    root_ = open_or_throw(target, O_RDONLY | O_DIRECTORY);
+  }
+
+  UnpackStats run(int fd) {
+    std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
+    archive_read_support_filter_gzip(a.get());
+    archive_read_support_filter_zstd(a.get());
+    archive_read_support_filter_xz(a.get());
+    archive_read_support_format_tar(a.get());
+    archive_read_support_format_empty(a.get());
+    if (archive_read_open_fd(a.get(), fd, 1 << 20) != ARCHIVE_OK)
+      throw Error(fmt::format("reading layer: {}", archive_error_string(a.get())));
+    for (;;) {
+      archive_entry* entry = nullptr;
+      int r = archive_read_next_header(a.get(), &entry);
+      if (r == ARCHIVE_EOF) break;
+      if (r < ARCHIVE_WARN)
+        throw Error(fmt::format("reading layer: {}", archive_error_string(a.get())));
+      const char* name = archive_entry_pathname(entry);
+      if (!name) throw Error("reading layer: an entry has no name");
+      try {
+        extract(a.get(), entry, sanitize_entry_path(name));
+      } catch (const Error& e) {
+        throw e.with_context(fmt::format("layer entry {:?}", name));
+      }
+      ++stats_.entries;
+    }
+    // Directory modes and times last: writing files into them changed their mtime,
+    // and a read-only directory mode would have stopped the writes.
+    for (auto it = deferred_.rbegin(); it != deferred_.rend(); ++it) {
+      UniqueFd d(it->path.empty() ? fcntl(root_.get(), F_DUPFD_CLOEXEC, 0)
+                                  : openat2_beneath(root_.get(), it->path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+      if (!d) continue;
+      fchmod(d.get(), it->mode);
+      timespec times[2] = {it->mtime, it->mtime};
+      futimens(d.get(), times);
+    }
+    return stats_;
+  }
+
+ private:
+  // The directory that holds rel's last component, created if missing.
+  int parent_dir(const std::string& rel, std::string& leaf) {
+    size_t slash = rel.rfind('/');
+    std::string parent = slash == std::string::npos ? "" : rel.substr(0, slash);
+    leaf = slash == std::string::npos ? rel : rel.substr(slash + 1);
+    if (parent.empty()) return root_.get();
+    if (cached_parent_ && parent == cached_parent_path_) return cached_parent_.get();
+    cached_parent_ = open_dir(parent);
+    cached_parent_path_ = parent;
+    return cached_parent_.get();
+  }
+
+  UniqueFd open_dir(const std::string& rel) {
+    int fd = openat2_beneath(root_.get(), rel.c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) return UniqueFd(fd);
+    if (errno == EXDEV || errno == ELOOP)
+      throw Error(fmt::format("{:?} leads outside the layer through a symlink", rel));
+    if (errno != ENOENT) throw_errno(fmt::format("open {}", rel));
+    // Create the missing directory (tar may list files before their parents).
+    std::string leaf;
+    size_t slash = rel.rfind('/');
+    UniqueFd up = slash == std::string::npos ? UniqueFd(fcntl(root_.get(), F_DUPFD_CLOEXEC, 0))
+                                             : open_dir(rel.substr(0, slash));
+    leaf = slash == std::string::npos ? rel : rel.substr(slash + 1);
+    if (mkdirat(up.get(), leaf.c_str(), 0755) != 0 && errno != EEXIST) throw_errno(fmt::format("mkdir {}", rel));
+    fd = openat2_beneath(up.get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (fd < 0) throw_errno(fmt::format("open {}", rel));
+    return UniqueFd(fd);
+  }
+
+  // Makes room for a new entry called leaf in dir (tar semantics: later wins).
+  void clear(int dir, const char* leaf, bool keep_dir) {
+    struct stat st {};
+    if (fstatat(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+    if (S_ISDIR(st.st_mode)) {
+      if (keep_dir) return;
+      int sub = openat(dir, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub >= 0) {
+        // Removing a whole directory through /proc/self/fd keeps it confined.
+        std::string p = fmt::format("/proc/self/fd/{}", sub);
+        remove_tree(std::filesystem::read_symlink(p));
+        ::close(sub);
+      }
+      unlinkat(dir, leaf, AT_REMOVEDIR);
+      cached_parent_.reset();
+    } else {
+      unlinkat(dir, leaf, 0);
+    }
+  }
+
+  void set_owner(int dir, const char* leaf, archive_entry* e) {
+    if (!opts_.keep_owners) return;
+    uid_t uid = static_cast<uid_t>(archive_entry_uid(e));
+    gid_t gid = static_cast<gid_t>(archive_entry_gid(e));
+    if (uid == 0 && gid == 0) return;  // already ours (root in the namespace)
+    if (fchownat(dir, leaf, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno != EINVAL && errno != EPERM) throw_errno(fmt::format("chown {}", leaf));
+      ++stats_.squashed_owners;
+    }
+  }
+
+  void set_xattrs(int fd, archive_entry* e) {
+    const char* name;
+    const void* value;
+    size_t size;
+    archive_entry_xattr_reset(e);
+    while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+      if (fsetxattr(fd, name, value, size, 0) != 0) ++stats_.xattr_failures;
+    }
+  }
+
+  void extract(archive* a, archive_entry* e, const std::string& rel) {
+    if (rel.empty()) {  // the root directory itself
+      deferred_.push_back({"", static_cast<mode_t>(archive_entry_perm(e)), mtime_of(e)});
+      return;
+    }
+    std::string leaf;
+    int dir = parent_dir(rel, leaf);
+    std::string_view lv = leaf;
+
+    if (lv == kOpaqueMarker) {
+      if (opts_.overlay_whiteouts) {
+        // Kernel overlay in a user namespace reads user.overlay.*; fuse-overlayfs
+        // reads its own name. Both are set so either driver honours it.
+        if (fsetxattr(dir, "user.overlay.opaque", "y", 1, 0) != 0 ||
+            fsetxattr(dir, "user.fuseoverlayfs.opaque", "y", 1, 0) != 0)
+          throw_errno("mark directory opaque");
+      }
+      return;
+    }
+    if (lv.substr(0, kWhiteoutPrefix.size()) == kWhiteoutPrefix) {
+      std::string victim(lv.substr(kWhiteoutPrefix.size()));
+      if (victim.empty() || victim.rfind(".wh.", 0) == 0) return;  // aufs metadata
+      clear(dir, victim.c_str(), false);
+      if (opts_.overlay_whiteouts && mknodat(dir, victim.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0)
+        throw_errno("make whiteout");
+      return;
+    }
+
+    mode_t type = archive_entry_filetype(e);
+    mode_t perm = static_cast<mode_t>(archive_entry_perm(e));
+    const char* hardlink = archive_entry_hardlink(e);
+    if (hardlink) {
+      std::string target = sanitize_entry_path(hardlink);
+      std::string tleaf;
+      size_t slash = target.rfind('/');
+      UniqueFd tdir = slash == std::string::npos ? UniqueFd(fcntl(root_.get(), F_DUPFD_CLOEXEC, 0))
+                                                 : open_dir(target.substr(0, slash));
+      tleaf = slash == std::string::npos ? target : target.substr(slash + 1);
+      dir = parent_dir(rel, leaf);  // open_dir may not reuse the cache; refresh
+      clear(dir, leaf.c_str(), false);
+      if (linkat(tdir.get(), tleaf.c_str(), dir, leaf.c_str(), 0) != 0)
+        throw_errno(fmt::format("hard link to {}", hardlink));
+      return;
+    }
+    switch (type) {
+      case AE_IFDIR: {
+        clear(dir, leaf.c_str(), true);
+        if (mkdirat(dir, leaf.c_str(), 0755) != 0 && errno != EEXIST) throw_errno("mkdir");
+        UniqueFd d(openat(dir, leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!d) throw_errno("open directory");
+        set_owner(dir, leaf.c_str(), e);
+        set_xattrs(d.get(), e);
+        deferred_.push_back({rel, perm, mtime_of(e)});
+        return;
+      }
+      case AE_IFREG: {
+        clear(dir, leaf.c_str(), false);
+        UniqueFd f(openat(dir, leaf.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (!f) throw_errno("create");
+        write_data(a, f.get(), archive_entry_size(e));
+        set_owner(dir, leaf.c_str(), e);
+        set_xattrs(f.get(), e);
+        if (fchmod(f.get(), perm) != 0) throw_errno("chmod");
+        timespec times[2] = {mtime_of(e), mtime_of(e)};
+        futimens(f.get(), times);
+        return;
+      }
+      case AE_IFLNK: {
+        clear(dir, leaf.c_str(), false);
+        const char* target = archive_entry_symlink(e);
+        if (!target || symlinkat(target, dir, leaf.c_str()) != 0) throw_errno("symlink");
+        set_owner(dir, leaf.c_str(), e);
+        timespec times[2] = {mtime_of(e), mtime_of(e)};
+        utimensat(dir, leaf.c_str(), times, AT_SYMLINK_NOFOLLOW);
+        return;
+      }
+      case AE_IFIFO: {
+        clear(dir, leaf.c_str(), false);
+        if (mkfifoat(dir, leaf.c_str(), perm) != 0) throw_errno("mkfifo");
+        set_owner(dir, leaf.c_str(), e);
+        return;
+      }
+      case AE_IFCHR:
+      case AE_IFBLK:
+        // Only real root may make device nodes; containers get /dev from skiff.
+        ++stats_.skipped_devices;
+        return;
+      default:
+        return;  // sockets and unknown types are not part of images
+    }
+  }
+
+  void write_data(archive* a, int fd, int64_t size) {
+    const void* buf;
+    size_t len;
+    la_int64_t offset;
+    int64_t end = 0;
+    for (;;) {
+      int r = archive_read_data_block(a, &buf, &len, &offset);
+      if (r == ARCHIVE_EOF) break;
+      if (r < ARCHIVE_WARN) throw Error(fmt::format("read: {}", archive_error_string(a)));
+      if (offset != end && lseek(fd, offset, SEEK_SET) < 0) throw_errno("seek");
+      write_all(fd, std::string_view(static_cast<const char*>(buf), len));
+      end = offset + static_cast<int64_t>(len);
+      stats_.bytes += len;
+    }
+    if (end < size && ftruncate(fd, size) != 0) throw_errno("truncate");  // sparse tail
+  }
+
+  static timespec mtime_of(archive_entry* e) {
+    return {archive_entry_mtime(e), archive_entry_mtime_is_set(e) ? archive_entry_mtime_nsec(e) : 0};
+  }
+
+  UnpackOptions opts_;
+  UniqueFd root_;
+  UniqueFd cached_parent_;
+  std::string cached_parent_path_;
+  std::vector<DeferredDir> deferred_;
+  UnpackStats stats_;
+};
+
+}  // namespace
+
+std::string sanitize_entry_path(std::string_view name) {
+  std::string_view rest = name;
+  while (rest.substr(0, 2) == "./") rest.remove_prefix(2);
+  if (!rest.empty() && rest[0] == '/')
+    throw Error(fmt::format("absolute path {:?} in layer", std::string(name)));
+  std::string out;
+  while (!rest.empty()) {
+    size_t slash = rest.find('/');
+    std::string_view comp = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+    if (comp.empty() || comp == ".") continue;
+    if (comp == "..") throw Error(fmt::format("path {:?} in layer leaves the layer (\"..\")", std::string(name)));
+    if (!out.empty()) out.push_back('/');
+    out.append(comp);
+  }
+  return out;
+}
+
+UnpackStats unpack_layer(int fd, const std::filesystem::path& target, const UnpackOptions& opts) {
+  return Unpacker(target, opts).run(fd);
+}
+
+}  // namespace skiff::image

@@ -1,0 +1,78 @@
+// argv -> command. Errors are caught here, once: "skiff: <what>: <why>", the
+// hint, and docker's exit code.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "cli/cli_context.hpp"
+#include "skiff/util/error.hpp"
+#include "skiff_version.h"
+
+namespace {
+
+// "skiff image ls" for the deepest subcommand the parser reached.
+std::string command_path(const CLI::App& app) {
+  std::string path = app.get_name();
+  const CLI::App* cur = &app;
+  for (;;) {
+    auto subs = cur->get_subcommands();
+    if (subs.empty()) break;
+    cur = subs.back();
+    path += " " + cur->get_name();
+  }
+  return path;
+}
+
+int report_parse_error(const CLI::App& app, const CLI::ParseError& e) {
+  std::string what = e.what();
+  if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
+    // CLI11: "The following arguments were not expected: --foo"
+    auto colon = what.find(": ");
+    std::string extra = colon == std::string::npos ? what : what.substr(colon + 2);
+    what = extra.rfind('-', 0) == 0 ? "unknown flag: " + extra.substr(0, extra.find(' '))
+                                    : "unexpected argument: " + extra;
+  }
+  fmt::print(stderr, "skiff: {}\nSee '{} --help'.\n", what, command_path(app));
+  return skiff::kExitSkiffError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  skiff::cli::CliContext ctx;
+  CLI::App app{"skiff: build, ship and run containers as an ordinary user, with no daemon", "skiff"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.set_version_flag("-v,--version", std::string("skiff version ") + SKIFF_VERSION);
+  app.add_option("--root", ctx.root, "persistent storage (default $XDG_DATA_HOME/skiff)")
+      ->envname("SKIFF_ROOT")
+      ->type_name("DIR");
+  app.add_option("--runroot", ctx.runroot, "volatile state: locks (default $XDG_RUNTIME_DIR/skiff)")
+      ->envname("SKIFF_RUNROOT")
+      ->type_name("DIR");
+  skiff::cli::add_run_command(app, ctx);
+  skiff::cli::add_image_commands(app, ctx);
+  skiff::cli::add_container_commands(app, ctx);
+  skiff::cli::add_system_commands(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return report_parse_error(app, e);
+  } catch (const skiff::Error& e) {
+    fflush(stdout);
+    fmt::print(stderr, "skiff: {}\n", e.what());
+    if (!e.hint().empty()) fmt::print(stderr, "hint: {}\n", e.hint());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    fflush(stdout);
+    fmt::print(stderr, "skiff: {}\n", e.what());
+    return skiff::kExitSkiffError;
+  }
+  return ctx.exit_code;
+}

@@ -1,0 +1,40 @@
+#include "skiff/runtime/capabilities.hpp"
+
+#include <array>
+#include <cctype>
+#include <string>
+
+#include "skiff/util/file_io.hpp"
+
+namespace skiff::runtime {
+
+static constexpr std::array<std::string_view, 41> kNames = {
+    "CHOWN",          "DAC_OVERRIDE",     "DAC_READ_SEARCH", "FOWNER",         "FSETID",
+    "KILL",           "SETGID",           "SETUID",          "SETPCAP",        "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE", "NET_BROADCAST",  "NET_ADMIN",       "NET_RAW",        "IPC_LOCK",
+    "IPC_OWNER",      "SYS_MODULE",       "SYS_RAWIO",       "SYS_CHROOT",     "SYS_PTRACE",
+    "SYS_PACCT",      "SYS_ADMIN",        "SYS_BOOT",        "SYS_NICE",       "SYS_RESOURCE",
+    "SYS_TIME",       "SYS_TTY_CONFIG",   "MKNOD",           "LEASE",          "AUDIT_WRITE",
+    "AUDIT_CONTROL",  "SETFCAP",          "MAC_OVERRIDE",    "MAC_ADMIN",      "SYSLOG",
+    "WAKE_ALARM",     "BLOCK_SUSPEND",    "AUDIT_READ",      "PERFMON",        "BPF",
+    "CHECKPOINT_RESTORE"};
+
+std::optional<int> capability_number(std::string_view name) {
+  std::string upper;
+  for (char c : name) upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  std::string_view n = upper;
+  if (n.substr(0, 4) == "CAP_") n.remove_prefix(4);
+  for (size_t i = 0; i < kNames.size(); ++i)
+    if (kNames[i] == n) return static_cast<int>(i);
+  return std::nullopt;
+}
+
+int last_capability() {
+  static int last = [] {
+    auto text = read_file_if_exists("/proc/sys/kernel/cap_last_cap");
+    return text ? std::stoi(*text) : static_cast<int>(kNames.size()) - 1;
+  }();
+  return last;
+}
+
+}  // namespace skiff::runtime

@@ -1,0 +1,45 @@
+// What the child reports when a step before exec fails.
+#pragma once
+
+#include <cstdint>
+
+namespace skiff::runtime {
+
+enum class ChildStep : int32_t {
+  kSync = 1,
+  kMountPropagation,
+  kMountRootfs,
+  kFuseOverlayfs,
+  kMountTarget,
+  kMount,
+  kBind,
+  kSymlink,
+  kMask,
+  kReadonlyPath,
+  kReadonlyRoot,
+  kLoopback,
+  kHostname,
+  kPivotRoot,
+  kTerminal,
+  kStdin,
+  kWorkdir,
+  kSetgroups,
+  kSetgid,
+  kSetuid,
+  kCapabilities,
+  kNoNewPrivs,
+  kInit,
+  kExec,
+};
+
+// One report on the error pipe: which step failed, errno, and for mount steps
+// the index of the MountOp.
+struct ChildReport {
+  ChildStep step;
+  int32_t err;
+  int32_t index;
+};
+
+const char* child_step_text(ChildStep step);
+
+}  // namespace skiff::runtime

@@ -1,0 +1,468 @@
+// The container's first process, from clone() to execve(). It runs in a copy
+// of skiff's memory with no other thread: it must not allocate or throw. Every
+// failure is reported as {step, errno} on the error pipe.
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+#include <net/if.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "child_steps.hpp"
+#include "container_child.hpp"
+#include "launch_plan.hpp"
+
+namespace skiff::runtime {
+
+const char* child_step_text(ChildStep step) {
+  switch (step) {
+    case ChildStep::kSync: return "wait for the id map";
+    case ChildStep::kMountPropagation: return "make mounts private";
+    case ChildStep::kMountRootfs: return "mount the root filesystem (overlay)";
+    case ChildStep::kFuseOverlayfs: return "mount the root filesystem (fuse-overlayfs)";
+    case ChildStep::kMountTarget: return "make a mount point";
+    case ChildStep::kMount: return "mount";
+    case ChildStep::kBind: return "bind mount";
+    case ChildStep::kSymlink: return "make a symlink";
+    case ChildStep::kMask: return "mask a path";
+    case ChildStep::kReadonlyPath: return "make a path read-only";
+    case ChildStep::kReadonlyRoot: return "make the root filesystem read-only";
+    case ChildStep::kLoopback: return "bring up the loopback interface";
+    case ChildStep::kHostname: return "set the hostname";
+    case ChildStep::kPivotRoot: return "pivot_root";
+    case ChildStep::kTerminal: return "set up the terminal";
+    case ChildStep::kStdin: return "set up standard input";
+    case ChildStep::kWorkdir: return "change to the working directory";
+    case ChildStep::kSetgroups: return "set supplementary groups";
+    case ChildStep::kSetgid: return "set the group id";
+    case ChildStep::kSetuid: return "set the user id";
+    case ChildStep::kCapabilities: return "set capabilities";
+    case ChildStep::kNoNewPrivs: return "set no_new_privs";
+    case ChildStep::kInit: return "start the init process";
+    case ChildStep::kExec: return "exec";
+  }
+  return "set up the container";
+}
+
+namespace {
+
+int g_err_fd = -1;
+
+[[noreturn]] void fail(ChildStep step, int err, int index = -1) {
+  ChildReport r{step, err, index};
+  (void)!write(g_err_fd, &r, sizeof r);
+  _exit(125);
+}
+
+int openat2_in_root(int root, const char* path, int flags) {
+  open_how how{};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  return static_cast<int>(syscall(SYS_openat2, root, path, &how, sizeof how));
+}
+
+// Opens target (absolute inside the container) as an O_PATH fd, resolving
+// every symlink inside the rootfs, so an image cannot redirect a mount onto
+// the host (CVE-2019-16884 and kin). Creates missing directories and, when
+// file, the last component as an empty file. Returns -1 with errno set.
+int open_target(int root, const char* target, bool file, bool create) {
+  char path[4096];
+  size_t len = strlen(target);
+  if (len >= sizeof path) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(path, target, len + 1);
+  int fd = openat2_in_root(root, path, O_PATH);
+  if (fd >= 0 || errno != ENOENT || !create) return fd;
+  // Walk down, creating what is missing.
+  for (size_t i = 1; i <= len; ++i) {
+    if (path[i] != '/' && path[i] != '\0') continue;
+    char saved = path[i];
+    path[i] = '\0';
+    int probe = openat2_in_root(root, path, O_PATH);
+    if (probe >= 0) {
+      close(probe);
+    } else if (errno == ENOENT) {
+      // Create the last component in its parent, itself resolved in the root.
+      char* slash = strrchr(path, '/');
+      *slash = '\0';
+      int parent = openat2_in_root(root, slash == path ? "/" : path, O_PATH | O_DIRECTORY);
+      *slash = '/';
+      if (parent < 0) return -1;
+      int r;
+      if (saved == '\0' && file) {
+        r = openat(parent, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (r >= 0) close(r), r = 0;
+      } else {
+        r = mkdirat(parent, slash + 1, 0755);
+      }
+      int err = errno;
+      close(parent);
+      if (r < 0 && err != EEXIST) {
+        errno = err;
+        return -1;
+      }
+    } else {
+      return -1;
+    }
+    path[i] = saved;
+  }
+  return openat2_in_root(root, path, O_PATH);
+}
+
+void fd_path(char* buf, size_t size, int fd) { snprintf(buf, size, "/proc/self/fd/%d", fd); }
+
+// Per-mount flags a remount must repeat: the kernel refuses to drop flags that
+// are locked on mounts inherited from a more privileged namespace.
+unsigned long locked_flags(const char* path) {
+  struct statvfs sv {};
+  if (statvfs(path, &sv) != 0) return 0;
+  unsigned long f = 0;
+  if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
+  return f;
+}
+
+int remount_readonly(const char* path) {
+  return mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(path), nullptr);
+}
+
+void do_mount(const LaunchPlan& plan, int root, const MountOp& op, int index) {
+  char tpath[64];
+  switch (op.kind) {
+    case MountOp::Kind::kSymlink: {
+      const char* slash = strrchr(op.target, '/');
+      char parent[4096];
+      size_t n = static_cast<size_t>(slash - op.target);
+      if (n >= sizeof parent) fail(ChildStep::kSymlink, ENAMETOOLONG, index);
+      memcpy(parent, op.target, n);
+      parent[n] = '\0';
+      int dir = open_target(root, n == 0 ? "/" : parent, false, true);
+      if (dir < 0) fail(ChildStep::kMountTarget, errno, index);
+      int d2 = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);  // O_PATH fds cannot symlinkat
+      close(dir);
+      if (d2 < 0) fail(ChildStep::kSymlink, errno, index);
+      if (symlinkat(op.source, d2, slash + 1) != 0 && errno != EEXIST) fail(ChildStep::kSymlink, errno, index);
+      close(d2);
+      return;
+    }
+    case MountOp::Kind::kMask:
+    case MountOp::Kind::kReadonly: {
+      int fd = open_target(root, op.target, false, false);
+      if (fd < 0) {
+        if (errno == ENOENT) return;
+        fail(ChildStep::kMountTarget, errno, index);
+      }
+      fd_path(tpath, sizeof tpath, fd);
+      struct stat st {};
+      fstat(fd, &st);
+      int r;
+      if (op.kind == MountOp::Kind::kMask) {
+        r = S_ISDIR(st.st_mode) ? mount("tmpfs", tpath, "tmpfs", MS_RDONLY, "size=0k")
+                                : mount("/dev/null", tpath, nullptr, MS_BIND, nullptr);
+        if (r != 0) fail(ChildStep::kMask, errno, index);
+      } else {
+        if (mount(tpath, tpath, nullptr, MS_BIND | MS_REC, nullptr) != 0) fail(ChildStep::kReadonlyPath, errno, index);
+        close(fd);
+        fd = open_target(root, op.target, false, false);  // the new mount on top
+        fd_path(tpath, sizeof tpath, fd);
+        if (remount_readonly(tpath) != 0) fail(ChildStep::kReadonlyPath, errno, index);
+      }
+      close(fd);
+      return;
+    }
+    case MountOp::Kind::kBind: {
+      int fd = open_target(root, op.target, op.file, true);
+      if (fd < 0) fail(ChildStep::kMountTarget, errno, index);
+      fd_path(tpath, sizeof tpath, fd);
+      if (mount(op.source, tpath, nullptr, MS_BIND | (op.recursive ? MS_REC : 0), nullptr) != 0)
+        fail(ChildStep::kBind, errno, index);
+      close(fd);
+      if (op.readonly) {
+        fd = open_target(root, op.target, op.file, false);
+        fd_path(tpath, sizeof tpath, fd);
+        if (remount_readonly(tpath) != 0) fail(ChildStep::kBind, errno, index);
+        close(fd);
+      }
+      return;
+    }
+    case MountOp::Kind::kMount: {
+      int fd = open_target(root, op.target, false, true);
+      if (fd < 0) fail(ChildStep::kMountTarget, errno, index);
+      fd_path(tpath, sizeof tpath, fd);
+      if (mount(op.source, tpath, op.fstype, op.flags, op.data) != 0) {
+        int err = errno;
+        // sysfs needs a network namespace of our own; with the host's network,
+        // show the host's /sys read-only as podman does.
+        if (!op.bind_fallback || mount(op.source, tpath, nullptr, MS_BIND | MS_REC, nullptr) != 0)
+          fail(ChildStep::kMount, err, index);
+        close(fd);
+        fd = open_target(root, op.target, false, false);
+        fd_path(tpath, sizeof tpath, fd);
+        if (remount_readonly(tpath) != 0) fail(ChildStep::kMount, errno, index);
+      }
+      close(fd);
+      (void)plan;
+      return;
+    }
+  }
+}
+
+void bring_up_loopback() {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) fail(ChildStep::kLoopback, errno);
+  struct ifreq ifr {};
+  memcpy(ifr.ifr_name, "lo", 3);
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0) fail(ChildStep::kLoopback, errno);
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) fail(ChildStep::kLoopback, errno);
+  close(s);
+}
+
+void send_fd(int sock, int fd) {
+  char byte = 'T';
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  memset(control, 0, sizeof control);
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  if (sendmsg(sock, &msg, MSG_NOSIGNAL) != 1) fail(ChildStep::kTerminal, errno);
+}
+
+// The terminal is made inside the container's own devpts, so ttyname() works
+// there; the master goes to skiff over the sync socket.
+void setup_terminal(int sync_fd) {
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) fail(ChildStep::kTerminal, errno);
+  int unlock = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) != 0) fail(ChildStep::kTerminal, errno);
+  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+  if (slave < 0) fail(ChildStep::kTerminal, errno);
+  send_fd(sync_fd, master);
+  close(master);
+  if (setsid() < 0) fail(ChildStep::kTerminal, errno);
+  if (ioctl(slave, TIOCSCTTY, 0) != 0) fail(ChildStep::kTerminal, errno);
+  for (int i = 0; i < 3; ++i)
+    if (dup2(slave, i) < 0) fail(ChildStep::kTerminal, errno);
+  if (slave > 2) close(slave);
+}
+
+void set_capabilities(const LaunchPlan& plan) {
+  for (int cap = 0; cap <= plan.last_cap; ++cap) {
+    if (plan.capabilities & (uint64_t{1} << cap)) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) fail(ChildStep::kCapabilities, errno);
+  }
+}
+
+void apply_capability_sets(const LaunchPlan& plan) {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  for (int i = 0; i < 2; ++i) {
+    uint32_t bits = static_cast<uint32_t>(plan.capabilities >> (32 * i));
+    data[i].effective = data[i].permitted = data[i].inheritable = bits;
+  }
+  if (syscall(SYS_capset, &hdr, data) != 0) fail(ChildStep::kCapabilities, errno);
+}
+
+[[noreturn]] void exec_command(const LaunchPlan& plan) {
+  const char* cmd = plan.argv[0];
+  if (strchr(cmd, '/')) {
+    execve(cmd, plan.argv, plan.envp);
+    fail(ChildStep::kExec, errno);
+  }
+  // PATH comes from the container's environment, not skiff's.
+  int seen = ENOENT;
+  char buf[4096];
+  const char* p = plan.path_env;
+  while (true) {
+    const char* colon = strchr(p, ':');
+    size_t dlen = colon ? static_cast<size_t>(colon - p) : strlen(p);
+    size_t clen = strlen(cmd);
+    if (dlen + clen + 2 < sizeof buf) {
+      if (dlen == 0) {
+        memcpy(buf, cmd, clen + 1);
+      } else {
+        memcpy(buf, p, dlen);
+        buf[dlen] = '/';
+        memcpy(buf + dlen + 1, cmd, clen + 1);
+      }
+      execve(buf, plan.argv, plan.envp);
+      if (errno == EACCES || errno == ENOEXEC || errno == EPERM) seen = errno;
+      else if (errno != ENOENT && errno != ENOTDIR && seen == ENOENT) seen = errno;
+    }
+    if (!colon) break;
+    p = colon + 1;
+  }
+  fail(ChildStep::kExec, seen == ENOENT ? ESRCH : seen);  // ESRCH: "not found in $PATH"
+}
+
+volatile pid_t g_init_child = 0;
+
+void init_forward(int sig) {
+  if (g_init_child > 0) kill(g_init_child, sig);
+}
+
+// --init: PID 1 stays as this copy of skiff, forwards signals to the command
+// and reaps every orphan, then exits with the command's status.
+void run_as_init(int err_fd) {
+  pid_t child = fork();
+  if (child < 0) fail(ChildStep::kInit, errno);
+  if (child == 0) return;  // the command
+  close(err_fd);
+  g_init_child = child;
+  struct sigaction sa {};
+  sa.sa_handler = init_forward;
+  sigemptyset(&sa.sa_mask);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP || sig == SIGCHLD) continue;
+    sigaction(sig, &sa, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (;;) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      _exit(125);
+    }
+    if (pid == child) {
+      if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+      _exit(128 + WTERMSIG(status));
+    }
+  }
+}
+
+}  // namespace
+
+[[noreturn]] void container_child_main(const LaunchPlan& plan, int sync_fd, int err_fd) {
+  g_err_fd = err_fd;
+  char go = 0;
+  if (read(sync_fd, &go, 1) != 1 || go != 'G') _exit(125);  // skiff went away
+
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) fail(ChildStep::kMountPropagation, errno);
+
+  if (plan.has_layers) {
+    switch (plan.driver) {
+      case RootfsLayers::Driver::kOverlay:
+        if (chdir(plan.layers_dir) != 0) fail(ChildStep::kMountRootfs, errno);
+        if (mount("overlay", plan.rootfs, "overlay", 0, plan.overlay_data) != 0) fail(ChildStep::kMountRootfs, errno);
+        break;
+      case RootfsLayers::Driver::kFuseOverlayfs: {
+        pid_t pid = fork();
+        if (pid < 0) fail(ChildStep::kFuseOverlayfs, errno);
+        if (pid == 0) {
+          execvp(plan.fuse_argv[0], plan.fuse_argv);
+          _exit(127);
+        }
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail(ChildStep::kFuseOverlayfs, EIO);
+        break;
+      }
+      case RootfsLayers::Driver::kCopy:
+        if (mount(plan.rootfs, plan.rootfs, nullptr, MS_BIND | MS_REC, nullptr) != 0)
+          fail(ChildStep::kMountRootfs, errno);
+        break;
+    }
+  } else if (mount(plan.rootfs, plan.rootfs, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+    fail(ChildStep::kMountRootfs, errno);  // pivot_root needs a mount point
+  }
+
+  int root = open(plan.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) fail(ChildStep::kMountRootfs, errno);
+  for (size_t i = 0; i < plan.mounts.size(); ++i) do_mount(plan, root, plan.mounts[i], static_cast<int>(i));
+
+  if (plan.readonly_root && remount_readonly(plan.rootfs) != 0) fail(ChildStep::kReadonlyRoot, errno);
+  if (plan.loopback_up) bring_up_loopback();
+  if (plan.hostname && sethostname(plan.hostname, strlen(plan.hostname)) != 0) fail(ChildStep::kHostname, errno);
+
+  if (chdir(plan.rootfs) != 0) fail(ChildStep::kPivotRoot, errno);
+  if (syscall(SYS_pivot_root, ".", ".") != 0) fail(ChildStep::kPivotRoot, errno);
+  if (umount2(".", MNT_DETACH) != 0) fail(ChildStep::kPivotRoot, errno);
+  if (chdir("/") != 0) fail(ChildStep::kPivotRoot, errno);
+  close(root);
+
+  if (plan.terminal) {
+    setup_terminal(sync_fd);
+  } else {
+    if (!plan.keep_stdin) {
+      int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (null < 0 || dup2(null, 0) < 0) fail(ChildStep::kStdin, errno);
+      close(null);
+    }
+    setsid();
+  }
+
+  // docker creates a missing working directory.
+  if (chdir(plan.cwd) != 0) {
+    char path[4096];
+    size_t len = strlen(plan.cwd);
+    if (len >= sizeof path) fail(ChildStep::kWorkdir, ENAMETOOLONG);
+    memcpy(path, plan.cwd, len + 1);
+    for (size_t i = 1; i <= len; ++i) {
+      if (path[i] != '/' && path[i] != '\0') continue;
+      char c = path[i];
+      path[i] = '\0';
+      if (mkdir(path, 0755) != 0 && errno != EEXIST) fail(ChildStep::kWorkdir, errno);
+      path[i] = c;
+    }
+    if (chdir(plan.cwd) != 0) fail(ChildStep::kWorkdir, errno);
+  }
+
+  set_capabilities(plan);
+  if (plan.setgroups_allowed && setgroups(plan.groups.size(), plan.groups.data()) != 0)
+    fail(ChildStep::kSetgroups, errno);
+  if (setresgid(plan.gid, plan.gid, plan.gid) != 0) fail(ChildStep::kSetgid, errno);
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) fail(ChildStep::kCapabilities, errno);
+  if (setresuid(plan.uid, plan.uid, plan.uid) != 0) fail(ChildStep::kSetuid, errno);
+  apply_capability_sets(plan);
+  if (plan.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(ChildStep::kNoNewPrivs, errno);
+
+  // Changing credentials cleared the death signal: set it again, now that
+  // skiff still holds the other end of the sync socket.
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  char ready = 'R';
+  if (send(sync_fd, &ready, 1, MSG_NOSIGNAL) != 1) _exit(125);
+  close(sync_fd);
+
+  // skiff blocked these while it cloned; the command starts with defaults.
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+  if (plan.init) run_as_init(err_fd);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  exec_command(plan);
+}
+
+}  // namespace skiff::runtime

@@ -1,0 +1,176 @@
+#include "skiff/runtime/id_map.hpp"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <charconv>
+
+#include "skiff/util/error.hpp"
+#include "skiff/util/file_io.hpp"
+
+extern char** environ;
+
+namespace skiff::runtime {
+
+static std::string join_maps(const std::vector<IdMapping>& maps) {
+  std::string s;
+  for (const auto& m : maps) s += fmt::format("{}{}:{}:{}", s.empty() ? "" : ",", m.containerID, m.hostID, m.size);
+  return s;
+}
+
+std::string IdMap::key() const { return join_maps(uids) + "/" + join_maps(gids); }
+
+uint32_t IdMap::uid_count() const {
+  uint32_t n = 0;
+  for (const auto& m : uids) n = std::max(n, m.containerID + m.size);
+  return n;
+}
+
+static bool maps(const std::vector<IdMapping>& maps, uint32_t id) {
+  for (const auto& m : maps)
+    if (id >= m.containerID && id - m.containerID < m.size) return true;
+  return false;
+}
+bool IdMap::maps_uid(uint32_t id) const { return maps(uids, id); }
+bool IdMap::maps_gid(uint32_t id) const { return maps(gids, id); }
+
+std::vector<SubRange> parse_subid_file(std::string_view content, std::string_view user, uid_t id) {
+  std::vector<SubRange> out;
+  std::string id_text = std::to_string(id);
+  while (!content.empty()) {
+    size_t nl = content.find('\n');
+    std::string_view line = content.substr(0, nl);
+    content = nl == std::string_view::npos ? std::string_view{} : content.substr(nl + 1);
+    if (line.empty() || line[0] == '#') continue;
+    size_t c1 = line.find(':');
+    size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) continue;
+    std::string_view who = line.substr(0, c1);
+    if (who != user && who != id_text) continue;
+    SubRange r;
+    auto s = line.substr(c1 + 1, c2 - c1 - 1);
+    auto c = line.substr(c2 + 1);
+    if (std::from_chars(s.data(), s.data() + s.size(), r.start).ec != std::errc{}) continue;
+    if (std::from_chars(c.data(), c.data() + c.size(), r.count).ec != std::errc{}) continue;
+    if (r.count > 0) out.push_back(r);
+  }
+  return out;
+}
+
+static std::vector<IdMapping> build(uint32_t id, const std::vector<SubRange>& ranges, UsernsMode mode) {
+  std::vector<IdMapping> out;
+  if (ranges.empty()) {
+    uint32_t inside = mode == UsernsMode::kKeepId ? id : 0;
+    out.push_back({inside, id, 1});
+    return out;
+  }
+  const SubRange& r = ranges.front();
+  if (mode == UsernsMode::kKeepId && id != 0) {
+    // The default map puts container id k at start+k-1 and root at id. Layers
+    // are unpacked under it, so keep-id must be the same map with only root
+    // and id swapped: every other owner in the image stays what it was.
+    uint32_t swapped = id <= r.count ? r.start + id - 1 : r.start + r.count - 1;
+    out.push_back({0, swapped, 1});
+    if (id <= r.count) {
+      if (id > 1) out.push_back({1, r.start, id - 1});
+      out.push_back({id, id, 1});
+      if (r.count > id) out.push_back({id + 1, r.start + id, r.count - id});
+    } else {
+      if (r.count > 1) out.push_back({1, r.start, r.count - 1});
+      out.push_back({id, id, 1});
+    }
+    return out;
+  }
+  out.push_back({0, id, 1});
+  out.push_back({1, r.start, r.count});
+  return out;
+}
+
+IdMap current_id_map(UsernsMode mode) {
+  uid_t uid = getuid();
+  gid_t gid = getgid();
+  std::string name;
+  char buf[4096];
+  struct passwd pw {};
+  struct passwd* res = nullptr;
+  if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res) name = res->pw_name;
+  auto subuid = read_file_if_exists("/etc/subuid").value_or("");
+  auto subgid = read_file_if_exists("/etc/subgid").value_or("");
+  auto uranges = parse_subid_file(subuid, name, uid);
+  auto granges = parse_subid_file(subgid, name, uid);
+  // Both files need a range, and the helpers must exist, for a full map.
+  bool full = !uranges.empty() && !granges.empty() && access("/usr/bin/newuidmap", X_OK) == 0 &&
+              access("/usr/bin/newgidmap", X_OK) == 0;
+  if (!full) uranges.clear(), granges.clear();
+  IdMap m;
+  m.full = full;
+  m.uids = build(uid, uranges, mode);
+  m.gids = build(gid, granges, mode);
+  return m;
+}
+
+static pid_t spawn_helper(const char* helper, pid_t pid, const std::vector<IdMapping>& maps) {
+  std::vector<std::string> args{helper, std::to_string(pid)};
+  for (const auto& m : maps) {
+    args.push_back(std::to_string(m.containerID));
+    args.push_back(std::to_string(m.hostID));
+    args.push_back(std::to_string(m.size));
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t child = -1;
+  int err = posix_spawn(&child, helper, nullptr, nullptr, argv.data(), environ);
+  if (err != 0) throw Error(fmt::format("run {}", helper), err, "install the uidmap package");
+  return child;
+}
+
+static void wait_helper(pid_t child, const char* helper) {
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0)
+    if (errno != EINTR) throw_errno(fmt::format("wait for {}", helper));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw Error(fmt::format("{} failed to set up the user namespace's id map", helper), 0,
+                "check your ranges in /etc/subuid and /etc/subgid");
+}
+
+static void write_proc(pid_t pid, const char* file, std::string_view text) {
+  auto path = fmt::format("/proc/{}/{}", pid, file);
+  UniqueFd fd = open_or_throw(path, O_WRONLY);
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    throw_errno(fmt::format("write {}", path));
+}
+
+void apply_id_map(pid_t pid, const IdMap& map) {
+  if (map.full) {
+    // Two setuid helpers; running them side by side halves the wait.
+    pid_t u = spawn_helper("/usr/bin/newuidmap", pid, map.uids);
+    pid_t g = -1;
+    try {
+      g = spawn_helper("/usr/bin/newgidmap", pid, map.gids);
+    } catch (...) {
+      int st;
+      waitpid(u, &st, 0);
+      throw;
+    }
+    int st;
+    try {
+      wait_helper(u, "newuidmap");
+    } catch (...) {
+      waitpid(g, &st, 0);
+      throw;
+    }
+    wait_helper(g, "newgidmap");
+    return;
+  }
+  write_proc(pid, "setgroups", "deny");
+  const auto& u = map.uids.front();
+  const auto& g = map.gids.front();
+  write_proc(pid, "uid_map", fmt::format("{} {} {}\n", u.containerID, u.hostID, u.size));
+  write_proc(pid, "gid_map", fmt::format("{} {} {}\n", g.containerID, g.hostID, g.size));
+}
+
+}  // namespace skiff::runtime

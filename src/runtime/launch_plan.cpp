@@ -1,0 +1,193 @@
+#include "launch_plan.hpp"
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "skiff/runtime/capabilities.hpp"
+#include "skiff/util/error.hpp"
+
+namespace skiff::runtime {
+
+char* const* LaunchPlan::keep_argv(const std::vector<std::string>& v) {
+  auto& out = vectors.emplace_back();
+  for (const auto& s : v) out.push_back(const_cast<char*>(keep(s)));
+  out.push_back(nullptr);
+  return out.data();
+}
+
+namespace {
+
+struct ParsedOptions {
+  unsigned long flags = 0;
+  std::string data;
+  bool bind = false;
+  bool recursive = false;
+  bool readonly = false;
+};
+
+ParsedOptions parse_options(const std::vector<std::string>& options) {
+  ParsedOptions p;
+  for (const auto& o : options) {
+    if (o == "ro") p.readonly = true, p.flags |= MS_RDONLY;
+    else if (o == "rw") p.readonly = false, p.flags &= ~static_cast<unsigned long>(MS_RDONLY);
+    else if (o == "nosuid") p.flags |= MS_NOSUID;
+    else if (o == "nodev") p.flags |= MS_NODEV;
+    else if (o == "noexec") p.flags |= MS_NOEXEC;
+    else if (o == "strictatime") p.flags |= MS_STRICTATIME;
+    else if (o == "relatime") p.flags |= MS_RELATIME;
+    else if (o == "bind") p.bind = true;
+    else if (o == "rbind") p.bind = true, p.recursive = true;
+    else if (o == "private" || o == "rprivate" || o == "slave" || o == "rslave" || o == "shared" ||
+             o == "rshared" || o == "suid" || o == "dev" || o == "exec" || o == "z" || o == "Z")
+      continue;
+    else p.data += (p.data.empty() ? "" : ",") + o;
+  }
+  return p;
+}
+
+void add_default_devices(LaunchPlan& plan) {
+  // Without root, device nodes cannot be made: bind the host's.
+  for (const char* dev : {"null", "zero", "full", "random", "urandom", "tty"}) {
+    MountOp op;
+    op.kind = MountOp::Kind::kBind;
+    op.source = plan.keep(std::string("/dev/") + dev);
+    op.target = plan.keep(std::string("/dev/") + dev);
+    op.file = true;
+    op.recursive = false;
+    plan.mounts.push_back(op);
+  }
+  const std::pair<const char*, const char*> links[] = {
+      {"/proc/self/fd", "/dev/fd"},     {"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"},
+      {"/proc/self/fd/2", "/dev/stderr"}, {"pts/ptmx", "/dev/ptmx"},       {"/proc/kcore", "/dev/core"}};
+  for (auto [from, to] : links) {
+    MountOp op;
+    op.kind = MountOp::Kind::kSymlink;
+    op.source = from;
+    op.target = to;
+    plan.mounts.push_back(op);
+  }
+}
+
+}  // namespace
+
+LaunchPlan make_launch_plan(const Spec& spec, bool full_id_map, bool keep_stdin) {
+  LaunchPlan plan;
+  plan.clone_flags = CLONE_NEWUSER | CLONE_NEWNS;
+  for (const auto& ns : spec.linux.namespaces) {
+    if (!ns.path.empty()) throw Error(fmt::format("joining an existing {} namespace is not supported yet", ns.type));
+    if (ns.type == "pid") plan.clone_flags |= CLONE_NEWPID;
+    else if (ns.type == "network") plan.clone_flags |= CLONE_NEWNET, plan.loopback_up = true;
+    else if (ns.type == "ipc") plan.clone_flags |= CLONE_NEWIPC;
+    else if (ns.type == "uts") plan.clone_flags |= CLONE_NEWUTS;
+    else if (ns.type == "cgroup") plan.clone_flags |= CLONE_NEWCGROUP;
+    else if (ns.type != "mount" && ns.type != "user")
+      throw Error(fmt::format("unknown namespace type {:?}", ns.type));
+  }
+  plan.rootfs = plan.keep(spec.root.path);
+  plan.readonly_root = spec.root.readonly;
+  if (spec.root.layers) {
+    const auto& l = *spec.root.layers;
+    plan.has_layers = true;
+    plan.driver = l.driver;
+    plan.layers_dir = plan.keep(l.layers_dir);
+    std::string lower;
+    for (const auto& d : l.lowerdirs) lower += (lower.empty() ? "" : ":") + d;
+    if (l.driver == RootfsLayers::Driver::kOverlay) {
+      // Relative lowerdirs (the child chdirs to layers_dir) keep the mount data
+      // under the kernel's one-page limit for deep images.
+      plan.overlay_data = plan.keep(fmt::format("lowerdir={},upperdir={},workdir={},userxattr", lower,
+                                                l.upperdir, l.workdir));
+    } else if (l.driver == RootfsLayers::Driver::kFuseOverlayfs) {
+      plan.fuse_argv = plan.keep_argv(
+          {"fuse-overlayfs", "-o",
+           fmt::format("lowerdir={},upperdir={},workdir={}", lower, l.upperdir, l.workdir), spec.root.path});
+    }
+  }
+  if (!spec.hostname.empty()) plan.hostname = plan.keep(spec.hostname);
+
+  bool dev_seen = false;
+  for (const auto& m : spec.mounts) {
+    if (m.destination.empty() || m.destination[0] != '/')
+      throw Error(fmt::format("mount destination {:?} is not an absolute path", m.destination));
+    ParsedOptions o = parse_options(m.options);
+    MountOp op;
+    op.target = plan.keep(m.destination);
+    if (m.type == "bind" || o.bind) {
+      op.kind = MountOp::Kind::kBind;
+      op.source = plan.keep(m.source);
+      op.readonly = o.readonly;
+      op.recursive = o.recursive || m.type == "bind";
+      struct stat st {};
+      op.file = ::stat(m.source.c_str(), &st) == 0 && !S_ISDIR(st.st_mode);
+    } else {
+      op.kind = MountOp::Kind::kMount;
+      op.source = plan.keep(m.source.empty() ? m.type : m.source);
+      op.fstype = plan.keep(m.type);
+      op.flags = o.flags;
+      std::string data = o.data;
+      // A devpts gid option names group 5 inside; with a single-id map there is
+      // no such group and the mount would fail.
+      if (m.type == "devpts" && !full_id_map) {
+        std::string kept;
+        for (size_t pos = 0; pos <= data.size();) {
+          size_t comma = data.find(',', pos);
+          std::string opt = data.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+          if (opt.rfind("gid=", 0) != 0 && !opt.empty()) kept += (kept.empty() ? "" : ",") + opt;
+          if (comma == std::string::npos) break;
+          pos = comma + 1;
+        }
+        data = kept;
+      }
+      op.data = data.empty() ? nullptr : plan.keep(data);
+      op.bind_fallback = m.type == "sysfs";
+      if (op.bind_fallback) op.source = plan.keep(m.destination);
+    }
+    plan.mounts.push_back(op);
+    if (m.destination == "/dev" && !dev_seen) {
+      dev_seen = true;
+      add_default_devices(plan);
+    }
+  }
+  for (const auto& p : spec.linux.maskedPaths) {
+    MountOp op;
+    op.kind = MountOp::Kind::kMask;
+    op.target = plan.keep(p);
+    plan.mounts.push_back(op);
+  }
+  for (const auto& p : spec.linux.readonlyPaths) {
+    MountOp op;
+    op.kind = MountOp::Kind::kReadonly;
+    op.target = plan.keep(p);
+    plan.mounts.push_back(op);
+  }
+
+  const auto& proc = spec.process;
+  if (proc.args.empty()) throw Error("no command given and the image has no CMD or ENTRYPOINT", 0,
+                                     "give a command after the image name");
+  plan.argv = plan.keep_argv(proc.args);
+  plan.envp = plan.keep_argv(proc.env);
+  plan.path_env = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& e : proc.env)
+    if (e.rfind("PATH=", 0) == 0) plan.path_env = plan.keep(e.substr(5));
+  plan.cwd = plan.keep(proc.cwd.empty() ? "/" : proc.cwd);
+  plan.uid = proc.user.uid;
+  plan.gid = proc.user.gid;
+  plan.groups.assign(proc.user.additionalGids.begin(), proc.user.additionalGids.end());
+  plan.setgroups_allowed = full_id_map;
+  plan.last_cap = last_capability();
+  for (const auto& c : proc.capabilities) {
+    auto n = capability_number(c);
+    if (!n) throw Error(fmt::format("unknown capability {:?}", c));
+    if (*n <= plan.last_cap) plan.capabilities |= uint64_t{1} << *n;
+  }
+  plan.no_new_privs = proc.noNewPrivileges;
+  plan.terminal = proc.terminal;
+  plan.keep_stdin = keep_stdin;
+  plan.init = spec.init;
+  return plan;
+}
+
+}  // namespace skiff::runtime

@@ -1,0 +1,74 @@
+// A Spec turned into plain C data that the forked child can act on without
+// allocating: the child runs between clone() and execve().
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "skiff/runtime/spec.hpp"
+
+namespace skiff::runtime {
+
+struct MountOp {
+  enum class Kind : uint8_t {
+    kMount,     // mount(source, target, fstype, flags, data)
+    kBind,      // bind source (a host path) onto target
+    kSymlink,   // symlink target -> source
+    kMask,      // hide target (tmpfs over a directory, /dev/null over a file)
+    kReadonly,  // bind target onto itself read-only
+  };
+  Kind kind = Kind::kMount;
+  const char* source = nullptr;
+  const char* target = nullptr;  // inside the container, absolute
+  const char* fstype = nullptr;
+  unsigned long flags = 0;
+  const char* data = nullptr;
+  bool file = false;       // target is a file (binding a file)
+  bool readonly = false;   // remount read-only after binding
+  bool recursive = true;   // rbind
+  bool bind_fallback = false;  // if the mount fails, rbind the host's path instead (sysfs)
+};
+
+struct LaunchPlan {
+  std::deque<std::string> strings;  // owns every const char* below (stable addresses)
+  std::vector<std::vector<char*>> vectors;
+
+  int clone_flags = 0;
+  const char* rootfs = nullptr;  // host path where the rootfs is mounted
+  RootfsLayers::Driver driver = RootfsLayers::Driver::kOverlay;
+  bool has_layers = false;
+  const char* layers_dir = nullptr;
+  const char* overlay_data = nullptr;
+  char* const* fuse_argv = nullptr;
+  bool readonly_root = false;
+  std::vector<MountOp> mounts;
+  const char* hostname = nullptr;
+  bool loopback_up = false;
+
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+  const char* path_env = nullptr;  // the container's PATH, for the command lookup
+  const char* cwd = "/";
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+  bool setgroups_allowed = true;
+  uint64_t capabilities = 0;  // bit per capability kept
+  int last_cap = 40;
+  bool no_new_privs = false;
+  bool terminal = false;
+  bool keep_stdin = false;
+  bool init = false;
+
+  const char* keep(std::string s) { return strings.emplace_back(std::move(s)).c_str(); }
+  char* const* keep_argv(const std::vector<std::string>& v);
+};
+
+// Builds the plan; throws Error for specs skiff cannot honour.
+LaunchPlan make_launch_plan(const Spec& spec, bool full_id_map, bool keep_stdin);
+
+}  // namespace skiff::runtime

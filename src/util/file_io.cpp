@@ -1,0 +1,202 @@
+#include "skiff/util/file_io.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "skiff/util/error.hpp"
+
+namespace skiff {
+
+namespace fs = std::filesystem;
+
+UniqueFd open_or_throw(const fs::path& path, int flags, mode_t mode) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0) throw_errno(fmt::format("open {}", path.string()));
+  return UniqueFd(fd);
+}
+
+static std::string read_fd(int fd, const fs::path& path) {
+  std::string out;
+  struct stat st {};
+  if (fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno(fmt::format("read {}", path.string()));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+std::string read_file(const fs::path& path) {
+  UniqueFd fd = open_or_throw(path, O_RDONLY);
+  return read_fd(fd.get(), path);
+}
+
+std::optional<std::string> read_file_if_exists(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_errno(fmt::format("open {}", path.string()));
+  }
+  UniqueFd owned(fd);
+  return read_fd(fd, path);
+}
+
+void write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("write");
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+std::string random_hex(size_t n) {
+  std::string bytes((n + 1) / 2, '\0');
+  size_t got = 0;
+  while (got < bytes.size()) {
+    ssize_t r = getrandom(bytes.data() + got, bytes.size() - got, 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("getrandom");
+    }
+    got += static_cast<size_t>(r);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(n);
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  out.resize(n);
+  return out;
+}
+
+void write_file_atomic(const fs::path& path, std::string_view content, AtomicWriteOptions opts) {
+  fs::path tmp = path;
+  tmp += ".tmp-" + random_hex(8);
+  {
+    UniqueFd fd = open_or_throw(tmp, O_WRONLY | O_CREAT | O_EXCL, opts.mode);
+    try {
+      write_all(fd.get(), content);
+      if (opts.durable && fsync(fd.get()) != 0) throw_errno(fmt::format("fsync {}", tmp.string()));
+    } catch (...) {
+      ::unlink(tmp.c_str());
+      throw;
+    }
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error(fmt::format("rename {}", path.string()), err);
+  }
+  if (opts.durable) {
+    int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      fsync(dfd);
+      ::close(dfd);
+    }
+  }
+}
+
+void make_dirs(const fs::path& path, mode_t mode) {
+  if (path.empty()) return;
+  if (::mkdir(path.c_str(), mode) == 0) return;
+  if (errno == EEXIST) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return;
+    throw Error(fmt::format("mkdir {}", path.string()), EEXIST);
+  }
+  if (errno != ENOENT) throw_errno(fmt::format("mkdir {}", path.string()));
+  make_dirs(path.parent_path(), mode);
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
+    throw_errno(fmt::format("mkdir {}", path.string()));
+}
+
+// Removes everything below dirfd. Returns false on a permission error.
+static bool remove_contents(int dirfd, const fs::path& where) {
+  int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) throw_errno("dup");
+  DIR* dir = fdopendir(dup);
+  if (!dir) {
+    ::close(dup);
+    throw_errno(fmt::format("opendir {}", where.string()));
+  }
+  bool ok = true;
+  while (struct dirent* e = readdir(dir)) {
+    const char* name = e->d_name;
+    if (!strcmp(name, ".") || !strcmp(name, "..")) continue;
+    if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) continue;
+    if (errno == EISDIR) {
+      int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub < 0 && errno == EACCES) {
+        // A directory we own but cannot read (overlay's work dir, 0000): fix it.
+        fchmodat(dirfd, name, 0700, 0);
+        sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      }
+      if (sub < 0) {
+        if (errno == EACCES || errno == EPERM) { ok = false; continue; }
+        closedir(dir);
+        throw_errno(fmt::format("open {}", (where / name).string()));
+      }
+      UniqueFd owned(sub);
+      struct stat st {};
+      if (fstat(sub, &st) == 0 && (st.st_mode & 0700) != 0700 && st.st_uid == geteuid()) fchmod(sub, 0700);
+      if (!remove_contents(sub, where / name)) ok = false;
+      if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT) {
+        if (errno == EACCES || errno == EPERM || errno == ENOTEMPTY) { ok = false; continue; }
+        closedir(dir);
+        throw_errno(fmt::format("remove {}", (where / name).string()));
+      }
+      continue;
+    }
+    if (errno == EACCES || errno == EPERM) { ok = false; continue; }
+    int err = errno;
+    closedir(dir);
+    throw Error(fmt::format("remove {}", (where / name).string()), err);
+  }
+  closedir(dir);
+  return ok;
+}
+
+bool remove_tree(const fs::path& path) {
+  if (::unlink(path.c_str()) == 0 || errno == ENOENT) return true;
+  if (errno != EISDIR) {
+    if (errno == EACCES || errno == EPERM) return false;
+    throw_errno(fmt::format("remove {}", path.string()));
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == EACCES) {
+    ::chmod(path.c_str(), 0700);
+    fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  }
+  if (fd < 0) {
+    if (errno == ENOENT) return true;
+    if (errno == EACCES || errno == EPERM) return false;
+    throw_errno(fmt::format("open {}", path.string()));
+  }
+  UniqueFd owned(fd);
+  bool ok = remove_contents(fd, path);
+  if (!ok) return false;
+  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
+    if (errno == EACCES || errno == EPERM) return false;
+    throw_errno(fmt::format("remove {}", path.string()));
+  }
+  return true;
+}
+
+}  // namespace skiff
