@@ -62,13 +62,6 @@ static bool on_nfs(const fs::path& p) {
 StorageInfo LayerStore::probe() {
   StorageInfo info;
   info.idmap = map_.key();
-  if (const char* forced = getenv("SKIFF_STORAGE_DRIVER"); forced && *forced) {
-    auto d = parse_driver(forced);
-    if (!d) throw Error(fmt::format("unknown storage driver {:?} in SKIFF_STORAGE_DRIVER", forced), 0,
-                        "use overlay, fuse-overlayfs or copy");
-    info.driver = *d;
-    return info;
-  }
   make_dirs(paths_.tmp(), 0700);
   fs::path dir = paths_.tmp() / ("probe-" + random_hex(8));
   for (const char* sub : {"l", "u", "w", "m"}) make_dirs(dir / sub, 0700);
@@ -128,9 +121,17 @@ StorageInfo LayerStore::storage() {
     } catch (const json::exception&) {
     }
   }
-  const char* forced = getenv("SKIFF_STORAGE_DRIVER");
-  if (have && recorded.idmap == map_.key() && !(forced && *forced && parse_driver(forced) != recorded.driver)) {
+  // SKIFF_STORAGE_DRIVER overrides the recorded driver for this command only.
+  std::optional<Driver> forced;
+  if (const char* env = getenv("SKIFF_STORAGE_DRIVER"); env && *env) {
+    forced = parse_driver(env);
+    if (!forced)
+      throw Error(fmt::format("unknown storage driver {:?} in SKIFF_STORAGE_DRIVER", env), 0,
+                  "use overlay, fuse-overlayfs or copy");
+  }
+  if (have && recorded.idmap == map_.key()) {
     info_ = recorded;
+    if (forced) info_->driver = *forced;
     return *info_;
   }
   store::ensure_dirs(paths_);
@@ -150,7 +151,8 @@ StorageInfo LayerStore::storage() {
   write_file_atomic(file, json{{"driver", driver_name(fresh.driver)}, {"idmap", fresh.idmap}}.dump() + "\n",
                     {.mode = 0600});
   info_ = fresh;
-  return fresh;
+  if (forced) info_->driver = *forced;
+  return *info_;
 }
 
 void LayerStore::ensure(const image::ImageStore& images, const image::ImageContent& content) {

@@ -3,6 +3,7 @@
 // failure is reported as {step, errno} on the error pipe.
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
 #include <net/if.h>
@@ -387,6 +388,11 @@ void run_as_init(int err_fd) {
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail(ChildStep::kFuseOverlayfs, EIO);
+        // pivot_root moves the root of every process in the mount namespace,
+        // the fuse daemon's too; it would then look its layers up through its
+        // own mount and deadlock. Leave it behind in this namespace.
+        if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
+          fail(ChildStep::kFuseOverlayfs, errno);
         break;
       }
       case RootfsLayers::Driver::kCopy:

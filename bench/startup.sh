@@ -1,0 +1,356 @@
+#!/bin/bash
+# Start-up benchmark: `skiff run --rm` vs rootless podman vs bare-namespace
+# floors, all timed by bench/timeit running as ONE process of an unprivileged
+# user.  Run as root:   sudo bench/startup.sh
+#
+# Environment:
+#   SKIFF=PATH        skiff binary (default: <repo>/build/src/skiff).
+#                     SKIFF=/bin/true makes a trivially passing stand-in, to
+#                     test the harness before skiff exists.
+#   RUNS=30           measured rounds per case (interleaved round-robin)
+#   WARMUP=3          unmeasured rounds first
+#   TIMEOUT=120       per-run limit in seconds (a run over it fails the case)
+#   BENCH_USER=skiff-bench            user with /etc/subuid,subgid ranges
+#   NOSUB_USER=skiff-bench-nosub      user without ranges (NOSUB=0 to skip)
+#   PODMAN=1          0 skips the podman cases
+#   PODMAN_OVERLAY=1  0 skips the extra podman case with --storage-driver overlay
+#   KEEP=0            1 keeps the temporary bench directory (for inspection)
+#   RESULTS=FILE      also append the report to FILE
+#
+# See bench/README.md for what each case measures.
+set -eu -o pipefail
+
+RUNS=${RUNS:-30}
+WARMUP=${WARMUP:-3}
+TIMEOUT=${TIMEOUT:-120}
+BENCH_USER=${BENCH_USER:-skiff-bench}
+NOSUB_USER=${NOSUB_USER:-skiff-bench-nosub}
+NOSUB=${NOSUB:-1}
+PODMAN=${PODMAN:-1}
+PODMAN_OVERLAY=${PODMAN_OVERLAY:-1}
+KEEP=${KEEP:-0}
+RESULTS=${RESULTS:-}
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+SKIFF=${SKIFF:-$REPO/build/src/skiff}
+
+say() { printf '==> %s\n' "$*" >&2; }
+note() { printf 'NOTE: %s\n' "$*" >&2; }
+die() { printf 'startup.sh: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "run as root (sudo $0): it creates the bench users and switches to them"
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer"
+[[ "$WARMUP" =~ ^[0-9]+$ ]] || die "WARMUP must be a non-negative integer"
+
+# ---------------------------------------------------------------- tools ----
+missing=()
+command -v cc >/dev/null || missing+=("gcc (cc)")
+command -v unshare >/dev/null || missing+=("util-linux (unshare)")
+command -v runuser >/dev/null || missing+=("util-linux (runuser)")
+command -v newuidmap >/dev/null || missing+=("uidmap (newuidmap)")
+[ -x /bin/busybox ] || missing+=("busybox-static (/bin/busybox)")
+if [ ${#missing[@]} -gt 0 ]; then
+  die "missing: ${missing[*]}; install with: apt-get update && apt-get install -y gcc util-linux uidmap busybox-static"
+fi
+if ! /bin/busybox --list >/dev/null 2>&1 || ldd /bin/busybox >/dev/null 2>&1; then
+  note "/bin/busybox is not a static busybox; the rootfs needs busybox-static"
+fi
+
+SKIFF_SRC=$(readlink -f -- "$SKIFF" 2>/dev/null || true)
+{ [ -n "$SKIFF_SRC" ] && [ -f "$SKIFF_SRC" ] && [ -x "$SKIFF_SRC" ]; } ||
+  die "no skiff binary at $SKIFF (build it, or set SKIFF=/path/to/skiff; SKIFF=/bin/true tests the harness)"
+
+# ------------------------------------------------------------ processes ----
+# Everything we start runs as the bench users (or their subordinate IDs) and
+# begins after this script did; cleanup kills exactly those processes, by pid.
+proc_start() { # start time of a pid, in clock ticks since boot
+  local s
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  s=${s##*) }
+  # shellcheck disable=SC2086 # split the stat fields on purpose
+  set -- $s
+  echo "${20}"
+}
+MY_START=$(proc_start $$)
+OWNED_UIDS=()   # "lo hi" uid ranges of processes that are ours
+add_owned_user() { # user
+  local uid; uid=$(id -u "$1")
+  OWNED_UIDS+=("$uid $uid")
+  while IFS=: read -r who start count; do
+    if [ "$who" = "$1" ] || [ "$who" = "$uid" ]; then
+      OWNED_UIDS+=("$start $((start + count - 1))")
+    fi
+  done < <(cat /etc/subuid 2>/dev/null)
+}
+kill_ours() {
+  [ ${#OWNED_UIDS[@]} -gt 0 ] || return 0
+  local d pid uid st r lo hi state cmd killed=()
+  for d in /proc/[0-9]*; do
+    pid=${d#/proc/}
+    [ "$pid" != $$ ] || continue
+    uid=$(awk '/^Uid:/ { print $2; exit }' "$d/status" 2>/dev/null) || continue
+    [ -n "$uid" ] || continue
+    for r in "${OWNED_UIDS[@]}"; do
+      read -r lo hi <<<"$r"
+      if [ "$uid" -ge "$lo" ] && [ "$uid" -le "$hi" ]; then
+        st=$(proc_start "$pid") || break
+        state=$(awk '/^State:/ { print $2; exit }' "$d/status" 2>/dev/null) || break
+        if [ "$st" -ge "$MY_START" ] && [ "$state" != Z ]; then
+          cmd=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null | cut -c1-40) || cmd=
+          kill -KILL "$pid" 2>/dev/null && killed+=("$pid(${cmd% })")
+        fi
+        break
+      fi
+    done
+  done
+  [ ${#killed[@]} -eq 0 ] || say "killed leftover processes we started: ${killed[*]}"
+}
+
+BENCH=
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  kill_ours || true
+  if [ -n "$BENCH" ] && [ -d "$BENCH" ]; then
+    if [ "$KEEP" = 1 ]; then
+      say "KEEP=1: leaving $BENCH"
+    else
+      # Files owned by subordinate IDs (podman's vfs layers) are no problem for root.
+      rm -rf -- "$BENCH" || note "could not remove all of $BENCH"
+    fi
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- users ----
+has_subids() { # user file
+  local uid; uid=$(id -u "$1")
+  grep -qE "^($1|$uid):" "$2" 2>/dev/null
+}
+next_free_subid() {
+  awk -F: 'BEGIN { m = 100000 } NF >= 3 { e = $2 + $3; if (e > m) m = e } END { print m }' \
+    /etc/subuid /etc/subgid 2>/dev/null
+}
+
+if ! id "$BENCH_USER" >/dev/null 2>&1; then
+  say "creating user $BENCH_USER"
+  useradd -m -s /bin/bash "$BENCH_USER"
+fi
+for f in /etc/subuid /etc/subgid; do
+  if ! has_subids "$BENCH_USER" "$f"; then
+    s=$(next_free_subid)
+    say "adding a subordinate range $s-$((s + 65535)) for $BENCH_USER to $f"
+    if [ "$f" = /etc/subuid ]; then
+      usermod --add-subuids "$s-$((s + 65535))" "$BENCH_USER"
+    else
+      usermod --add-subgids "$s-$((s + 65535))" "$BENCH_USER"
+    fi
+  fi
+  has_subids "$BENCH_USER" "$f" || die "$BENCH_USER still has no range in $f"
+done
+add_owned_user "$BENCH_USER"
+
+if [ "$NOSUB" = 1 ]; then
+  if ! id "$NOSUB_USER" >/dev/null 2>&1; then
+    say "creating user $NOSUB_USER (no subordinate IDs)"
+    useradd -m -s /bin/bash -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$NOSUB_USER"
+  fi
+  if has_subids "$NOSUB_USER" /etc/subuid || has_subids "$NOSUB_USER" /etc/subgid; then
+    note "$NOSUB_USER has subordinate ranges in /etc/subuid or /etc/subgid: skipping the no-subuid variant"
+    NOSUB=0
+  else
+    add_owned_user "$NOSUB_USER"
+  fi
+fi
+
+# ------------------------------------------------------------ bench dir ----
+BENCH=$(mktemp -d /var/tmp/skiff-bench.XXXXXX)
+chmod 755 "$BENCH"
+mkdir -p "$BENCH/bin" "$BENCH/logs"
+cp -- "$SKIFF_SRC" "$BENCH/bin/skiff"
+cc -O2 -Wall -o "$BENCH/bin/timeit" "$HERE/timeit.c"
+chmod 755 "$BENCH/bin" "$BENCH/bin/skiff" "$BENCH/bin/timeit"
+chmod 777 "$BENCH/logs"
+if ldd "$BENCH/bin/skiff" 2>/dev/null | grep -q 'not found'; then
+  note "skiff has unresolved shared libraries:"; ldd "$BENCH/bin/skiff" | grep 'not found' >&2
+fi
+cd "$BENCH"   # a directory every user here can enter
+
+# ---------------------------------------------------------------- rootfs ---
+say "building the busybox rootfs"
+ROOTFS=$BENCH/rootfs
+mkdir -p "$ROOTFS"/{bin,etc,dev,proc,sys,tmp,root,run,var}
+cp /bin/busybox "$ROOTFS/bin/busybox"
+for applet in $(/bin/busybox --list); do
+  [ "$applet" = busybox ] || ln -s busybox "$ROOTFS/bin/$applet"
+done
+mkdir -p "$ROOTFS/usr"
+ln -s ../bin "$ROOTFS/usr/bin"
+ln -s bin "$ROOTFS/sbin"
+printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
+  'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >"$ROOTFS/etc/passwd"
+printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$ROOTFS/etc/group"
+chmod 1777 "$ROOTFS/tmp"
+chmod 700 "$ROOTFS/root"
+chmod -R go+rX,go-w "$ROOTFS"
+chmod 1777 "$ROOTFS/tmp"
+{ [ -x "$ROOTFS/bin/true" ] && [ -L "$ROOTFS/bin/sh" ]; } || die "rootfs has no /bin/true or /bin/sh"
+tar -C "$ROOTFS" --numeric-owner --owner=0 --group=0 --sort=name -cf "$BENCH/rootfs.tar" .
+chmod 644 "$BENCH/rootfs.tar"
+
+# ------------------------------------------------------- per-user setup ----
+# Every user gets a private XDG_RUNTIME_DIR (rootless podman wants one), and
+# its podman/skiff state (XDG_DATA_HOME, XDG_CONFIG_HOME, SKIFF_ROOT) in the
+# bench dir, so each run starts from nothing and cleanup is one rm -rf.
+declare -A UHOME UDIR URUN
+NUSERS=0
+setup_user() { # user
+  local u=$1 d=$BENCH/u-$1
+  NUSERS=$((NUSERS + 1))
+  # Keep XDG_RUNTIME_DIR short: with one longer than ~40 characters conmon's
+  # sockets under it overflow the 108-byte sun_path limit and every
+  # `podman run` then waits out a 20 s timeout before returning.
+  local r=$BENCH/r$NUSERS
+  UHOME[$u]=$(getent passwd "$u" | cut -d: -f6)
+  UDIR[$u]=$d
+  URUN[$u]=$r
+  mkdir -p "$d/config" "$d/data" "$d/cache" "$d/skiff" "$r"
+  chown -R "$u:" "$d" "$r"
+  chmod 755 "$d"
+  chmod 700 "$r"
+  [ ${#r} -le 36 ] || note "XDG_RUNTIME_DIR $r is long; podman may stall on socket paths"
+}
+as_user() { # user cmd...
+  local u=$1; shift
+  local d=${UDIR[$u]}
+  runuser -u "$u" -- env -i \
+    HOME="${UHOME[$u]}" USER="$u" LOGNAME="$u" LANG=C.UTF-8 \
+    PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+    XDG_RUNTIME_DIR="${URUN[$u]}" XDG_CONFIG_HOME="$d/config" \
+    XDG_DATA_HOME="$d/data" XDG_CACHE_HOME="$d/cache" \
+    SKIFF_ROOT="$d/skiff" \
+    "$@"
+}
+setup_user "$BENCH_USER"
+[ "$NOSUB" = 1 ] && setup_user "$NOSUB_USER"
+
+SK=$BENCH/bin/skiff
+TI=$BENCH/bin/timeit
+skiff_import() { # user -> 0/1
+  local log=$BENCH/logs/skiff-import-$1.log
+  if as_user "$1" "$SK" import "$BENCH/rootfs.tar" bench-busybox:latest >"$log" 2>&1; then
+    return 0
+  fi
+  note "skiff import failed for $1 (the skiff case will fail too); its output:"
+  sed 's/^/    /' "$log" >&2
+  return 1
+}
+
+say "importing the rootfs into skiff as $BENCH_USER"
+skiff_import "$BENCH_USER" || true
+
+# podman: host defaults (its storage driver, here usually vfs) plus, if it
+# works, an overlay-driver variant in a separate store so both stay valid.
+PODMAN_BIN=$(command -v podman || true)
+PODMAN_CASES=()
+PODMAN_INFO=
+PODMAN_DEF="--runtime runc"
+PODMAN_OVL="--root ${UDIR[$BENCH_USER]}/podman-overlay/root --runroot ${URUN[$BENCH_USER]}/ovl --storage-driver overlay --runtime runc"
+podman_try() { # label "global flags"
+  local label=$1 flags=$2 log=$BENCH/logs/$1.log
+  # shellcheck disable=SC2086
+  if as_user "$BENCH_USER" "$PODMAN_BIN" $flags import "$BENCH/rootfs.tar" localhost/bench-busybox:latest >"$log" 2>&1 &&
+     as_user "$BENCH_USER" "$PODMAN_BIN" $flags run --rm --network none localhost/bench-busybox true >>"$log" 2>&1; then
+    PODMAN_CASES+=("$label" "$PODMAN_BIN $flags run --rm --network none localhost/bench-busybox true")
+    return 0
+  fi
+  note "$label failed once, skipping it; its output:"
+  tail -n 20 "$log" | sed 's/^/    /' >&2
+  return 1
+}
+if [ "$PODMAN" != 1 ]; then
+  note "PODMAN=$PODMAN: skipping podman"
+elif [ -z "$PODMAN_BIN" ]; then
+  note "podman is not installed: skipping the podman case"
+else
+  say "importing the rootfs into podman as $BENCH_USER"
+  if podman_try podman "$PODMAN_DEF"; then
+    # shellcheck disable=SC2086
+    PODMAN_INFO=$(as_user "$BENCH_USER" "$PODMAN_BIN" $PODMAN_DEF info \
+      --format 'podman {{.Version.Version}}, storage driver {{.Store.GraphDriverName}}, cgroup {{.Host.CgroupsVersion}} via {{.Host.CgroupManager}}' 2>/dev/null || true)
+    if [ "$PODMAN_OVERLAY" = 1 ]; then
+      # shellcheck disable=SC2086
+      drv=$(as_user "$BENCH_USER" "$PODMAN_BIN" $PODMAN_DEF info --format '{{.Store.GraphDriverName}}' 2>/dev/null || true)
+      if [ "$drv" != overlay ]; then
+        mkdir -p "${UDIR[$BENCH_USER]}/podman-overlay"
+        chown "$BENCH_USER:" "${UDIR[$BENCH_USER]}/podman-overlay"
+        podman_try podman-overlay "$PODMAN_OVL" || true
+      fi
+    fi
+  fi
+fi
+
+# ----------------------------------------------------------------- header --
+header() {
+  echo "skiff start-up benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  # shellcheck disable=SC1091
+  echo "host: $(uname -sr), $(nproc) CPU(s), $(. /etc/os-release && echo "$PRETTY_NAME")"
+  echo "skiff: $SKIFF_SRC ($(stat -c %s "$SKIFF_SRC") bytes, sha256 $(sha256sum "$SKIFF_SRC" | cut -c1-12))"
+  [ -n "$PODMAN_INFO" ] && echo "podman: $PODMAN_INFO; runc $(runc --version 2>/dev/null | head -1 | awk '{print $3}')"
+  echo "rootfs: busybox $(/bin/busybox | head -1 | awk '{print $2}') static, $(du -sh "$BENCH/rootfs.tar" | cut -f1) tar"
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "runs: $RUNS measured + $WARMUP warm-up per case, interleaved; timing by timeit inside one process of the user"
+}
+
+load1=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$load1" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+  note "load average is $load1 on $(nproc) CPU(s): absolute times will be inflated and noisy (ratios less so)"
+fi
+REPORT=$BENCH/report.txt
+ANY_FAILED=0
+{ header; echo; } | tee "$REPORT"
+
+# ------------------------------------------------------------------ cases --
+run_timeit() { # user title args...
+  local u=$1 title=$2; shift 2
+  say "running $title as $u (this takes a while)"
+  {
+    echo "### $title (user $u)"
+  } | tee -a "$REPORT"
+  local rc=0
+  as_user "$u" "$TI" -n "$RUNS" -w "$WARMUP" -t "$TIMEOUT" --ref skiff \
+    -o "${UDIR[$u]}/samples.tsv" "$@" 2>"$BENCH/logs/timeit-$u.err" | tee -a "$REPORT" || rc=$?
+  grep -v '^[.|]*$' "$BENCH/logs/timeit-$u.err" | grep -v '^timeit: [0-9]* case' >&2 || true
+  echo | tee -a "$REPORT"
+  case $rc in
+    0) ;;
+    2) note "some case FAILED in '$title' (see above)"; ANY_FAILED=1;;
+    *) note "timeit exited with status $rc in '$title'"; ANY_FAILED=1;;
+  esac
+}
+
+CASES=(skiff "$SK run --rm --network none bench-busybox true")
+CASES+=("${PODMAN_CASES[@]}")
+CASES+=(floor-1id "$(command -v unshare) -Urmpf --mount-proc true")
+CASES+=(floor-1id-chroot "$(command -v unshare) -Urmpf --mount-proc chroot $ROOTFS /bin/true")
+CASES+=(floor-fullmap "$(command -v unshare) --map-auto --map-root-user -mpf --mount-proc true")
+run_timeit "$BENCH_USER" "with subordinate IDs" -- "${CASES[@]}"
+
+if [ "$NOSUB" = 1 ]; then
+  say "importing the rootfs into skiff as $NOSUB_USER"
+  skiff_import "$NOSUB_USER" || true
+  run_timeit "$NOSUB_USER" "without subordinate IDs" -- \
+    skiff "$SK run --rm --network none bench-busybox true" \
+    floor-1id "$(command -v unshare) -Urmpf --mount-proc true"
+fi
+
+if [ -n "$RESULTS" ]; then
+  cat "$REPORT" >>"$RESULTS"
+  say "report appended to $RESULTS"
+fi
+# 0: every case passed; 2: some case failed (the tables above say which).
+[ "$ANY_FAILED" = 0 ] || exit 2

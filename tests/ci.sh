@@ -1,0 +1,34 @@
+#!/bin/bash
+# The whole test suite on a fresh Debian 12 machine: installs what skiff
+# needs, builds it, and runs the unit and system tests. Run it as root so the
+# system tests can run as real unprivileged users (one with /etc/subuid
+# ranges, one without); as another user only that user's tests run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(meson ninja-build g++ pkg-config libssl-dev libarchive-dev libzstd-dev liblzma-dev zlib1g-dev
+  libfmt-dev nlohmann-json3-dev libcli11-dev catch2 libseccomp-dev libcap-dev libyaml-cpp-dev
+  libcurl4-openssl-dev libisal-dev bats uidmap fuse-overlayfs slirp4netns busybox-static tar gzip zstd xz-utils)
+if [ "$(id -u)" = 0 ]; then
+  missing=()
+  for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+builddir=${BUILDDIR:-build-ci}
+[ -f "$builddir/build.ninja" ] || meson setup "$builddir" -Dbuildtype=debugoptimized -Dwerror=true >/dev/null
+ninja -C "$builddir"
+status=0
+meson test -C "$builddir" --print-errorlogs --num-processes 2 || status=$?
+
+# One closing line over every TAP result (unit and system), for CI logs.
+log="$builddir/meson-logs/testlog.txt"
+passed=$(grep -cE '^ok [0-9]+' "$log" || true)
+failed=$(grep -cE '^not ok [0-9]+' "$log" || true)
+skipped=$(grep -cE '^ok [0-9]+.*# ?skip' "$log" || true)
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+exit $status

@@ -1,0 +1,59 @@
+#!/bin/bash
+# Runs the bats system tests as a real unprivileged user.
+#   run-as-user.sh subuid|nosub SKIFF-BINARY SOURCE-DIR
+# As root: makes the test user (skiff-test with /etc/subuid and /etc/subgid
+# ranges, or skiff-nosub with none), copies the binary and the tests to a
+# directory that user can read (the checkout may sit in a home root keeps
+# closed), and runs bats there as that user. As any other user: runs the
+# tests as that user, with the binary where it is.
+set -euo pipefail
+kind=$1 skiff=$2 src=$3
+
+make_rootfs() { "$src/tests/fixtures/make-busybox-rootfs.sh" "$1/busybox.tar"; }
+
+if [ "$(id -u)" != 0 ]; then
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  make_rootfs "$work"
+  has_subuid=0
+  grep -qE "^($(id -un)|$(id -u)):" /etc/subuid 2>/dev/null && has_subuid=1
+  [ "$kind" = subuid ] && [ $has_subuid = 0 ] && { echo "1..0 # skip: $(id -un) has no /etc/subuid range"; exit 0; }
+  [ "$kind" = nosub ] && [ $has_subuid = 1 ] && { echo "1..0 # skip: $(id -un) has /etc/subuid ranges"; exit 0; }
+  exec env SKIFF="$skiff" SKIFF_TEST_FIXTURES="$work" SKIFF_TEST_SUBUID=$has_subuid bats --tap "$src/tests/system"
+fi
+
+if [ "$kind" = subuid ]; then
+  user=skiff-test
+  id "$user" >/dev/null 2>&1 || useradd -m -s /bin/sh "$user"
+  # Debian's useradd gives a range (login.defs); other set-ups may not.
+  grep -q "^$user:" /etc/subuid || usermod --add-subuids 300000-365535 "$user"
+  grep -q "^$user:" /etc/subgid || usermod --add-subgids 300000-365535 "$user"
+  has_subuid=1
+else
+  user=skiff-nosub
+  id "$user" >/dev/null 2>&1 || useradd -m -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$user"
+  if grep -qE "^($user|$(id -u "$user")):" /etc/subuid /etc/subgid; then
+    echo "Bail out! $user has subordinate id ranges; the test needs a user without" >&2
+    exit 1
+  fi
+  has_subuid=0
+fi
+
+# This host ships /dev/fuse and /dev/net/tun 0600; normal distributions make
+# them 0666 so that rootless fuse-overlayfs and slirp4netns can use them.
+for dev in /dev/fuse /dev/net/tun; do [ -e "$dev" ] && chmod 0666 "$dev"; done
+
+work=$(mktemp -d /var/tmp/skiff-tests.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+chmod 0755 "$work"
+install -m 0755 "$skiff" "$work/skiff"
+cp -r "$src/tests/system" "$work/system"
+cp -r "$src/tests/fixtures" "$work/fixtures"
+make_rootfs "$work"
+chmod -R a+rX "$work"
+home=$(getent passwd "$user" | cut -d: -f6)
+cd "$work"
+runuser -u "$user" -- env -i HOME="$home" USER="$user" LOGNAME="$user" SHELL=/bin/sh \
+  PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8 \
+  SKIFF="$work/skiff" SKIFF_TEST_FIXTURES="$work" SKIFF_TEST_SUBUID=$has_subuid \
+  bats --tap "$work/system"
