@@ -22,8 +22,28 @@ std::string command_path(const CLI::App& app) {
   return path;
 }
 
-int report_parse_error(const CLI::App& app, const CLI::ParseError& e) {
+// The first word that is not an option (or an option's value) of skiff itself.
+std::string first_command_word(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--root" || a == "--runroot") {
+      ++i;
+      continue;
+    }
+    if (!a.empty() && a[0] != '-') return std::string(a);
+  }
+  return {};
+}
+
+int report_parse_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
   std::string what = e.what();
+  if (app.get_subcommands().empty()) {
+    std::string word = first_command_word(argc, argv);
+    if (!word.empty()) {
+      fmt::print(stderr, "skiff: '{}' is not a skiff command.\nSee 'skiff --help'.\n", word);
+      return skiff::kExitSkiffError;
+    }
+  }
   if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
     // CLI11: "The following arguments were not expected: --foo"
     auto colon = what.find(": ");
@@ -63,7 +83,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return report_parse_error(app, e);
+    return report_parse_error(app, e, argc, argv);
   } catch (const skiff::Error& e) {
     fflush(stdout);
     fmt::print(stderr, "skiff: {}\n", e.what());

@@ -111,13 +111,19 @@ void configure_reset(CLI::App* cmd, CliContext& ctx) {
     // Running containers die first: their skiffs release their locks and exit.
     engine::ContainerStore containers(paths);
     for (const auto& c : containers.list())
-      if (c.running && c.state.pid > 0) {
-        kill(c.state.pid, SIGKILL);
+      if (c.running) {
+        kill(c.state.pid > 0 ? c.state.pid : c.record.skiff_pid, SIGKILL);
         store::FileLock wait_done(containers.lock_path(c.record.id));
       }
+    // Only what skiff made goes: --root or --runroot may name a directory that
+    // holds other files too (a mistaken --runroot /tmp must not empty /tmp).
     engine::LayerStore layers(paths, runtime::current_id_map());
-    layers.remove_tree_as_owner(paths.root);
-    remove_tree(paths.runroot);
+    for (const char* entry : {"containers", "layers", "blobs", "tmp", "images.json", "storage.json",
+                              ".single-id-map-noted"})
+      layers.remove_tree_as_owner(paths.root / entry);
+    remove_tree(paths.runroot / "locks");
+    ::rmdir(paths.root.c_str());
+    ::rmdir(paths.runroot.c_str());
   });
 }
 

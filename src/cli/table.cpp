@@ -7,19 +7,24 @@
 
 namespace skiff::cli {
 
+// Display width: UTF-8 continuation bytes take no column ("…" is one).
+static size_t columns(const std::string& s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
 void Table::print() const {
   std::vector<size_t> width;
   for (const auto& row : rows_)
     for (size_t i = 0; i < row.size(); ++i) {
       if (width.size() <= i) width.push_back(0);
-      width[i] = std::max(width[i], row[i].size());
+      width[i] = std::max(width[i], columns(row[i]));
     }
   std::string out;
   for (const auto& row : rows_) {
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
       line += row[i];
-      if (i + 1 < row.size()) line.append(width[i] - row[i].size() + 3, ' ');
+      if (i + 1 < row.size()) line.append(width[i] - columns(row[i]) + 3, ' ');
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";

@@ -18,7 +18,10 @@ std::string remove_container(const store::Paths& paths, const std::string& key, 
       throw Error(fmt::format("cannot remove container {}: container is running: stop the container before "
                               "removing or force remove",
                               key));
+    // Still being set up (no process yet): stop the skiff that is making it.
+    // Its lock is held, so that pid is alive and is that skiff.
     if (view.state.pid > 0) kill(view.state.pid, SIGKILL);
+    else if (view.record.skiff_pid > 0) kill(view.record.skiff_pid, SIGKILL);
   }
   // The skiff that ran it holds this lock until it has written its last state;
   // taking it means that skiff is done (flock is released when it exits).

@@ -110,6 +110,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   rec.driver = driver_name(storage.driver);
   rec.created = image::rfc3339_now();
   rec.auto_remove = opts.remove;
+  rec.skiff_pid = getpid();
   rec.command = container_args(opts, config);
   containers.create(rec);
   store::FileLock running(containers.lock_path(rec.id));

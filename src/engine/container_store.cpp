@@ -43,7 +43,7 @@ std::string generate_name() {
 static json record_json(const ContainerRecord& r) {
   return json{{"id", r.id},         {"name", r.name},       {"image", r.image},     {"image_id", r.image_id},
               {"command", r.command}, {"layers", r.layers}, {"driver", r.driver}, {"created", r.created},
-              {"auto_remove", r.auto_remove}};
+              {"auto_remove", r.auto_remove}, {"skiff_pid", r.skiff_pid}};
 }
 
 static ContainerRecord record_from(const json& j) {
@@ -57,6 +57,7 @@ static ContainerRecord record_from(const json& j) {
   r.driver = j.value("driver", "");
   r.created = j.value("created", "");
   r.auto_remove = j.value("auto_remove", false);
+  r.skiff_pid = j.value("skiff_pid", 0);
   return r;
 }
 

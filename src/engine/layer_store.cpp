@@ -157,14 +157,18 @@ StorageInfo LayerStore::storage() {
 
 void LayerStore::ensure(const image::ImageStore& images, const image::ImageContent& content) {
   storage();
-  std::vector<std::pair<std::string, std::string>> missing;  // diff_id, blob digest
+  struct Missing {
+    std::string diff_id, blob;
+    bool bottom;
+  };
+  std::vector<Missing> missing;
   const auto& layers = content.manifest.at("layers");
   if (layers.size() != content.diff_ids.size())
     throw Error(fmt::format("image {}: the manifest lists {} layers but the config {}", content.record.id.substr(7, 12),
                             layers.size(), content.diff_ids.size()));
   for (size_t i = 0; i < content.diff_ids.size(); ++i)
     if (access(layer_dir(content.diff_ids[i]).c_str(), F_OK) != 0)
-      missing.emplace_back(content.diff_ids[i], layers[i].at("digest").get<std::string>());
+      missing.push_back({content.diff_ids[i], layers[i].at("digest").get<std::string>(), i == 0});
   if (missing.empty()) return;
 
   make_dirs(paths_.layers(), 0700);
@@ -173,22 +177,24 @@ void LayerStore::ensure(const image::ImageStore& images, const image::ImageConte
   // One lock per layer: two runs of one image unpack it once, and runs of
   // other images are not held up.
   std::vector<store::FileLock> locks;
-  std::vector<std::pair<std::string, std::string>> todo;
-  for (auto& [diff_id, blob] : missing) {
-    locks.emplace_back(paths_.locks() / ("layer-" + image::digest_hex(diff_id) + ".lock"));
-    if (access(layer_dir(diff_id).c_str(), F_OK) != 0) todo.emplace_back(diff_id, blob);
+  std::vector<Missing> todo;
+  for (auto& m : missing) {
+    locks.emplace_back(paths_.locks() / ("layer-" + image::digest_hex(m.diff_id) + ".lock"));
+    if (access(layer_dir(m.diff_id).c_str(), F_OK) != 0) todo.push_back(m);
   }
   if (todo.empty()) return;
   bool keep_owners = map_.full;
   image::UnpackStats total;
   // Owners are only real inside the namespace, so the whole unpack runs there.
   runtime::run_in_userns(map_, [&] {
-    for (auto& [diff_id, blob] : todo) {
+    for (auto& [diff_id, blob, bottom] : todo) {
       fs::path tmp = paths_.tmp() / ("layer-" + random_hex(12));
       make_dirs(tmp, 0755);
       try {
         UniqueFd fd = open_or_throw(images.blob_path(blob), O_RDONLY);
-        auto st = image::unpack_layer(fd.get(), tmp, {.keep_owners = keep_owners, .overlay_whiteouts = true});
+        // A whiteout in the bottom layer hides nothing, and overlay would show
+        // it as a broken entry: there it just deletes.
+        auto st = image::unpack_layer(fd.get(), tmp, {.keep_owners = keep_owners, .overlay_whiteouts = !bottom});
         total.skipped_devices += st.skipped_devices;
         if (::rename(tmp.c_str(), layer_dir(diff_id).c_str()) != 0)
           throw_errno(fmt::format("store layer {}", diff_id));

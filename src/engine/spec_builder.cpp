@@ -59,7 +59,7 @@ runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in) {
   spec.process.capabilities = runtime::default_capabilities();
   std::string workdir = config.value("WorkingDir", "");
   if (opts.workdir) workdir = *opts.workdir;
-  if (workdir.empty()) workdir = "/";
+  if (workdir.empty()) workdir.assign(1, '/');  // (not = "/": GCC 12 -Wrestrict false positive)
   if (workdir[0] != '/') throw Error(fmt::format("the working directory {:?} is not an absolute path", workdir));
   spec.process.cwd = workdir;
 

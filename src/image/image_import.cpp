@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <memory>
@@ -79,6 +80,18 @@ uint64_t check_tar(int fd) {
   return content;
 }
 
+// The host's architecture in GOARCH words, as image configs name it.
+std::string host_architecture() {
+  utsname u{};
+  uname(&u);
+  std::string m = u.machine;
+  if (m == "x86_64") return "amd64";
+  if (m == "aarch64") return "arm64";
+  if (m == "i686" || m == "i386") return "386";
+  if (m.rfind("armv", 0) == 0) return "arm";
+  return m;  // ppc64le, s390x, riscv64 are already their GOARCH names
+}
+
 }  // namespace
 
 ImageRecord import_tarball(ImageStore& store, const store::Paths& paths, int fd, const ImportOptions& opts) {
@@ -97,7 +110,7 @@ ImageRecord import_tarball(ImageStore& store, const store::Paths& paths, int fd,
   std::string created = rfc3339_now();
   json history{{"created", created}, {"created_by", "skiff import"}};
   if (!opts.message.empty()) history["comment"] = opts.message;
-  json config{{"architecture", "amd64"},
+  json config{{"architecture", host_architecture()},
               {"os", "linux"},
               {"created", created},
               {"config", opts.config},

@@ -146,7 +146,10 @@ int exec_in_userns(const IdMap& map, const std::vector<std::string>& args,
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     execvp(argv[0], argv.data());
-    child_fail(p.err_write.get(), fmt::format("exec {}: {}", args[0], Error::errno_text(errno)));
+    // As a shell would: 127 for a command not found, 126 for one that cannot run.
+    int err = errno;
+    fmt::print(stderr, "skiff: exec {}: {}\n", args[0], Error::errno_text(err));
+    _exit(err == ENOENT || err == ENOTDIR ? kExitNotFound : kExitCannotInvoke);
   }
   // The shell owns the terminal now; skiff only waits.
   signal(SIGINT, SIG_IGN);

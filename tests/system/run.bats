@@ -91,6 +91,7 @@ setup_file() { :; }
 
 @test "run: the single-id map is announced once per store" {
   has_subuid && skip "user has subordinate ids"
+  rm -f "$SKIFF_ROOT/.single-id-map-noted"
   import_busybox
   run -0 --separate-stderr skiff run --rm bb true
   [[ "$stderr" == *"no ranges in /etc/subuid and /etc/subgid"* ]]

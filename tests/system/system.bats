@@ -29,7 +29,6 @@ load helpers
 }
 
 @test "an unknown command is named in the error" {
-  skip "known bug: main.cpp reports 'A subcommand is required' and does not name the command"
   run -125 skiff frobnicate
   [[ "${lines[0]}" == *frobnicate* ]]
 }
@@ -160,7 +159,6 @@ load helpers
 }
 
 @test "unshare: 127 for a command not found, 126 for one that cannot be run" {
-  skip "known bug: exec_in_userns (src/runtime/userns.cpp) turns exec failures into 125"
   run -127 skiff unshare no-such-command
   [[ "$output" == *"no-such-command"* ]]
   run -126 skiff unshare /etc/passwd

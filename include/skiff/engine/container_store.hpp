@@ -25,6 +25,7 @@ struct ContainerRecord {
   std::string driver;               // overlay | fuse-overlayfs | copy
   std::string created;
   bool auto_remove = false;
+  pid_t skiff_pid = 0;  // the skiff that runs it (holds its lock)
 };
 
 struct ContainerState {
