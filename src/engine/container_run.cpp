@@ -151,6 +151,9 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
       in.rootfs = (cdir / "merged").string();
       rl.upperdir = (cdir / "upper").string();
       rl.workdir = (cdir / "work").string();
+      // A --rm container's writable layer is thrown away: overlay need not
+      // sync it to disk when the container's mount namespace goes.
+      rl.volatile_upper = opts.remove;
       for (const char* d : {"upper", "work", "merged"}) make_dirs(cdir / d, 0755);
       in.layers = rl;
     }

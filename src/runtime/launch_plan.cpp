@@ -98,8 +98,8 @@ LaunchPlan make_launch_plan(const Spec& spec, bool full_id_map, bool keep_stdin)
     if (l.driver == RootfsLayers::Driver::kOverlay) {
       // Relative lowerdirs (the child chdirs to layers_dir) keep the mount data
       // under the kernel's one-page limit for deep images.
-      plan.overlay_data = plan.keep(fmt::format("lowerdir={},upperdir={},workdir={},userxattr", lower,
-                                                l.upperdir, l.workdir));
+      plan.overlay_data = plan.keep(fmt::format("lowerdir={},upperdir={},workdir={},userxattr{}", lower,
+                                                l.upperdir, l.workdir, l.volatile_upper ? ",volatile" : ""));
     } else if (l.driver == RootfsLayers::Driver::kFuseOverlayfs) {
       plan.fuse_argv = plan.keep_argv(
           {"fuse-overlayfs", "-o",

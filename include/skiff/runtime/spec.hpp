@@ -46,6 +46,7 @@ struct RootfsLayers {
   std::vector<std::string> lowerdirs;  // top layer first, as overlayfs wants
   std::string upperdir;
   std::string workdir;
+  bool volatile_upper = false;  // no sync of the upper layer on unmount (--rm)
 };
 
 struct Root {
