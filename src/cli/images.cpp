@@ -15,7 +15,7 @@
 #include "skiff/image/reference.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
-#include "table.hpp"
+#include "format_table.hpp"
 
 namespace skiff::cli {
 

@@ -177,17 +177,17 @@ void LayerStore::ensure(const image::ImageStore& images, const image::ImageConte
   // One lock per layer: two runs of one image unpack it once, and runs of
   // other images are not held up.
   std::vector<store::FileLock> locks;
-  std::vector<Missing> todo;
+  std::vector<Missing> to_unpack;
   for (auto& m : missing) {
     locks.emplace_back(paths_.locks() / ("layer-" + image::digest_hex(m.diff_id) + ".lock"));
-    if (access(layer_dir(m.diff_id).c_str(), F_OK) != 0) todo.push_back(m);
+    if (access(layer_dir(m.diff_id).c_str(), F_OK) != 0) to_unpack.push_back(m);
   }
-  if (todo.empty()) return;
+  if (to_unpack.empty()) return;
   bool keep_owners = map_.full;
   image::UnpackStats total;
   // Owners are only real inside the namespace, so the whole unpack runs there.
   runtime::run_in_userns(map_, [&] {
-    for (auto& [diff_id, blob, bottom] : todo) {
+    for (auto& [diff_id, blob, bottom] : to_unpack) {
       fs::path tmp = paths_.tmp() / ("layer-" + random_hex(12));
       make_dirs(tmp, 0755);
       try {

@@ -5,7 +5,7 @@
 #include "skiff/engine/container_remove.hpp"
 #include "skiff/engine/container_store.hpp"
 #include "skiff/util/error.hpp"
-#include "table.hpp"
+#include "format_table.hpp"
 
 namespace skiff::cli {
 

@@ -1,4 +1,4 @@
-#include "cli/table.hpp"
+#include "cli/format_table.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "table.hpp"
+#include "format_table.hpp"
 
 #include <fmt/format.h>
 
