@@ -11,7 +11,10 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <dirent.h>
+
 #include <memory>
+#include <unordered_set>
 #include <vector>
 
 #include "skiff/util/error.hpp"
@@ -130,10 +133,30 @@ class Unpacker {
         ::close(sub);
       }
       unlinkat(dir, leaf, AT_REMOVEDIR);
-      cached_parent_.reset();
+      // The cached parent may lie inside what was just removed; it never
+      // does when it is dir itself (which the caller still uses).
+      if (cached_parent_.get() != dir) cached_parent_.reset();
     } else {
       unlinkat(dir, leaf, 0);
     }
+  }
+
+  void clear_except_written(int dir, const std::string& parent_prefix) {
+    int dup = fcntl(dir, F_DUPFD_CLOEXEC, 0);
+    if (dup < 0) throw_errno("dup");
+    DIR* d = fdopendir(dup);
+    if (!d) {
+      ::close(dup);
+      throw_errno("opendir");
+    }
+    std::vector<std::string> doomed;
+    while (struct dirent* e = readdir(d)) {
+      std::string_view n = e->d_name;
+      if (n == "." || n == "..") continue;
+      if (!written_.count(parent_prefix + std::string(n))) doomed.emplace_back(n);
+    }
+    closedir(d);
+    for (const auto& n : doomed) clear(dir, n.c_str(), false);
   }
 
   void set_owner(int dir, const char* leaf, archive_entry* e) {
@@ -167,7 +190,14 @@ class Unpacker {
     std::string_view lv = leaf;
 
     if (lv == kOpaqueMarker) {
-      if (opts_.overlay_whiteouts) {
+      if (!opts_.overlay_whiteouts) {
+        // Applying onto a flattened tree: the directory keeps only what this
+        // layer put in it, whichever order the tar lists the marker in.
+        std::string parent = rel.substr(0, rel.size() - leaf.size());
+        clear_except_written(dir, parent);
+        return;
+      }
+      {
         // Kernel overlay in a user namespace reads user.overlay.*; fuse-overlayfs
         // reads its own name. Both are set so either driver honours it.
         if (fsetxattr(dir, "user.overlay.opaque", "y", 1, 0) != 0 ||
@@ -185,6 +215,7 @@ class Unpacker {
       return;
     }
 
+    written_.insert(rel);
     mode_t type = archive_entry_filetype(e);
     mode_t perm = static_cast<mode_t>(archive_entry_perm(e));
     const char* hardlink = archive_entry_hardlink(e);
@@ -275,6 +306,7 @@ class Unpacker {
   UniqueFd cached_parent_;
   std::string cached_parent_path_;
   std::vector<DeferredDir> deferred_;
+  std::unordered_set<std::string> written_;  // entries of this layer (for opaque dirs)
   UnpackStats stats_;
 };
 
