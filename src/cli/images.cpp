@@ -151,9 +151,7 @@ void configure_rmi(CLI::App* cmd, CliContext& ctx) {
       }
     }
     // Unpacked layers that nothing uses any more.
-    auto in_use = store.layers_in_use();
-    for (const auto& c : containers.list()) in_use.insert(in_use.end(), c.record.layers.begin(), c.record.layers.end());
-    engine::LayerStore(paths, runtime::current_id_map()).collect_garbage(in_use);
+    engine::LayerStore(paths, runtime::current_id_map()).collect_garbage(store);
     if (failures) ctx.exit_code = kExitSkiffError;
   });
 }

@@ -30,10 +30,7 @@ std::string remove_container(const store::Paths& paths, const std::string& key, 
   LayerStore layers(paths, map);
   containers.remove(view.record, [&](const std::filesystem::path& dir) { layers.remove_tree_as_owner(dir); });
   // Layers only this container kept alive go with it.
-  image::ImageStore images(paths);
-  auto in_use = images.layers_in_use();
-  for (const auto& c : containers.list()) in_use.insert(in_use.end(), c.record.layers.begin(), c.record.layers.end());
-  layers.collect_garbage(in_use);
+  layers.collect_garbage(image::ImageStore(paths));
   return id;
 }
 

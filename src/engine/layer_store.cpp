@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "skiff/engine/container_store.hpp"
 #include "skiff/image/digest.hpp"
 #include "skiff/image/layer_unpack.hpp"
 #include "skiff/runtime/userns.hpp"
@@ -206,7 +207,10 @@ void LayerStore::ensure(const image::ImageStore& images, const image::ImageConte
   });
 }
 
-void LayerStore::collect_garbage(const std::vector<std::string>& in_use) {
+void LayerStore::collect_garbage(const image::ImageStore& images) {
+  std::vector<std::string> in_use = images.layers_in_use();
+  for (const auto& c : ContainerStore(paths_).list())
+    in_use.insert(in_use.end(), c.record.layers.begin(), c.record.layers.end());
   std::set<std::string> keep;
   for (const auto& d : in_use)
     if (image::is_valid_digest(d)) keep.insert(image::digest_hex(d));

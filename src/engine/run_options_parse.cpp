@@ -6,19 +6,9 @@
 
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
+#include "skiff/util/split.hpp"
 
 namespace skiff::engine {
-
-static std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  for (;;) {
-    size_t p = s.find(sep);
-    out.push_back(s.substr(0, p));
-    if (p == std::string_view::npos) break;
-    s.remove_prefix(p + 1);
-  }
-  return out;
-}
 
 static void check_target(std::string_view target, std::string_view what) {
   if (target.empty() || target[0] != '/')

@@ -9,6 +9,7 @@
 #include <charconv>
 
 #include "skiff/util/error.hpp"
+#include "skiff/util/split.hpp"
 #include "skiff/util/unique_fd.hpp"
 
 namespace skiff::engine {
@@ -51,17 +52,6 @@ std::optional<uint32_t> parse_id(std::string_view s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
   return v;
-}
-
-std::vector<std::string_view> split(std::string_view line, char sep) {
-  std::vector<std::string_view> out;
-  for (;;) {
-    size_t p = line.find(sep);
-    out.push_back(line.substr(0, p));
-    if (p == std::string_view::npos) break;
-    line.remove_prefix(p + 1);
-  }
-  return out;
 }
 
 template <typename Fn>

@@ -37,8 +37,8 @@ class LayerStore {
   // namespace (so files keep the image's owners as subordinate ids).
   void ensure(const image::ImageStore& images, const image::ImageContent& content);
 
-  // Removes unpacked layers no image or container uses.
-  void collect_garbage(const std::vector<std::string>& in_use);
+  // Removes unpacked layers that no image and no container uses.
+  void collect_garbage(const image::ImageStore& images);
 
   // Deletes a tree; files owned by subordinate ids are removed from inside
   // the user namespace (joining userns_fd when given, else a new one).
