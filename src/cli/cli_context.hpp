@@ -23,5 +23,7 @@ void add_run_command(CLI::App& parent, CliContext& ctx);
 void add_image_commands(CLI::App& app, CliContext& ctx);
 void add_container_commands(CLI::App& app, CliContext& ctx);
 void add_system_commands(CLI::App& app, CliContext& ctx);
+void add_registry_commands(CLI::App& app, CliContext& ctx);
+void add_image_registry_commands(CLI::App& image, CliContext& ctx);
 
 }  // namespace skiff::cli

@@ -257,6 +257,7 @@ void add_image_commands(CLI::App& app, CliContext& ctx) {
   configure_tag(image->add_subcommand("tag", "give an image another name"), ctx);
   configure_rmi(image->add_subcommand("rm", "remove images"), ctx);
   configure_import(image->add_subcommand("import", "create an image from a tarball"), ctx);
+  add_image_registry_commands(*image, ctx);
   configure_inspect(image->add_subcommand("inspect", "show images' details as JSON"), ctx);
 }
 

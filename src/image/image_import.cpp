@@ -1,9 +1,9 @@
 #include "skiff/image/image_import.hpp"
+#include "skiff/image/manifest.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <memory>
@@ -81,16 +81,6 @@ uint64_t check_tar(int fd) {
 }
 
 // The host's architecture in GOARCH words, as image configs name it.
-std::string host_architecture() {
-  utsname u{};
-  uname(&u);
-  std::string m = u.machine;
-  if (m == "x86_64") return "amd64";
-  if (m == "aarch64") return "arm64";
-  if (m == "i686" || m == "i386") return "386";
-  if (m.rfind("armv", 0) == 0) return "arm";
-  return m;  // ppc64le, s390x, riscv64 are already their GOARCH names
-}
 
 }  // namespace
 

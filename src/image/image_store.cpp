@@ -164,7 +164,16 @@ ImageContent ImageStore::load(const ImageRecord& record) const {
 
 void ImageStore::add(const ImageRecord& record) {
   modify([&](std::vector<ImageRecord>& records) {
-    if (!has_blob(record.id) || !has_blob(record.manifest))
+    bool whole = has_blob(record.id) && has_blob(record.manifest);
+    if (whole) {
+      try {
+        for (const auto& l : json::parse(read_blob(record.manifest)).at("layers"))
+          whole = whole && has_blob(l.at("digest").get<std::string>());
+      } catch (const json::exception&) {
+        whole = false;
+      }
+    }
+    if (!whole)
       throw Error(fmt::format("image {} lost a blob while it was being added (removed at the same time?)",
                               record.id.substr(7, 12)), 0, "run the command again");
     for (auto& r : records) {

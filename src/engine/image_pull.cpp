@@ -1,0 +1,258 @@
+#include "skiff/engine/image_pull.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "skiff/engine/layer_store.hpp"
+#include "skiff/image/digest.hpp"
+#include "skiff/image/reference.hpp"
+#include "skiff/runtime/id_map.hpp"
+#include "skiff/store/file_lock.hpp"
+#include "skiff/util/error.hpp"
+#include "skiff/util/file_io.hpp"
+
+namespace skiff::engine {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using registry::RegistryClient;
+
+namespace {
+
+// Downloads left behind by a killed pull: each live download holds a flock
+// on its temp file, so one that can be locked belongs to nobody.
+void sweep_stale_downloads(const store::Paths& paths) {
+  DIR* dir = opendir(paths.tmp().c_str());
+  if (!dir) return;
+  while (dirent* e = readdir(dir)) {
+    if (strncmp(e->d_name, "blob-", 5) != 0) continue;
+    UniqueFd fd(openat(dirfd(dir), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (fd && flock(fd.get(), LOCK_EX | LOCK_NB) == 0) unlinkat(dirfd(dir), e->d_name, 0);
+  }
+  closedir(dir);
+}
+
+struct Blob {
+  std::string digest;
+  uint64_t size = 0;
+};
+
+// Fetches one blob into the store, verified. Two pulls that need the same
+// blob take its lock in turn: the second finds it there.
+void fetch_blob(RegistryClient& client, registry::HttpTransport& t, const std::string& repo, const Blob& blob,
+                const store::Paths& paths, image::ImageStore& store, TransferEvents& events,
+                const std::atomic<bool>& cancel) {
+  std::string short_id = blob.digest.substr(7, 12);
+  store::FileLock lock(paths.locks() / ("blob-" + image::digest_hex(blob.digest) + ".lock"));
+  if (store.has_blob(blob.digest)) {
+    events.layer_state(short_id, "Already exists");
+    return;
+  }
+  fs::path tmp = paths.tmp() / ("blob-" + random_hex(16));
+  UniqueFd fd = open_or_throw(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  flock(fd.get(), LOCK_EX);
+  struct Unlink {
+    fs::path path;
+    ~Unlink() {
+      if (!path.empty()) ::unlink(path.c_str());
+    }
+  } unlink_tmp{tmp};
+
+  image::Sha256 hasher;
+  uint64_t got = 0;
+  bool too_long = false;
+  auto sink = [&](std::string_view data) {
+    if (cancel.load(std::memory_order_relaxed)) return false;
+    if (blob.size && got + data.size() > blob.size) {
+      too_long = true;
+      return false;
+    }
+    write_all(fd.get(), data);
+    hasher.update(data);
+    got += data.size();
+    return true;
+  };
+  auto progress = [&](uint64_t) { events.layer_bytes(short_id, got, blob.size); };
+  std::string where = fmt::format("{}/{}: blob {}", client.registry(), repo, blob.digest);
+  for (int attempt = 0;; ++attempt) {
+    uint64_t before = got;
+    try {
+      if (!client.get_blob(t, repo, blob.digest, got, sink, progress)) {
+        // The registry would not resume: start the blob over.
+        if (ftruncate(fd.get(), 0) != 0 || lseek(fd.get(), 0, SEEK_SET) != 0) throw_errno("restart download");
+        hasher = image::Sha256();
+        got = 0;
+        continue;
+      }
+      break;
+    } catch (const Error& e) {
+      if (too_long)
+        throw Error(fmt::format("{}: digest mismatch: the registry sent more than the {} bytes the manifest gives; "
+                                "nothing stored", where, blob.size));
+      if (cancel.load()) throw;
+      // An interrupted stream resumes where it stopped (Range), twice at most.
+      if (attempt >= 2 || got == before) throw;
+    }
+  }
+  if (blob.size && got != blob.size)
+    throw Error(fmt::format("{}: digest mismatch: got {} bytes, the manifest gives {}; nothing stored", where, got,
+                            blob.size));
+  std::string actual = hasher.finish();
+  if (actual != blob.digest)
+    throw Error(fmt::format("{}: digest mismatch: the content has digest {}; nothing stored", where, actual));
+  if (fsync(fd.get()) != 0) throw_errno("fsync " + tmp.string());
+  store.commit_blob_file(tmp, blob.digest);
+  unlink_tmp.path.clear();
+  events.layer_state(short_id, "Download complete");
+}
+
+std::string fetch_small_blob(RegistryClient& client, registry::HttpTransport& t, const std::string& repo,
+                             const std::string& digest) {
+  std::string data;
+  client.get_blob(t, repo, digest, 0,
+                  [&](std::string_view d) {
+                    data.append(d);
+                    return data.size() < (16u << 20);
+                  },
+                  nullptr);
+  if (image::sha256_digest(data) != digest)
+    throw Error(fmt::format("{}/{}: blob {}: digest mismatch; nothing stored", client.registry(), repo, digest));
+  return data;
+}
+
+json parse_json(const std::string& text, const std::string& what) {
+  try {
+    return json::parse(text);
+  } catch (const json::exception& e) {
+    throw Error(fmt::format("{} is not valid JSON: {}", what, e.what()));
+  }
+}
+
+}  // namespace
+
+int default_transfer_jobs() {
+  const char* v = getenv("SKIFF_MAX_PARALLEL");
+  if (v && *v) {
+    int n = atoi(v);
+    if (n < 1 || n > 64) throw Error(fmt::format("SKIFF_MAX_PARALLEL={}: expected a number from 1 to 64", v));
+    return n;
+  }
+  return 4;
+}
+
+PullResult pull_image(const store::Paths& paths, std::string_view ref_text, const PullOptions& opts,
+                      TransferEvents& events) {
+  registry::RegistriesConfig cfg = registry::load_registries_config();
+  image::Reference ref = image::parse_reference(registry::with_default_registry(ref_text, cfg));
+  store::ensure_dirs(paths);
+  make_dirs(paths.tmp(), 0700);
+  sweep_stale_downloads(paths);
+  image::ImageStore store(paths);
+  std::string wanted = ref.digest.empty() ? ref.tag : ref.digest;
+  events.message(fmt::format("{}: Pulling from {}", wanted, ref.path));
+
+  // Mirrors first, then the registry itself.
+  std::vector<std::string> endpoints = cfg.mirrors[ref.domain];
+  endpoints.push_back(ref.domain);
+  std::unique_ptr<RegistryClient> client;
+  std::unique_ptr<registry::HttpTransport> t;
+  registry::ManifestResponse top;
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    client = std::make_unique<RegistryClient>(endpoints[i], registry::client_options(endpoints[i], opts.flags, cfg));
+    t = client->new_transport();
+    try {
+      top = client->get_manifest(*t, ref.path, wanted);
+      break;
+    } catch (const Error& e) {
+      if (i + 1 == endpoints.size()) throw;
+      events.message(fmt::format("mirror {} failed ({}); trying the next", endpoints[i], e.what()));
+    }
+  }
+
+  json manifest = parse_json(top.body, "the manifest of " + ref.str());
+  registry::ManifestResponse chosen = top;
+  switch (image::manifest_kind(top.media_type, manifest)) {
+    case image::ManifestKind::kSchema1:
+      throw Error(fmt::format("{}: schema 1 manifests are not supported", ref.str()), 0,
+                  "it is an image from before 2017: push it again with a current docker, podman or skiff");
+    case image::ManifestKind::kUnknown:
+      throw Error(fmt::format("{}: unknown manifest type {:?}", ref.str(), top.media_type));
+    case image::ManifestKind::kIndex: {
+      json desc = image::select_platform(manifest, opts.platform.value_or(image::host_platform()), ref.str());
+      chosen = client->get_manifest(*t, ref.path, desc.at("digest").get<std::string>());
+      manifest = parse_json(chosen.body, "the manifest of " + ref.str());
+      if (image::manifest_kind(chosen.media_type, manifest) != image::ManifestKind::kImage)
+        throw Error(fmt::format("{}: the index entry for this platform is not an image manifest", ref.str()));
+      break;
+    }
+    case image::ManifestKind::kImage:
+      break;
+  }
+
+  std::string config_digest;
+  std::vector<Blob> layers;
+  try {
+    config_digest = manifest.at("config").at("digest").get<std::string>();
+    for (const auto& l : manifest.at("layers"))
+      layers.push_back({l.at("digest").get<std::string>(), l.value("size", uint64_t{0})});
+  } catch (const json::exception& e) {
+    throw Error(fmt::format("{}: malformed manifest: {}", ref.str(), e.what()));
+  }
+  for (const auto& b : layers)
+    if (!image::is_valid_digest(b.digest))
+      throw Error(fmt::format("{}: the manifest names a layer with an unsupported digest {:?}", ref.str(), b.digest));
+  if (!image::is_valid_digest(config_digest))
+    throw Error(fmt::format("{}: the manifest names a config with an unsupported digest {:?}", ref.str(), config_digest));
+
+  PullResult result;
+  result.reference = ref.str();
+  image::ImageRecord record;
+  record.id = config_digest;
+  record.manifest = chosen.digest;
+  if (ref.digest.empty()) record.names.push_back(ref.str());
+  record.repo_digests.push_back(ref.name() + "@" + top.digest);
+
+  runtime::IdMap map = runtime::current_id_map();
+  LayerStore layer_store(paths, map);
+  std::string config_text;
+  if (store.has_blob(config_digest)) config_text = store.read_blob(config_digest);
+  bool have_all = !config_text.empty() && store.has_blob(chosen.digest);
+  for (const auto& b : layers) have_all = have_all && store.has_blob(b.digest);
+
+  if (!have_all) {
+    if (config_text.empty()) config_text = fetch_small_blob(*client, *t, ref.path, config_digest);
+    for (const auto& b : layers) events.layer_state(b.digest.substr(7, 12), "Pulling fs layer");
+    registry::parallel_transfers(*client, layers.size(), opts.jobs, [&](auto& tr, size_t i, const auto& cancel) {
+      fetch_blob(*client, tr, ref.path, layers[i], paths, store, events, cancel);
+    });
+    store.put_blob(config_text);
+    store.put_blob(chosen.body);
+  }
+  json config = parse_json(config_text, "the image config of " + ref.str());
+  image::ImageContent content{.record = record, .manifest = manifest, .config = config};
+  try {
+    for (const auto& d : config.at("rootfs").at("diff_ids")) content.diff_ids.push_back(d.get<std::string>());
+  } catch (const json::exception& e) {
+    throw Error(fmt::format("{}: malformed image config: {}", ref.str(), e.what()));
+  }
+  bool unpacked = true;
+  for (const auto& d : content.diff_ids) unpacked = unpacked && fs::exists(layer_store.layer_dir(d));
+  result.up_to_date = have_all && unpacked && store.find(config_digest).has_value();
+  layer_store.ensure(store, content);
+  if (!result.up_to_date)
+    for (const auto& b : layers) events.layer_state(b.digest.substr(7, 12), "Pull complete");
+  for (const auto& b : layers) record.size += b.size;
+  record.created = config.value("created", image::rfc3339_now());
+  store.add(record);
+  events.message("Digest: " + top.digest);
+  events.message(fmt::format("Status: {} for {}", result.up_to_date ? "Image is up to date" : "Downloaded newer image",
+                             ref.familiar_name() + (ref.digest.empty() ? ":" + ref.tag : "@" + ref.digest)));
+  result.record = *store.find(config_digest);
+  return result;
+}
+
+}  // namespace skiff::engine

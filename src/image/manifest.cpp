@@ -1,0 +1,93 @@
+#include "skiff/image/manifest.hpp"
+
+#include <sys/utsname.h>
+
+#include "skiff/util/error.hpp"
+#include "skiff/util/split.hpp"
+
+namespace skiff::image {
+
+using nlohmann::json;
+
+ManifestKind manifest_kind(std::string_view content_type, const json& body) {
+  std::string type(content_type);
+  if (type.empty() || type == "application/json" || type == "text/plain")
+    type = body.is_object() ? body.value("mediaType", "") : "";
+  if (type == kOciManifest || type == kDockerManifest) return ManifestKind::kImage;
+  if (type == kOciIndex || type == kDockerManifestList) return ManifestKind::kIndex;
+  if (type == kDockerSchema1 || type == kDockerSchema1Signed) return ManifestKind::kSchema1;
+  if (!body.is_object()) return ManifestKind::kUnknown;
+  // OCI lets mediaType be absent: tell by shape.
+  if (body.value("schemaVersion", 0) == 1) return ManifestKind::kSchema1;
+  if (body.contains("manifests")) return ManifestKind::kIndex;
+  if (body.contains("layers") && body.contains("config")) return ManifestKind::kImage;
+  return ManifestKind::kUnknown;
+}
+
+std::string manifest_accept_header() {
+  return fmt::format("{}, {}, {}, {}, {}", kOciManifest, kOciIndex, kDockerManifest, kDockerManifestList,
+                     kDockerSchema1Signed);
+}
+
+std::string Platform::str() const {
+  return variant.empty() ? os + "/" + architecture : os + "/" + architecture + "/" + variant;
+}
+
+std::string host_architecture() {
+  utsname u{};
+  uname(&u);
+  std::string m = u.machine;
+  if (m == "x86_64") return "amd64";
+  if (m == "aarch64") return "arm64";
+  if (m == "i686" || m == "i386") return "386";
+  if (m.rfind("armv", 0) == 0) return "arm";
+  return m;  // ppc64le, s390x, riscv64 are already their GOARCH names
+}
+
+Platform host_platform() {
+  Platform p{.os = "linux", .architecture = host_architecture()};
+  if (p.architecture == "arm") {
+    utsname u{};
+    uname(&u);
+    p.variant = std::string("v") + (u.machine[4] ? u.machine[4] : '7');
+  }
+  return p;
+}
+
+Platform parse_platform(std::string_view text) {
+  auto parts = split(text, '/');
+  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty())
+    throw Error(fmt::format("invalid platform '{}': expected OS/ARCH[/VARIANT], e.g. linux/arm64", text));
+  Platform p{.os = std::string(parts[0]), .architecture = std::string(parts[1])};
+  if (parts.size() == 3) p.variant = std::string(parts[2]);
+  return p;
+}
+
+json select_platform(const json& index, const Platform& want, std::string_view ref) {
+  const json& manifests = index.at("manifests");
+  std::vector<std::string> offered;
+  const json* best = nullptr;
+  for (const auto& d : manifests) {
+    if (!d.contains("platform")) continue;
+    const json& p = d["platform"];
+    Platform have{.os = p.value("os", ""), .architecture = p.value("architecture", ""), .variant = p.value("variant", "")};
+    if (have.os == "unknown") continue;  // attestations, not images
+    offered.push_back(have.str());
+    if (have.os != want.os || have.architecture != want.architecture) continue;
+    // An exact variant wins; without one asked, arm64's v8 or the first.
+    if (want.variant.empty() || have.variant == want.variant) {
+      if (!best || (!want.variant.empty() && have.variant == want.variant) ||
+          (want.variant.empty() && have.variant == "v8"))
+        best = &d;
+    }
+  }
+  if (!best) {
+    std::string list;
+    for (const auto& o : offered) list += (list.empty() ? "" : ", ") + o;
+    throw Error(fmt::format("{}: no image for {} (the index has: {})", ref, want.str(), list.empty() ? "none" : list),
+                0, "choose one with --platform");
+  }
+  return *best;
+}
+
+}  // namespace skiff::image
