@@ -65,6 +65,9 @@ void configure_images(CLI::App* cmd, CliContext& ctx) {
     Table table(headers);
     for (const auto& r : records) {
       std::vector<std::string> names = r.names;
+      // An image pulled by digest has no tag: docker lists it as REPO <none>.
+      if (names.empty())
+        for (const auto& d : r.repo_digests) names.push_back(d.substr(0, d.find('@')) + ":<none>");
       if (names.empty()) {
         if (filter) continue;
         names.push_back("<none>:<none>");

@@ -8,6 +8,7 @@
 #include <atomic>
 
 #include "skiff/engine/layer_store.hpp"
+#include "skiff/engine/layer_stream.hpp"
 #include "skiff/image/digest.hpp"
 #include "skiff/image/reference.hpp"
 #include "skiff/runtime/id_map.hpp"
@@ -44,17 +45,19 @@ struct Blob {
 // Fetches one blob into the store, verified. Two pulls that need the same
 // blob take its lock in turn: the second finds it there.
 void fetch_blob(RegistryClient& client, registry::HttpTransport& t, const std::string& repo, const Blob& blob,
-                const store::Paths& paths, image::ImageStore& store, TransferEvents& events,
+                const store::Paths& paths, image::ImageStore& store, TransferEvents& events, LayerStream& stream,
                 const std::atomic<bool>& cancel) {
   std::string short_id = blob.digest.substr(7, 12);
   store::FileLock lock(paths.locks() / ("blob-" + image::digest_hex(blob.digest) + ".lock"));
   if (store.has_blob(blob.digest)) {
+    stream.stored(blob.digest, store.blob_path(blob.digest));
     events.layer_state(short_id, "Already exists");
     return;
   }
   fs::path tmp = paths.tmp() / ("blob-" + random_hex(16));
   UniqueFd fd = open_or_throw(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   flock(fd.get(), LOCK_EX);
+  stream.writing(blob.digest, tmp);
   struct Unlink {
     fs::path path;
     ~Unlink() {
@@ -74,6 +77,7 @@ void fetch_blob(RegistryClient& client, registry::HttpTransport& t, const std::s
     write_all(fd.get(), data);
     hasher.update(data);
     got += data.size();
+    stream.progress(blob.digest, got);
     return true;
   };
   auto progress = [&](uint64_t) { events.layer_bytes(short_id, got, blob.size); };
@@ -107,6 +111,7 @@ void fetch_blob(RegistryClient& client, registry::HttpTransport& t, const std::s
   if (fsync(fd.get()) != 0) throw_errno("fsync " + tmp.string());
   store.commit_blob_file(tmp, blob.digest);
   unlink_tmp.path.clear();
+  stream.stored(blob.digest, store.blob_path(blob.digest));
   events.layer_state(short_id, "Download complete");
 }
 
@@ -220,18 +225,7 @@ PullResult pull_image(const store::Paths& paths, std::string_view ref_text, cons
   LayerStore layer_store(paths, map);
   std::string config_text;
   if (store.has_blob(config_digest)) config_text = store.read_blob(config_digest);
-  bool have_all = !config_text.empty() && store.has_blob(chosen.digest);
-  for (const auto& b : layers) have_all = have_all && store.has_blob(b.digest);
-
-  if (!have_all) {
-    if (config_text.empty()) config_text = fetch_small_blob(*client, *t, ref.path, config_digest);
-    for (const auto& b : layers) events.layer_state(b.digest.substr(7, 12), "Pulling fs layer");
-    registry::parallel_transfers(*client, layers.size(), opts.jobs, [&](auto& tr, size_t i, const auto& cancel) {
-      fetch_blob(*client, tr, ref.path, layers[i], paths, store, events, cancel);
-    });
-    store.put_blob(config_text);
-    store.put_blob(chosen.body);
-  }
+  if (config_text.empty()) config_text = fetch_small_blob(*client, *t, ref.path, config_digest);
   json config = parse_json(config_text, "the image config of " + ref.str());
   image::ImageContent content{.record = record, .manifest = manifest, .config = config};
   try {
@@ -239,12 +233,35 @@ PullResult pull_image(const store::Paths& paths, std::string_view ref_text, cons
   } catch (const json::exception& e) {
     throw Error(fmt::format("{}: malformed image config: {}", ref.str(), e.what()));
   }
+  if (content.diff_ids.size() != layers.size())
+    throw Error(fmt::format("{}: the manifest lists {} layers but the config {}", ref.str(), layers.size(),
+                            content.diff_ids.size()));
+  bool have_all = store.has_blob(chosen.digest);
+  for (const auto& b : layers) have_all = have_all && store.has_blob(b.digest);
   bool unpacked = true;
   for (const auto& d : content.diff_ids) unpacked = unpacked && fs::exists(layer_store.layer_dir(d));
   result.up_to_date = have_all && unpacked && store.find(config_digest).has_value();
-  layer_store.ensure(store, content);
-  if (!result.up_to_date)
+
+  if (!result.up_to_date) {
+    // The unpacking child is forked now, before any download thread exists.
+    std::vector<LayerJob> jobs;
+    for (size_t i = 0; i < layers.size(); ++i) jobs.push_back({content.diff_ids[i], layers[i].digest});
+    LayerStream stream(layer_store, paths, map, jobs);
+    for (const auto& b : layers)
+      if (!store.has_blob(b.digest)) events.layer_state(b.digest.substr(7, 12), "Pulling fs layer");
+    try {
+      registry::parallel_transfers(*client, layers.size(), opts.jobs, [&](auto& tr, size_t i, const auto& cancel) {
+        fetch_blob(*client, tr, ref.path, layers[i], paths, store, events, stream, cancel);
+      });
+    } catch (...) {
+      stream.abort();
+      throw;
+    }
+    stream.finish();
+    store.put_blob(config_text);
+    store.put_blob(chosen.body);
     for (const auto& b : layers) events.layer_state(b.digest.substr(7, 12), "Pull complete");
+  }
   for (const auto& b : layers) record.size += b.size;
   record.created = config.value("created", image::rfc3339_now());
   store.add(record);

@@ -3,12 +3,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <cstring>
 #include <set>
 
 #include "skiff/engine/container_store.hpp"
@@ -191,6 +193,7 @@ void LayerStore::ensure(const image::ImageStore& images, const image::ImageConte
     for (auto& [diff_id, blob, bottom] : to_unpack) {
       fs::path tmp = paths_.tmp() / ("layer-" + random_hex(12));
       make_dirs(tmp, 0755);
+      UniqueFd alive = lock_unpack_dir(tmp);
       try {
         UniqueFd fd = open_or_throw(images.blob_path(blob), O_RDONLY);
         // A whiteout in the bottom layer hides nothing, and overlay would show
@@ -205,6 +208,31 @@ void LayerStore::ensure(const image::ImageStore& images, const image::ImageConte
       }
     }
   });
+}
+
+UniqueFd lock_unpack_dir(const fs::path& dir) {
+  UniqueFd fd = open_or_throw(dir, O_RDONLY | O_DIRECTORY);
+  if (flock(fd.get(), LOCK_EX) != 0) throw_errno("lock " + dir.string());
+  return fd;
+}
+
+void LayerStore::sweep_stale_unpacks() const {
+  DIR* dir = opendir(paths_.tmp().c_str());
+  if (!dir) return;
+  std::vector<fs::path> stale;
+  while (struct dirent* e = readdir(dir)) {
+    if (strncmp(e->d_name, "layer-", 6) != 0) continue;
+    UniqueFd fd(openat(dirfd(dir), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+    if (fd && flock(fd.get(), LOCK_EX | LOCK_NB) == 0) stale.push_back(paths_.tmp() / e->d_name);
+  }
+  closedir(dir);
+  for (const auto& p : stale) {
+    try {
+      remove_tree_as_owner(p);
+    } catch (const Error&) {
+      // Left for the next sweep or skiff system reset.
+    }
+  }
 }
 
 void LayerStore::collect_garbage(const image::ImageStore& images) {

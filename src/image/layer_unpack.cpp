@@ -17,6 +17,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "skiff/image/byte_source.hpp"
+#include "skiff/image/digest.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 #include "skiff/util/unique_fd.hpp"
@@ -35,6 +37,55 @@ int openat2_beneath(int dirfd, const char* path, int flags) {
   return static_cast<int>(syscall(SYS_openat2, dirfd, path, &how, sizeof how));
 }
 
+// Feeds libarchive from a ByteSource and, when the stream is a plain tar
+// (already inflated), hashes it to check the layer's diff_id.
+class HashingReader {
+ public:
+  HashingReader(ByteSource& src, bool hash) : src_(src), buf_(1 << 20), hash_(hash) {}
+
+  static la_ssize_t callback(archive* a, void* self, const void** out) {
+    auto* r = static_cast<HashingReader*>(self);
+    try {
+      *out = r->buf_.data();
+      return static_cast<la_ssize_t>(r->next());
+    } catch (const Error& e) {
+      archive_set_error(a, EIO, "%s", e.what());
+      return -1;
+    }
+  }
+
+  // Reads what libarchive left (tar padding) so the digest covers it all.
+  // Empty when the stream was compressed in a way libarchive decoded itself.
+  std::string finish() {
+    if (!hashing()) return {};
+    while (next() > 0) {
+    }
+    return hasher_.finish();
+  }
+
+ private:
+  bool hashing() const { return hash_ && !compressed_; }
+  size_t next() {
+    size_t n = src_.read(buf_.data(), buf_.size());
+    if (first_) {
+      first_ = false;
+      auto b = reinterpret_cast<const unsigned char*>(buf_.data());
+      // gzip, zstd, xz: libarchive decodes these and the hash would be of the wrong bytes.
+      compressed_ = n >= 4 && ((b[0] == 0x1f && b[1] == 0x8b) || (b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f) ||
+                               (b[0] == 0xfd && b[1] == '7' && b[2] == 'z'));
+    }
+    if (hashing() && n) hasher_.update(std::string_view(buf_.data(), n));
+    return n;
+  }
+
+  ByteSource& src_;
+  std::vector<char> buf_;
+  bool hash_;
+  bool first_ = true;
+  bool compressed_ = false;
+  Sha256 hasher_;
+};
+
 struct ArchiveDeleter {
   void operator()(archive* a) const { archive_read_free(a); }
 };
@@ -51,14 +102,15 @@ class Unpacker {
     root_ = open_or_throw(target, O_RDONLY | O_DIRECTORY);
   }
 
-  UnpackStats run(int fd) {
+  UnpackStats run(ByteSource& src, std::string_view diff_id) {
     std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
     archive_read_support_filter_gzip(a.get());
     archive_read_support_filter_zstd(a.get());
     archive_read_support_filter_xz(a.get());
     archive_read_support_format_tar(a.get());
     archive_read_support_format_empty(a.get());
-    if (archive_read_open_fd(a.get(), fd, 1 << 20) != ARCHIVE_OK)
+    HashingReader reader(src, !diff_id.empty());
+    if (archive_read_open(a.get(), &reader, nullptr, &HashingReader::callback, nullptr) != ARCHIVE_OK)
       throw Error(fmt::format("reading layer: {}", archive_error_string(a.get())));
     for (;;) {
       archive_entry* entry = nullptr;
@@ -85,6 +137,9 @@ class Unpacker {
       timespec times[2] = {it->mtime, it->mtime};
       futimens(d.get(), times);
     }
+    std::string actual = reader.finish();
+    if (!actual.empty() && actual != diff_id)
+      throw Error(fmt::format("layer content does not match its diff_id {} (it is {})", diff_id, actual));
     return stats_;
   }
 
@@ -331,7 +386,14 @@ std::string sanitize_entry_path(std::string_view name) {
 }
 
 UnpackStats unpack_layer(int fd, const std::filesystem::path& target, const UnpackOptions& opts) {
-  return Unpacker(target, opts).run(fd);
+  auto src = maybe_gunzip(fd_source(fd));
+  return Unpacker(target, opts).run(*src, {});
+}
+
+UnpackStats unpack_layer_from(std::unique_ptr<ByteSource> src, const std::filesystem::path& target,
+                              const UnpackOptions& opts, std::string_view diff_id) {
+  auto inflated = maybe_gunzip(std::move(src));
+  return Unpacker(target, opts).run(*inflated, diff_id);
 }
 
 }  // namespace skiff::image

@@ -182,36 +182,36 @@ class CurlTransport : public HttpTransport {
       if (ex.aborted) throw Error("transfer stopped");
       long os_errno = 0;
       lib_.easy_getinfo(handle_, CURLINFO_OS_ERRNO, &os_errno);
-      throw transport_error(req.url, rc, os_errno, errbuf);
+      throw_transport_error(req.url, rc, os_errno, errbuf);
     }
     lib_.easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &resp.status);
     return resp;
   }
 
  private:
-  Error transport_error(const std::string& url, CURLcode rc, long os_errno, const char* errbuf) const {
+  [[noreturn]] void throw_transport_error(const std::string& url, CURLcode rc, long os_errno, const char* errbuf) const {
     std::string host = url.substr(url.find("://") + 3);
     host = host.substr(0, host.find('/'));
     std::string detail = errbuf[0] ? errbuf : lib_.easy_strerror(rc);
     switch (rc) {
       case CURLE_COULDNT_CONNECT:
-        if (os_errno == ECONNREFUSED) return Error(fmt::format("{}: connection refused", host));
-        return Error(fmt::format("{}: cannot connect: {}", host, detail));
+        if (os_errno == ECONNREFUSED) throw Error(fmt::format("{}: connection refused", host));
+        throw Error(fmt::format("{}: cannot connect: {}", host, detail));
       case CURLE_COULDNT_RESOLVE_HOST:
-        return Error(fmt::format("{}: no such host", host));
+        throw Error(fmt::format("{}: no such host", host));
       case CURLE_PEER_FAILED_VERIFICATION:
-        return Error(fmt::format("{}: TLS certificate not trusted: {}", host, detail), 0,
+        throw TlsCertificateError(fmt::format("{}: TLS certificate not trusted: {}", host, detail), 0,
                      "give its CA with --cert-dir, put it in ~/.config/containers/certs.d/" + host +
                          "/ca.crt, or use --tls-verify=false");
       case CURLE_SSL_CONNECT_ERROR:
       case CURLE_SSL_CERTPROBLEM:
       case CURLE_SSL_CACERT_BADFILE:
-        return Error(fmt::format("{}: TLS handshake failed (certificate or protocol): {}", host, detail), 0,
+        throw Error(fmt::format("{}: TLS handshake failed (certificate or protocol): {}", host, detail), 0,
                      "a registry that speaks plain HTTP needs --tls-verify=false");
       case CURLE_OPERATION_TIMEDOUT:
-        return Error(fmt::format("{}: timed out: {}", host, detail));
+        throw Error(fmt::format("{}: timed out: {}", host, detail));
       default:
-        return Error(fmt::format("{}: {}", host, detail));
+        throw Error(fmt::format("{}: {}", host, detail));
     }
   }
 

@@ -99,6 +99,8 @@ void RegistryClient::ping(HttpTransport& t) {
   HttpResponse resp;
   try {
     resp = t.perform({.url = url("/v2/")});
+  } catch (const TlsCertificateError&) {
+    throw;
   } catch (const Error&) {
     if (!opts_.allow_http || scheme_ != "https") throw;
     // An insecure registry may speak plain HTTP: fall back, as docker does.

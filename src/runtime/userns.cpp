@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstring>
 
 #include "skiff/util/error.hpp"
@@ -118,6 +120,34 @@ void run_in_userns(const IdMap& map, const std::function<void()>& fn, bool with_
   pid_t pid = fork_into_userns(map, p, with_mount_ns ? CLONE_NEWNS : 0);
   if (pid == 0) run_child_fn(p.err_write.get(), fn);
   finish(pid, p.err_read, true);
+}
+
+UsernsTask start_in_userns(const IdMap& map, const std::function<void()>& fn) {
+  Pipes p;
+  pid_t pid = fork_into_userns(map, p, 0);
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    run_child_fn(p.err_write.get(), fn);
+  }
+  return UsernsTask(pid, p.err_read.release());
+}
+
+UsernsTask::~UsernsTask() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    int st;
+    while (waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (err_fd_ >= 0) ::close(err_fd_);
+}
+
+void UsernsTask::wait() {
+  UniqueFd err(err_fd_);
+  err_fd_ = -1;
+  pid_t pid = pid_;
+  pid_ = -1;
+  finish(pid, err, true);
 }
 
 void run_in_existing_userns(int userns_fd, const std::function<void()>& fn) {

@@ -52,8 +52,14 @@ cp -r "$src/tests/fixtures" "$work/fixtures"
 make_rootfs "$work"
 chmod -R a+rX "$work"
 home=$(getent passwd "$user" | cut -d: -f6)
+# SKIFF_TEST_FILES="registry.bats run.bats" runs only those files.
+targets=("$work/system")
+if [ -n "${SKIFF_TEST_FILES:-}" ]; then
+  targets=()
+  for f in $SKIFF_TEST_FILES; do targets+=("$work/system/$f"); done
+fi
 cd "$work"
 runuser -u "$user" -- env -i HOME="$home" USER="$user" LOGNAME="$user" SHELL=/bin/sh \
   PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8 \
   SKIFF="$work/skiff" SKIFF_TEST_FIXTURES="$work" SKIFF_TEST_SUBUID=$has_subuid \
-  bats --tap "$work/system"
+  bats --tap "${targets[@]}"

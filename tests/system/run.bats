@@ -31,7 +31,7 @@ setup_file() { :; }
 }
 
 @test "run: an unknown image is exit 125 with one clear line" {
-  run -125 skiff run --rm nosuchimage true
+  run -125 skiff run --rm --pull=never nosuchimage true
   [ "$output" = "skiff: no such image: nosuchimage" ]
 }
 

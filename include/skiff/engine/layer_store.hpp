@@ -10,6 +10,7 @@
 #include "skiff/runtime/id_map.hpp"
 #include "skiff/runtime/spec.hpp"
 #include "skiff/store/paths.hpp"
+#include "skiff/util/unique_fd.hpp"
 
 namespace skiff::engine {
 
@@ -22,6 +23,9 @@ struct StorageInfo {
   Driver driver = Driver::kOverlay;
   std::string idmap;  // IdMap::key() the layers were unpacked under
 };
+
+// Marks a layer being unpacked into dir as alive for as long as the fd is open.
+UniqueFd lock_unpack_dir(const std::filesystem::path& dir);
 
 class LayerStore {
  public:
@@ -36,6 +40,11 @@ class LayerStore {
   // Unpacks every layer not yet there, from its blob, inside the user
   // namespace (so files keep the image's owners as subordinate ids).
   void ensure(const image::ImageStore& images, const image::ImageContent& content);
+
+  // Removes half-unpacked layers left in tmp/ by a killed skiff. A live
+  // unpack holds a flock on its directory (lock_unpack_dir), so one that can
+  // be locked is nobody's.
+  void sweep_stale_unpacks() const;
 
   // Removes unpacked layers that no image and no container uses.
   void collect_garbage(const image::ImageStore& images);

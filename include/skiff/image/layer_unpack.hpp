@@ -3,6 +3,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+
+#include "skiff/image/byte_source.hpp"
 #include <string>
 
 namespace skiff::image {
@@ -30,6 +33,11 @@ struct UnpackStats {
 // no entry can write outside target: entries with "..", absolute paths, or a
 // route through a symlink that leads out are refused with an Error.
 UnpackStats unpack_layer(int fd, const std::filesystem::path& target, const UnpackOptions& opts);
+
+// As unpack_layer, reading from src (gzip inflated with isa-l where it is
+// installed). With diff_id, the uncompressed stream must have that digest.
+UnpackStats unpack_layer_from(std::unique_ptr<ByteSource> src, const std::filesystem::path& target,
+                              const UnpackOptions& opts, std::string_view diff_id = {});
 
 // Checks an entry name and returns it relative ("a/b"), "" for the root itself.
 // Throws Error for absolute names and ".." components.

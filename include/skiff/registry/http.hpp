@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "skiff/util/error.hpp"
+
 namespace skiff::registry {
 
 struct HttpRequest {
@@ -37,6 +39,14 @@ struct HttpResponse {
     auto it = headers.find(lower_name);
     return it == headers.end() ? std::string() : it->second;
   }
+};
+
+// The server speaks TLS but its certificate is not trusted. Unlike a
+// handshake that fails because the server speaks plain HTTP, this must never
+// lead to a plain-HTTP retry.
+class TlsCertificateError : public Error {
+ public:
+  using Error::Error;
 };
 
 struct TlsOptions {

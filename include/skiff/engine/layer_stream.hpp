@@ -1,0 +1,54 @@
+// Unpacking layers while they download. A child in the user namespace
+// (forked before any download thread starts) unpacks the layers in order,
+// each read from its blob file as the download writes it, and moves a layer
+// into place only once its blob has been verified against its digest.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "skiff/engine/layer_store.hpp"
+#include "skiff/runtime/userns.hpp"
+#include "skiff/store/file_lock.hpp"
+
+namespace skiff::engine {
+
+struct LayerJob {
+  std::string diff_id;
+  std::string blob;  // digest of the (compressed) blob
+};
+
+class LayerStream {
+ public:
+  // Starts the unpacking child for the layers of jobs (bottom first) that are
+  // not unpacked yet. Call before starting download threads.
+  LayerStream(LayerStore& layers, const store::Paths& paths, const runtime::IdMap& map,
+              const std::vector<LayerJob>& jobs);
+  ~LayerStream();
+  LayerStream(const LayerStream&) = delete;
+  LayerStream& operator=(const LayerStream&) = delete;
+
+  // The download of blob is writing to file (called from download threads).
+  void writing(const std::string& blob, const std::filesystem::path& file);
+  // bytes of blob are in its file now.
+  void progress(const std::string& blob, uint64_t bytes);
+  // blob is verified and stored at file.
+  void stored(const std::string& blob, const std::filesystem::path& file);
+  // Downloads stopped: the child gives up.
+  void abort();
+  // Waits until every layer is unpacked; throws the child's error.
+  void finish();
+
+ private:
+  struct Shared;
+  Shared* shared_ = nullptr;
+  size_t shared_size_ = 0;
+  std::vector<std::string> blobs_;  // slot -> blob digest
+  std::vector<store::FileLock> locks_;
+  std::optional<runtime::UsernsTask> task_;
+};
+
+}  // namespace skiff::engine

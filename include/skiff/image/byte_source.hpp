@@ -1,0 +1,26 @@
+// A stream of bytes that layer unpacking reads: a file, a blob still being
+// downloaded, or a decompressor in front of either.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace skiff::image {
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Up to n bytes into buf; 0 at the end. Throws Error on failure.
+  virtual size_t read(char* buf, size_t n) = 0;
+};
+
+// Reads an fd until EOF (the fd stays the caller's).
+std::unique_ptr<ByteSource> fd_source(int fd);
+
+// If src starts with a gzip header and isa-l (libisal.so.2) can be loaded,
+// inflates it with isa-l (4x zlib's speed); otherwise passes src through
+// unchanged for libarchive to decode.
+std::unique_ptr<ByteSource> maybe_gunzip(std::unique_ptr<ByteSource> src);
+
+}  // namespace skiff::image

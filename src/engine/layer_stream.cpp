@@ -1,0 +1,231 @@
+#include "skiff/engine/layer_stream.hpp"
+
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "skiff/image/digest.hpp"
+#include "skiff/image/layer_unpack.hpp"
+#include "skiff/util/error.hpp"
+#include "skiff/util/file_io.hpp"
+
+namespace skiff::engine {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+enum SlotState : uint32_t { kWaiting = 0, kWriting = 1, kStored = 2 };
+
+struct Slot {
+  std::atomic<uint64_t> written{0};
+  std::atomic<uint32_t> state{kWaiting};
+  char tmp_path[512] = {0};
+  char final_path[512] = {0};
+};
+
+// Waits (up to 100 ms) until *word is no longer seen. The word lives in a
+// MAP_SHARED mapping, so this is a process-shared futex.
+void futex_wait(std::atomic<uint32_t>* word, uint32_t seen) {
+  timespec ts{0, 100 * 1000 * 1000};
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT, seen, &ts, nullptr, 0);
+}
+
+void futex_wake(std::atomic<uint32_t>* word) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
+}
+
+void copy_path(char (&dst)[512], const fs::path& p) {
+  std::string s = p.string();
+  if (s.size() >= sizeof dst) throw Error(fmt::format("path too long for the layer stream: {}", s));
+  memcpy(dst, s.c_str(), s.size() + 1);
+}
+
+}  // namespace
+
+struct LayerStream::Shared {
+  std::atomic<uint32_t> seq{0};  // bumped on every change: the futex word
+  std::atomic<uint32_t> aborted{0};
+  size_t count = 0;
+  Slot slots[1];  // count of them
+};
+
+namespace {
+
+// A blob file that is still being written: reads wait for more until the
+// download says the blob is stored.
+class GrowingFile : public image::ByteSource {
+ public:
+  GrowingFile(std::atomic<uint32_t>* seq, std::atomic<uint32_t>* aborted, Slot* slot)
+      : seq_(seq), aborted_(aborted), slot_(slot) {}
+
+  void open() {
+    for (;;) {
+      uint32_t seen = seq_->load();
+      if (aborted_->load()) throw Error("the download stopped");
+      uint32_t st = slot_->state.load();
+      if (st == kStored) {
+        fd_.reset(::open(slot_->final_path, O_RDONLY | O_CLOEXEC));
+        if (!fd_) throw_errno(fmt::format("open {}", slot_->final_path));
+        return;
+      }
+      if (st == kWriting) {
+        fd_.reset(::open(slot_->tmp_path, O_RDONLY | O_CLOEXEC));
+        if (fd_) return;
+        // Renamed into the store between the two looks: go round again.
+      }
+      futex_wait(seq_, seen);
+    }
+  }
+
+  size_t read(char* buf, size_t n) override {
+    for (;;) {
+      uint32_t seen = seq_->load();
+      bool stored = slot_->state.load() == kStored;
+      ssize_t got = ::read(fd_.get(), buf, n);
+      if (got > 0) return static_cast<size_t>(got);
+      if (got < 0 && errno != EINTR) throw_errno("read blob");
+      if (got == 0 && stored) return 0;  // everything was written before "stored"
+      if (aborted_->load()) throw Error("the download stopped");
+      if (got == 0) futex_wait(seq_, seen);
+    }
+  }
+
+  // Waits until the blob is verified; false if the pull was abandoned.
+  bool wait_stored() {
+    for (;;) {
+      uint32_t seen = seq_->load();
+      if (slot_->state.load() == kStored) return true;
+      if (aborted_->load()) return false;
+      futex_wait(seq_, seen);
+    }
+  }
+
+ private:
+  std::atomic<uint32_t>* seq_;
+  std::atomic<uint32_t>* aborted_;
+  Slot* slot_;
+  UniqueFd fd_;
+};
+
+}  // namespace
+
+LayerStream::LayerStream(LayerStore& layers, const store::Paths& paths, const runtime::IdMap& map,
+                         const std::vector<LayerJob>& jobs) {
+  layers.storage();
+  layers.sweep_stale_unpacks();
+  make_dirs(paths.layers(), 0700);
+  make_dirs(paths.tmp(), 0700);
+  store::ensure_dirs(paths);
+  struct Todo {
+    size_t slot;
+    std::string diff_id;
+    bool bottom;
+  };
+  std::vector<Todo> todo;
+  for (size_t i = 0; i < jobs.size(); ++i) blobs_.push_back(jobs[i].blob);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const std::string& d = jobs[i].diff_id;
+    if (!image::is_valid_digest(d)) throw Error(fmt::format("layer {} has an unsupported diff_id {:?}", i, d));
+    if (access(layers.layer_dir(d).c_str(), F_OK) == 0) continue;
+    bool dup = false;
+    for (const auto& t : todo) dup = dup || t.diff_id == d;
+    if (dup) continue;
+    // One lock per layer, as LayerStore::ensure takes: whoever holds it unpacks.
+    locks_.emplace_back(paths.locks() / ("layer-" + image::digest_hex(d) + ".lock"));
+    if (access(layers.layer_dir(d).c_str(), F_OK) == 0) continue;
+    todo.push_back({i, d, i == 0});
+  }
+  shared_size_ = sizeof(Shared) + jobs.size() * sizeof(Slot);
+  void* mem = mmap(nullptr, shared_size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) throw_errno("mmap");
+  shared_ = new (mem) Shared();
+  shared_->count = jobs.size();
+  for (size_t i = 1; i < jobs.size(); ++i) new (&shared_->slots[i]) Slot();
+  if (todo.empty()) return;
+
+  Shared* sh = shared_;
+  bool keep_owners = map.full;
+  fs::path tmp_root = paths.tmp();
+  std::vector<fs::path> targets;
+  for (const auto& t : todo) targets.push_back(layers.layer_dir(t.diff_id));
+  task_.emplace(runtime::start_in_userns(map, [sh, todo, targets, keep_owners, tmp_root] {
+    for (size_t k = 0; k < todo.size(); ++k) {
+      const Todo& t = todo[k];
+      GrowingFile src(&sh->seq, &sh->aborted, &sh->slots[t.slot]);
+      src.open();
+      fs::path tmp = tmp_root / ("layer-" + random_hex(12));
+      make_dirs(tmp, 0755);
+      UniqueFd alive = lock_unpack_dir(tmp);
+      try {
+        // A whiteout in the bottom layer hides nothing: there it just deletes.
+        image::unpack_layer_from(std::make_unique<GrowingFile>(std::move(src)), tmp,
+                                 {.keep_owners = keep_owners, .overlay_whiteouts = !t.bottom}, t.diff_id);
+        GrowingFile done(&sh->seq, &sh->aborted, &sh->slots[t.slot]);
+        if (!done.wait_stored()) throw Error("the download stopped");
+        if (::rename(tmp.c_str(), targets[k].c_str()) != 0) throw_errno(fmt::format("store layer {}", t.diff_id));
+      } catch (const Error& e) {
+        remove_tree(tmp);
+        throw e.with_context(fmt::format("unpacking layer {}", t.diff_id.substr(7, 12)));
+      }
+    }
+  }));
+}
+
+LayerStream::~LayerStream() {
+  if (task_) {
+    abort();
+    try {
+      task_->wait();
+    } catch (const Error&) {
+    }
+  }
+  if (shared_) munmap(shared_, shared_size_);
+}
+
+void LayerStream::writing(const std::string& blob, const fs::path& file) {
+  for (size_t i = 0; i < blobs_.size(); ++i)
+    if (blobs_[i] == blob) {
+      copy_path(shared_->slots[i].tmp_path, file);
+      shared_->slots[i].state.store(kWriting);
+    }
+  shared_->seq.fetch_add(1);
+  futex_wake(&shared_->seq);
+}
+
+void LayerStream::progress(const std::string& blob, uint64_t bytes) {
+  for (size_t i = 0; i < blobs_.size(); ++i)
+    if (blobs_[i] == blob) shared_->slots[i].written.store(bytes);
+  shared_->seq.fetch_add(1);
+  futex_wake(&shared_->seq);
+}
+
+void LayerStream::stored(const std::string& blob, const fs::path& file) {
+  for (size_t i = 0; i < blobs_.size(); ++i)
+    if (blobs_[i] == blob) {
+      copy_path(shared_->slots[i].final_path, file);
+      shared_->slots[i].state.store(kStored);
+    }
+  shared_->seq.fetch_add(1);
+  futex_wake(&shared_->seq);
+}
+
+void LayerStream::abort() {
+  shared_->aborted.store(1);
+  shared_->seq.fetch_add(1);
+  futex_wake(&shared_->seq);
+}
+
+void LayerStream::finish() {
+  if (!task_) return;
+  auto task = std::move(*task_);
+  task_.reset();
+  task.wait();
+}
+
+}  // namespace skiff::engine

@@ -1,0 +1,148 @@
+// gzip with isa-l's igzip, opened with dlopen: Debian ships no static
+// libisal, and only layer unpacking needs it.
+#include <dlfcn.h>
+#include <isa-l/igzip_lib.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include "skiff/image/byte_source.hpp"
+#include "skiff/util/error.hpp"
+
+namespace skiff::image {
+
+namespace {
+
+class FdSource : public ByteSource {
+ public:
+  explicit FdSource(int fd) : fd_(fd) {}
+  size_t read(char* buf, size_t n) override {
+    for (;;) {
+      ssize_t got = ::read(fd_, buf, n);
+      if (got >= 0) return static_cast<size_t>(got);
+      if (errno != EINTR) throw_errno("read layer");
+    }
+  }
+
+ private:
+  int fd_;
+};
+
+struct Isal {
+  void (*inflate_init)(inflate_state*) = nullptr;
+  void (*inflate_reset)(inflate_state*) = nullptr;
+  int (*inflate)(inflate_state*) = nullptr;
+  bool ok() const { return inflate_init && inflate_reset && inflate; }
+};
+
+const Isal& isal() {
+  static std::once_flag once;
+  static Isal lib;
+  std::call_once(once, [] {
+    void* h = dlopen("libisal.so.2", RTLD_NOW | RTLD_LOCAL);
+    if (!h) return;
+    lib.inflate_init = reinterpret_cast<void (*)(inflate_state*)>(dlsym(h, "isal_inflate_init"));
+    lib.inflate_reset = reinterpret_cast<void (*)(inflate_state*)>(dlsym(h, "isal_inflate_reset"));
+    lib.inflate = reinterpret_cast<int (*)(inflate_state*)>(dlsym(h, "isal_inflate"));
+  });
+  return lib;
+}
+
+// Replays the bytes read to sniff the format, then the rest of the source.
+class PrefixedSource : public ByteSource {
+ public:
+  PrefixedSource(std::string prefix, std::unique_ptr<ByteSource> rest)
+      : prefix_(std::move(prefix)), rest_(std::move(rest)) {}
+  size_t read(char* buf, size_t n) override {
+    if (pos_ < prefix_.size()) {
+      size_t k = std::min(n, prefix_.size() - pos_);
+      memcpy(buf, prefix_.data() + pos_, k);
+      pos_ += k;
+      return k;
+    }
+    return rest_->read(buf, n);
+  }
+
+ private:
+  std::string prefix_;
+  size_t pos_ = 0;
+  std::unique_ptr<ByteSource> rest_;
+};
+
+class IsalGunzip : public ByteSource {
+ public:
+  explicit IsalGunzip(std::unique_ptr<ByteSource> src) : src_(std::move(src)), in_(1 << 20) {
+    state_ = std::make_unique<inflate_state>();
+    isal().inflate_init(state_.get());
+    state_->crc_flag = ISAL_GZIP;
+  }
+  size_t read(char* buf, size_t n) override {
+    if (n > UINT32_MAX) n = UINT32_MAX;
+    inflate_state& s = *state_;
+    for (;;) {
+      if (s.block_state == ISAL_BLOCK_FINISH) {
+        // A gzip file may hold several members one after the other.
+        if (s.avail_in == 0 && !fill()) return 0;
+        // Only another gzip member may follow; padding after the last ends it.
+        if (s.avail_in == 0 || s.next_in[0] != 0x1f) return 0;
+        uint8_t* next = s.next_in;
+        uint32_t avail = s.avail_in;
+        isal().inflate_reset(&s);
+        s.crc_flag = ISAL_GZIP;
+        s.next_in = next;
+        s.avail_in = avail;
+      }
+      if (s.avail_in == 0 && !eof_) fill();
+      s.next_out = reinterpret_cast<uint8_t*>(buf);
+      s.avail_out = static_cast<uint32_t>(n);
+      int rc = isal().inflate(&s);
+      if (rc != ISAL_DECOMP_OK) throw Error(fmt::format("layer is not valid gzip (isa-l error {})", rc));
+      size_t produced = n - s.avail_out;
+      if (produced > 0) return produced;
+      if (s.block_state == ISAL_BLOCK_FINISH) continue;
+      if (eof_ && s.avail_in == 0) throw Error("layer is truncated: the gzip stream ends early");
+    }
+  }
+
+ private:
+  bool fill() {
+    if (eof_) return false;
+    size_t got = src_->read(reinterpret_cast<char*>(in_.data()), in_.size());
+    if (got == 0) {
+      eof_ = true;
+      return false;
+    }
+    state_->next_in = in_.data();
+    state_->avail_in = static_cast<uint32_t>(got);
+    return true;
+  }
+
+  std::unique_ptr<ByteSource> src_;
+  std::vector<uint8_t> in_;
+  std::unique_ptr<inflate_state> state_;
+  bool eof_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<ByteSource> fd_source(int fd) { return std::make_unique<FdSource>(fd); }
+
+std::unique_ptr<ByteSource> maybe_gunzip(std::unique_ptr<ByteSource> src) {
+  std::string head(2, '\0');
+  size_t have = 0;
+  while (have < 2) {
+    size_t got = src->read(head.data() + have, 2 - have);
+    if (got == 0) break;
+    have += got;
+  }
+  head.resize(have);
+  auto replay = std::make_unique<PrefixedSource>(head, std::move(src));
+  if (have == 2 && static_cast<unsigned char>(head[0]) == 0x1f && static_cast<unsigned char>(head[1]) == 0x8b &&
+      isal().ok())
+    return std::make_unique<IsalGunzip>(std::move(replay));
+  return replay;
+}
+
+}  // namespace skiff::image

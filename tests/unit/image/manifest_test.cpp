@@ -1,0 +1,159 @@
+#include "skiff/image/manifest.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "skiff/util/error.hpp"
+
+using namespace skiff::image;
+using nlohmann::json;
+
+namespace {
+
+json descriptor(const std::string& digest_char, json platform) {
+  return {{"mediaType", kOciManifest},
+          {"digest", "sha256:" + std::string(64, digest_char[0])},
+          {"size", 500},
+          {"platform", std::move(platform)}};
+}
+
+// A docker manifest list as docker buildx pushes it, attestations included.
+json sample_index() {
+  return {{"schemaVersion", 2},
+          {"mediaType", kDockerManifestList},
+          {"manifests",
+           {descriptor("a", {{"os", "linux"}, {"architecture", "amd64"}}),
+            descriptor("b", {{"os", "linux"}, {"architecture", "arm"}, {"variant", "v6"}}),
+            descriptor("c", {{"os", "linux"}, {"architecture", "arm"}, {"variant", "v7"}}),
+            descriptor("d", {{"os", "linux"}, {"architecture", "arm64"}}),
+            descriptor("e", {{"os", "linux"}, {"architecture", "arm64"}, {"variant", "v8"}}),
+            descriptor("f", {{"os", "unknown"}, {"architecture", "unknown"}}),
+            descriptor("g", {{"os", "windows"}, {"architecture", "amd64"}})}}};
+}
+
+char picked(const json& d) { return d.at("digest").get<std::string>().back(); }
+
+}  // namespace
+
+TEST_CASE("manifest kinds by Content-Type") {
+  json empty = json::object();
+  CHECK(manifest_kind(kOciManifest, empty) == ManifestKind::kImage);
+  CHECK(manifest_kind(kDockerManifest, empty) == ManifestKind::kImage);
+  CHECK(manifest_kind(kOciIndex, empty) == ManifestKind::kIndex);
+  CHECK(manifest_kind(kDockerManifestList, empty) == ManifestKind::kIndex);
+  CHECK(manifest_kind(kDockerSchema1, empty) == ManifestKind::kSchema1);
+  CHECK(manifest_kind(kDockerSchema1Signed, empty) == ManifestKind::kSchema1);
+  CHECK(manifest_kind("application/octet-stream", empty) == ManifestKind::kUnknown);
+  // The header wins over the body.
+  CHECK(manifest_kind(kOciIndex, json{{"mediaType", kOciManifest}}) == ManifestKind::kIndex);
+}
+
+TEST_CASE("manifest kinds by mediaType when the header says nothing") {
+  for (std::string_view ct : {"", "application/json", "text/plain"}) {
+    INFO("Content-Type: " << ct);
+    CHECK(manifest_kind(ct, json{{"mediaType", kOciManifest}}) == ManifestKind::kImage);
+    CHECK(manifest_kind(ct, json{{"mediaType", kDockerManifest}}) == ManifestKind::kImage);
+    CHECK(manifest_kind(ct, json{{"mediaType", kOciIndex}}) == ManifestKind::kIndex);
+    CHECK(manifest_kind(ct, json{{"mediaType", kDockerManifestList}}) == ManifestKind::kIndex);
+    CHECK(manifest_kind(ct, json{{"mediaType", kDockerSchema1}}) == ManifestKind::kSchema1);
+    CHECK(manifest_kind(ct, json{{"mediaType", kDockerSchema1Signed}}) == ManifestKind::kSchema1);
+  }
+}
+
+TEST_CASE("manifest kinds by shape when there is no mediaType") {
+  CHECK(manifest_kind("", json{{"schemaVersion", 1}, {"name", "app"}, {"fsLayers", json::array()}}) ==
+        ManifestKind::kSchema1);
+  CHECK(manifest_kind("application/json", json{{"schemaVersion", 2}, {"manifests", json::array()}}) ==
+        ManifestKind::kIndex);
+  CHECK(manifest_kind("", json{{"schemaVersion", 2}, {"config", json::object()}, {"layers", json::array()}}) ==
+        ManifestKind::kImage);
+  CHECK(manifest_kind("", json{{"schemaVersion", 2}, {"layers", json::array()}}) == ManifestKind::kUnknown);
+  CHECK(manifest_kind("", json{{"schemaVersion", 2}}) == ManifestKind::kUnknown);
+  CHECK(manifest_kind("", json::array()) == ManifestKind::kUnknown);
+  CHECK(manifest_kind("", json("text")) == ManifestKind::kUnknown);
+}
+
+TEST_CASE("the Accept header names every kind") {
+  std::string accept = manifest_accept_header();
+  for (std::string_view t : {kOciManifest, kOciIndex, kDockerManifest, kDockerManifestList, kDockerSchema1Signed})
+    CHECK(accept.find(t) != std::string::npos);
+}
+
+TEST_CASE("platforms from text") {
+  auto p = parse_platform("linux/amd64");
+  CHECK(p.os == "linux");
+  CHECK(p.architecture == "amd64");
+  CHECK(p.variant.empty());
+  CHECK(p.str() == "linux/amd64");
+  auto v = parse_platform("linux/arm64/v8");
+  CHECK(v.architecture == "arm64");
+  CHECK(v.variant == "v8");
+  CHECK(v.str() == "linux/arm64/v8");
+  CHECK(parse_platform("windows/amd64").os == "windows");
+  for (const char* bad : {"", "linux", "amd64", "linux/", "/amd64", "linux//v7", "linux/arm/v7/x"}) {
+    INFO("'" << bad << "'");
+    CHECK_THROWS_WITH(parse_platform(bad), Catch::Contains("invalid platform") && Catch::Contains("OS/ARCH"));
+  }
+}
+
+TEST_CASE("this machine's platform") {
+  Platform p = host_platform();
+  CHECK(p.os == "linux");
+  CHECK_FALSE(p.architecture.empty());
+  CHECK(p.architecture == host_architecture());
+  CHECK(p.architecture != "x86_64");
+  CHECK(p.architecture != "aarch64");
+}
+
+TEST_CASE("choosing a platform from an index") {
+  json index = sample_index();
+  CHECK(picked(select_platform(index, parse_platform("linux/amd64"), "app")) == 'a');
+  CHECK(picked(select_platform(index, parse_platform("linux/arm/v7"), "app")) == 'c');
+  CHECK(picked(select_platform(index, parse_platform("linux/arm/v6"), "app")) == 'b');
+  CHECK(picked(select_platform(index, parse_platform("windows/amd64"), "app")) == 'g');
+  // arm64 with no variant asked: the v8 entry, wherever it is in the list.
+  CHECK(picked(select_platform(index, parse_platform("linux/arm64"), "app")) == 'e');
+  CHECK(picked(select_platform(index, parse_platform("linux/arm64/v8"), "app")) == 'e');
+  json reversed = index;
+  std::swap(reversed["manifests"][3], reversed["manifests"][4]);
+  CHECK(picked(select_platform(reversed, parse_platform("linux/arm64"), "app")) == 'e');
+}
+
+TEST_CASE("arm64 entries without a variant are arm64/v8") {
+  // containerd and docker treat linux/arm64 and linux/arm64/v8 as one
+  // platform; many indexes leave the variant out.
+  json index = {{"manifests",
+                 {descriptor("a", {{"os", "linux"}, {"architecture", "amd64"}}),
+                  descriptor("d", {{"os", "linux"}, {"architecture", "arm64"}})}}};
+  CHECK(picked(select_platform(index, parse_platform("linux/arm64"), "app")) == 'd');
+  CHECK(picked(select_platform(index, parse_platform("linux/arm64/v8"), "app")) == 'd');
+}
+
+TEST_CASE("entries without a platform, and attestations, are skipped") {
+  json index = {{"manifests",
+                 {{{"mediaType", kOciManifest}, {"digest", "sha256:" + std::string(64, '0')}},
+                  descriptor("f", {{"os", "unknown"}, {"architecture", "unknown"}}),
+                  descriptor("a", {{"os", "linux"}, {"architecture", "amd64"}})}}};
+  CHECK(picked(select_platform(index, parse_platform("linux/amd64"), "app")) == 'a');
+  CHECK_THROWS_WITH(select_platform(index, parse_platform("unknown/unknown"), "app"),
+                    Catch::Contains("(the index has: linux/amd64)"));
+}
+
+TEST_CASE("no image for the platform: the error lists what there is") {
+  json index = sample_index();
+  try {
+    select_platform(index, parse_platform("linux/s390x"), "quay.io/x/y:1");
+    FAIL("no error");
+  } catch (const skiff::Error& e) {
+    std::string msg = e.what();
+    CHECK_THAT(msg, Catch::StartsWith("quay.io/x/y:1: no image for linux/s390x"));
+    CHECK_THAT(msg, Catch::Contains("linux/amd64, linux/arm/v6, linux/arm/v7, linux/arm64, linux/arm64/v8, "
+                                    "windows/amd64"));
+    CHECK_THAT(msg, !Catch::Contains("unknown"));
+    CHECK_THAT(e.hint(), Catch::Contains("--platform"));
+  }
+  CHECK_THROWS_WITH(select_platform(index, parse_platform("linux/arm/v5"), "app"),
+                    Catch::Contains("no image for linux/arm/v5"));
+  CHECK_THROWS_WITH(select_platform(json{{"manifests", json::array()}}, parse_platform("linux/amd64"), "app"),
+                    Catch::Contains("(the index has: none)"));
+}
