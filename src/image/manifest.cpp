@@ -63,10 +63,23 @@ Platform parse_platform(std::string_view text) {
   return p;
 }
 
+namespace {
+
+// arm64 images without a variant are v8, arm ones v7 (as containerd reads them).
+std::string normal_variant(const std::string& arch, const std::string& variant) {
+  if (!variant.empty()) return variant;
+  if (arch == "arm64") return "v8";
+  if (arch == "arm") return "v7";
+  return variant;
+}
+
+}  // namespace
+
 json select_platform(const json& index, const Platform& want, std::string_view ref) {
   const json& manifests = index.at("manifests");
   std::vector<std::string> offered;
   const json* best = nullptr;
+  int best_rank = 0;
   for (const auto& d : manifests) {
     if (!d.contains("platform")) continue;
     const json& p = d["platform"];
@@ -74,11 +87,15 @@ json select_platform(const json& index, const Platform& want, std::string_view r
     if (have.os == "unknown") continue;  // attestations, not images
     offered.push_back(have.str());
     if (have.os != want.os || have.architecture != want.architecture) continue;
-    // An exact variant wins; without one asked, arm64's v8 or the first.
-    if (want.variant.empty() || have.variant == want.variant) {
-      if (!best || (!want.variant.empty() && have.variant == want.variant) ||
-          (want.variant.empty() && have.variant == "v8"))
-        best = &d;
+    // Best: the variant written as asked (arm64 asked means v8); then the
+    // same variant implied (arm64 without one is v8); then, if no variant
+    // was asked for, any image of the architecture. First of equals wins.
+    std::string have_v = normal_variant(have.architecture, have.variant);
+    std::string want_v = normal_variant(want.architecture, want.variant);
+    int rank = have.variant == want_v ? 3 : have_v == want_v ? 2 : want.variant.empty() ? 1 : 0;
+    if (rank > best_rank) {
+      best = &d;
+      best_rank = rank;
     }
   }
   if (!best) {

@@ -31,7 +31,9 @@ json sample_index() {
             descriptor("g", {{"os", "windows"}, {"architecture", "amd64"}})}}};
 }
 
-char picked(const json& d) { return d.at("digest").get<std::string>().back(); }
+char picked(const json& d) {
+  return d.at("digest").get<std::string>().back();
+}
 
 }  // namespace
 

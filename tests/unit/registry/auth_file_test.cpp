@@ -76,7 +76,9 @@ void write_text(const fs::path& path, const std::string& text) {
   std::ofstream(path) << text;
 }
 
-json read_json(const fs::path& path) { return json::parse(skiff::read_file(path)); }
+json read_json(const fs::path& path) {
+  return json::parse(skiff::read_file(path));
+}
 
 bool same(const std::optional<Credentials>& c, const std::string& user, const std::string& pass) {
   return c && c->username == user && c->password == pass;
@@ -88,9 +90,9 @@ TEST_CASE("auth: base64 of user:pass both ways") {
   CHECK(encode_auth({"user", "pass"}) == "dXNlcjpwYXNz");
   CHECK(same(decode_auth("dXNlcjpwYXNz"), "user", "pass"));
   // Every padding length, a password with colons, and UTF-8.
-  for (const Credentials& c : {Credentials{"u", "p"}, Credentials{"us", "p"}, Credentials{"use", "p"},
-                               Credentials{"robot$ci", "p:a:ss:"}, Credentials{"jürgen", "pässwörd"},
-                               Credentials{"user", ""}}) {
+  for (const Credentials& c :
+       {Credentials{"u", "p"}, Credentials{"us", "p"}, Credentials{"use", "p"}, Credentials{"robot$ci", "p:a:ss:"},
+        Credentials{"jürgen", "pässwörd"}, Credentials{"user", ""}}) {
     INFO(c.username << ":" << c.password);
     std::string b64 = encode_auth(c);
     CHECK(b64.size() % 4 == 0);

@@ -5,8 +5,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cctype>
 #include <deque>
 #include <map>
@@ -99,6 +99,7 @@ struct Step {
   std::string body;                 // the response body...
   std::vector<std::string> chunks;  // ...or, for a 2xx with on_body, these pieces of it
   std::optional<std::string> sent;  // the request body it must carry
+  bool range_ignored = false;       // the whole blob came back for a range
   bool throw_error = false;         // no HTTP answer: throws skiff::Error
   bool throw_tls = false;           // the certificate is not trusted
 };
@@ -153,6 +154,7 @@ class ScriptedTransport : public HttpTransport {
     if (step.throw_error) throw skiff::Error("connection failed");
     HttpResponse resp;
     resp.status = step.status;
+    resp.range_ignored = step.range_ignored;
     for (const auto& [k, v] : step.response_headers) resp.headers[lower(k)] = v;
     bool ok = step.status >= 200 && step.status < 300;
     if (ok && req.on_body && !step.chunks.empty()) {
@@ -198,7 +200,9 @@ const std::string kRegistry = "reg.example";
 const std::string kBase = "https://reg.example";
 const std::string kBearerChallenge = R"(Bearer realm="https://auth.example/token",service="reg.example")";
 
-Step ping_open() { return {.method = "GET", .url = kBase + "/v2/", .absent = {"Authorization"}}; }
+Step ping_open() {
+  return {.method = "GET", .url = kBase + "/v2/", .absent = {"Authorization"}};
+}
 
 Step ping_challenge(const std::string& challenge) {
   return {.method = "GET",
@@ -427,7 +431,9 @@ TEST_CASE("Bearer: a 401 refreshes the token once and retries") {
       ping_challenge(kBearerChallenge),
       token("repository:app:pull", R"({"token":"OLD"})"),
       blob_get("app", kDigestA, "Bearer OLD", {"1"}),
-      {.method = "GET", .url = kBase + "/v2/app/blobs/" + kDigestB, .headers = {{"Authorization", "Bearer OLD"}},
+      {.method = "GET",
+       .url = kBase + "/v2/app/blobs/" + kDigestB,
+       .headers = {{"Authorization", "Bearer OLD"}},
        .status = 401},
       token("repository:app:pull", R"({"token":"NEW"})"),
       blob_get("app", kDigestB, "Bearer NEW", {"2"}),
@@ -446,10 +452,14 @@ TEST_CASE("Bearer: a second 401 is not retried again") {
   auto script = std::make_shared<ScriptedTransport>(std::vector<Step>{
       ping_challenge(kBearerChallenge),
       token("repository:app:pull", R"({"token":"T1"})"),
-      {.method = "GET", .url = kBase + "/v2/app/manifests/latest", .headers = {{"Authorization", "Bearer T1"}},
+      {.method = "GET",
+       .url = kBase + "/v2/app/manifests/latest",
+       .headers = {{"Authorization", "Bearer T1"}},
        .status = 401},
       token("repository:app:pull", R"({"token":"T2"})"),
-      {.method = "GET", .url = kBase + "/v2/app/manifests/latest", .headers = {{"Authorization", "Bearer T2"}},
+      {.method = "GET",
+       .url = kBase + "/v2/app/manifests/latest",
+       .headers = {{"Authorization", "Bearer T2"}},
        .status = 401},
   });
   RegistryClient client(kRegistry, options_for(script));
@@ -595,12 +605,19 @@ TEST_CASE("blob downloads resume with a range") {
   auto script = std::make_shared<ScriptedTransport>(std::vector<Step>{
       ping_open(),
       {.method = "GET", .url = kBase + "/v2/app/blobs/" + kDigestA, .status = 206, .chunks = {"rest"}},
-      {.method = "GET", .url = kBase + "/v2/app/blobs/" + kDigestA, .status = 404,
+      {.method = "GET", .url = kBase + "/v2/app/blobs/" + kDigestA, .range_ignored = true},
+      {.method = "GET",
+       .url = kBase + "/v2/app/blobs/" + kDigestA,
+       .status = 404,
        .body = R"({"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]})"},
   });
   RegistryClient client(kRegistry, options_for(script));
   auto t = client.new_transport();
   CHECK(fetch_blob(client, *t, "app", kDigestA, 100) == "rest");
+  CHECK(script->log.back().range_from == 100);
+  // The registry would not resume: the caller must start again.
+  CHECK_FALSE(client.get_blob(
+      *t, "app", kDigestA, 100, [](std::string_view) { return true; }, nullptr));
   CHECK(script->log.back().range_from == 100);
   CHECK_THROWS_WITH(fetch_blob(client, *t, "app", kDigestA), Catch::Contains("blob unknown to registry"));
   CHECK(script->remaining() == 0);
@@ -610,7 +627,9 @@ TEST_CASE("push asks for pull,push") {
   auto script = std::make_shared<ScriptedTransport>(std::vector<Step>{
       ping_challenge(kBearerChallenge),
       token("repository:team/app:pull,push", R"({"token":"P"})"),
-      {.method = "HEAD", .url = kBase + "/v2/team/app/blobs/" + kDigestA, .headers = {{"Authorization", "Bearer P"}},
+      {.method = "HEAD",
+       .url = kBase + "/v2/team/app/blobs/" + kDigestA,
+       .headers = {{"Authorization", "Bearer P"}},
        .status = 404},
   });
   RegistryClient client(kRegistry, options_for(script));
