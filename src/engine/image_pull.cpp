@@ -258,11 +258,16 @@ PullResult pull_image(const store::Paths& paths, std::string_view ref_text, cons
       throw;
     }
     stream.finish();
+    for (size_t i = 0; i < layers.size(); ++i) {
+      uint64_t bytes = stream.unpacked_bytes(i);
+      record.size += bytes ? bytes : layers[i].size;
+    }
     store.put_blob(config_text);
     store.put_blob(chosen.body);
     for (const auto& b : layers) events.layer_state(b.digest.substr(7, 12), "Pull complete");
   }
-  for (const auto& b : layers) record.size += b.size;
+  if (result.up_to_date)
+    for (const auto& b : layers) record.size += b.size;
   record.created = config.value("created", image::rfc3339_now());
   store.add(record);
   events.message("Digest: " + top.digest);

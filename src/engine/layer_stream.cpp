@@ -25,6 +25,7 @@ enum SlotState : uint32_t { kWaiting = 0, kWriting = 1, kStored = 2 };
 struct Slot {
   std::atomic<uint64_t> written{0};
   std::atomic<uint32_t> state{kWaiting};
+  std::atomic<uint64_t> unpacked{0};  // file bytes the layer holds, once unpacked
   char tmp_path[512] = {0};
   char final_path[512] = {0};
 };
@@ -164,8 +165,10 @@ LayerStream::LayerStream(LayerStore& layers, const store::Paths& paths, const ru
       UniqueFd alive = lock_unpack_dir(tmp);
       try {
         // A whiteout in the bottom layer hides nothing: there it just deletes.
-        image::unpack_layer_from(std::make_unique<GrowingFile>(std::move(src)), tmp,
-                                 {.keep_owners = keep_owners, .overlay_whiteouts = !t.bottom}, t.diff_id);
+        auto stats = image::unpack_layer_from(std::make_unique<GrowingFile>(std::move(src)), tmp,
+                                              {.keep_owners = keep_owners, .overlay_whiteouts = !t.bottom},
+                                              t.diff_id);
+        sh->slots[t.slot].unpacked.store(stats.bytes);
         GrowingFile done(&sh->seq, &sh->aborted, &sh->slots[t.slot]);
         if (!done.wait_stored()) throw Error("the download stopped");
         if (::rename(tmp.c_str(), targets[k].c_str()) != 0) throw_errno(fmt::format("store layer {}", t.diff_id));
@@ -214,6 +217,8 @@ void LayerStream::stored(const std::string& blob, const fs::path& file) {
   shared_->seq.fetch_add(1);
   futex_wake(&shared_->seq);
 }
+
+uint64_t LayerStream::unpacked_bytes(size_t index) const { return shared_->slots[index].unpacked.load(); }
 
 void LayerStream::abort() {
   shared_->aborted.store(1);

@@ -41,6 +41,9 @@ class LayerStream {
   void abort();
   // Waits until every layer is unpacked; throws the child's error.
   void finish();
+  // After finish: the file bytes of job index's layer, 0 if it was not
+  // unpacked here (it was already there).
+  uint64_t unpacked_bytes(size_t index) const;
 
  private:
   struct Shared;
