@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,8 +55,11 @@ void write_json_file(const fs::path& path, const json& j) {
 // and exit status. The secret travels through pipes only, never argv.
 std::pair<int, std::string> run_helper(const std::string& name, const char* action, const std::string& input) {
   std::string prog = "docker-credential-" + name;
+  // stdin is a socket so the input can go with MSG_NOSIGNAL: a helper that
+  // exits without reading must not kill skiff with SIGPIPE.
   int in[2], out[2];
-  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) throw_errno("pipe");
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0 || pipe2(out, O_CLOEXEC) != 0)
+    throw_errno("pipe");
   UniqueFd in_r(in[0]), in_w(in[1]), out_r(out[0]), out_w(out[1]);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
@@ -69,7 +73,12 @@ std::pair<int, std::string> run_helper(const std::string& name, const char* acti
   in_r.reset();
   out_w.reset();
   // Helpers read all of stdin before answering; the input is a few hundred bytes.
-  write_all(in_w.get(), input);
+  for (size_t off = 0; off < input.size();) {
+    ssize_t n = send(in_w.get(), input.data() + off, input.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // the helper stopped reading; its answer tells
+    off += static_cast<size_t>(n);
+  }
   in_w.reset();
   std::string output;
   char buf[4096];

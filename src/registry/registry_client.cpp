@@ -31,8 +31,9 @@ std::string url_encode(std::string_view s) {
 
 // Loopback registries are trusted over plain HTTP, as docker does.
 bool is_loopback(std::string_view host) {
-  std::string_view h = host.substr(0, host.rfind(':') == std::string_view::npos ? host.size() : host.rfind(':'));
-  return h == "localhost" || h.rfind("127.", 0) == 0 || h == "[::1]";
+  if (host.substr(0, 5) == "[::1]") return host.size() == 5 || host[5] == ':';
+  std::string_view h = host.substr(0, host.find(':'));
+  return h == "localhost" || h.rfind("127.", 0) == 0;
 }
 
 }  // namespace

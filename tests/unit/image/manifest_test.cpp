@@ -119,16 +119,28 @@ TEST_CASE("choosing a platform from an index") {
   json reversed = index;
   std::swap(reversed["manifests"][3], reversed["manifests"][4]);
   CHECK(picked(select_platform(reversed, parse_platform("linux/arm64"), "app")) == 'e');
+  // arm with no variant asked is arm/v7.
+  CHECK(picked(select_platform(index, parse_platform("linux/arm"), "app")) == 'c');
 }
 
-TEST_CASE("arm64 entries without a variant are arm64/v8") {
-  // containerd and docker treat linux/arm64 and linux/arm64/v8 as one
-  // platform; many indexes leave the variant out.
+TEST_CASE("entries without a variant have the implied one: arm64/v8, arm/v7") {
+  // As containerd reads them: many indexes leave the variant out.
   json index = {{"manifests",
                  {descriptor("a", {{"os", "linux"}, {"architecture", "amd64"}}),
                   descriptor("d", {{"os", "linux"}, {"architecture", "arm64"}})}}};
   CHECK(picked(select_platform(index, parse_platform("linux/arm64"), "app")) == 'd');
   CHECK(picked(select_platform(index, parse_platform("linux/arm64/v8"), "app")) == 'd');
+  CHECK_THROWS_WITH(select_platform(index, parse_platform("linux/arm64/v9"), "app"),
+                    Catch::Contains("no image for linux/arm64/v9"));
+  json arm = {{"manifests",
+               {descriptor("b", {{"os", "linux"}, {"architecture", "arm"}, {"variant", "v6"}}),
+                descriptor("c", {{"os", "linux"}, {"architecture", "arm"}})}}};
+  CHECK(picked(select_platform(arm, parse_platform("linux/arm/v7"), "app")) == 'c');
+  CHECK(picked(select_platform(arm, parse_platform("linux/arm/v6"), "app")) == 'b');
+  CHECK(picked(select_platform(arm, parse_platform("linux/arm"), "app")) == 'c');
+  // No variant asked, none that fits the implied one: any of the architecture.
+  json v6 = {{"manifests", {descriptor("b", {{"os", "linux"}, {"architecture", "arm"}, {"variant", "v6"}})}}};
+  CHECK(picked(select_platform(v6, parse_platform("linux/arm"), "app")) == 'b');
 }
 
 TEST_CASE("entries without a platform, and attestations, are skipped") {
