@@ -327,6 +327,49 @@ last_line() { echo "${lines[${#lines[@]}-1]}"; }
   has_line "Digest: $TLS_DIGEST"
 }
 
+@test "TLS: the registry's CA in ~/.config/containers/certs.d/HOST/ is trusted" {
+  mkdir -p "$HOME/.config/containers/certs.d/$REG_TLS"
+  cp "$REG_TLS_CA" "$HOME/.config/containers/certs.d/$REG_TLS/ca.crt"
+  run -0 skiff pull "$REG_TLS/busybox"
+  has_line "Digest: $TLS_DIGEST"
+}
+
+# --- ~/.config/skiff/config.yaml ------------------------------------------------
+
+@test "config.yaml: an insecure registry needs no --tls-verify=false" {
+  mkdir -p "$HOME/.config/skiff"
+  printf 'registries:\n  insecure: ["%s"]\n' "$REG_TLS" > "$HOME/.config/skiff/config.yaml"
+  run -0 skiff pull "$REG_TLS/busybox"
+  has_line "Digest: $TLS_DIGEST"
+}
+
+@test "config.yaml: short names go to the default registry" {
+  mkdir -p "$HOME/.config/skiff"
+  printf 'registries:\n  default: "%s"\n' "$REG_PLAIN" > "$HOME/.config/skiff/config.yaml"
+  run -0 skiff pull busybox
+  has_line "Digest: $BB_DIGEST"
+  [ "$(last_line)" = "$REG_PLAIN/busybox:latest" ]
+}
+
+@test "config.yaml: a mirror serves a registry that cannot be reached" {
+  mkdir -p "$HOME/.config/skiff"
+  # Nothing listens on the mirrored registry's port: the image can only come
+  # from the mirror.
+  local gone="127.0.0.1:$(free_port)"
+  printf 'registries:\n  mirrors:\n    "%s": ["%s"]\n' "$gone" "$REG_PLAIN" > "$HOME/.config/skiff/config.yaml"
+  run -0 skiff pull "$gone/busybox"
+  has_line "Digest: $BB_DIGEST"
+  run -0 skiff images
+  contains "$output" "$gone/busybox"
+}
+
+@test "config.yaml: a malformed file is one clear error" {
+  mkdir -p "$HOME/.config/skiff"
+  printf 'registries: [\n' > "$HOME/.config/skiff/config.yaml"
+  run -125 --separate-stderr skiff pull "$REG_PLAIN/busybox"
+  one_error_line "config.yaml"
+}
+
 # --- basic auth -----------------------------------------------------------------
 
 @test "basic auth: without credentials, authentication required" {
