@@ -42,8 +42,8 @@ end
 # Parse the command line up to the cursor.  Prints two lines: the command
 # ("" if none yet; "image", "container" or "system" if a group's subcommand
 # is still missing; otherwise one of run import images tag rmi image-inspect
-# ps rm info version unshare system-reset, or "?" if unknown), and the number
-# of positional arguments before the current token.
+# pull push login logout ps rm info version unshare system-reset, or "?" if
+# unknown), and the number of positional arguments before the current token.
 function __skiff_parse
     set -l tokens (commandline -opc)
     set -e tokens[1]
@@ -97,6 +97,10 @@ function __skiff_parse
                 set cmd import
             case 'image inspect'
                 set cmd image-inspect
+            case 'image pull'
+                set cmd pull
+            case 'image push'
+                set cmd push
             case 'container ls' 'container list' 'container ps'
                 set cmd ps
             case 'container rm'
@@ -113,9 +117,17 @@ function __skiff_parse
         case run
             set argopts -e --env --env-file -w --workdir -u --user -v --volume \
                 --mount --tmpfs --name -h --hostname --entrypoint --network \
-                --net --userns -m --memory --cpus --pids-limit
+                --net --userns -m --memory --cpus --pids-limit --pull
         case import
             set argopts -c --change -m --message
+        case pull
+            set argopts --authfile --cert-dir --creds --platform
+        case push
+            set argopts --authfile --cert-dir --creds --digestfile
+        case login
+            set argopts --authfile --cert-dir -u --username -p --password
+        case logout
+            set argopts --authfile
     end
     # Positional arguments of the command.
     while test $i -le $n
@@ -158,6 +170,12 @@ end
 function __skiff_using_pos
     set -l s (__skiff_parse)
     test "$s[1]" = "$argv[1]"; and test "$s[2]" $argv[2] $argv[3]
+end
+
+# True if the current token is --tls-verify=...: the value is completed only
+# in that form, since "--tls-verify false" would make "false" an argument.
+function __skiff_tls_verify_token
+    string match -q -- '--tls-verify=*' (commandline -ct)
 end
 
 # For --mount: complete the KEY=VALUE item after the last comma.
@@ -216,7 +234,11 @@ complete -c skiff -n __skiff_needs_command -a image -d 'Manage images'
 complete -c skiff -n __skiff_needs_command -a images -d 'List images'
 complete -c skiff -n __skiff_needs_command -a import -d 'Create an image from a root filesystem tarball'
 complete -c skiff -n __skiff_needs_command -a info -d 'Show information about the host and the store'
+complete -c skiff -n __skiff_needs_command -a login -d 'Log in to a registry'
+complete -c skiff -n __skiff_needs_command -a logout -d 'Log out of a registry'
 complete -c skiff -n __skiff_needs_command -a ps -d 'List containers'
+complete -c skiff -n __skiff_needs_command -a pull -d 'Pull an image from a registry'
+complete -c skiff -n __skiff_needs_command -a push -d 'Push an image to a registry'
 complete -c skiff -n __skiff_needs_command -a rm -d 'Remove containers'
 complete -c skiff -n __skiff_needs_command -a rmi -d 'Remove images'
 complete -c skiff -n __skiff_needs_command -a run -d 'Run a command in a new container'
@@ -230,6 +252,8 @@ complete -c skiff -n '__skiff_using image container system' -s h -l help -d 'Sho
 complete -c skiff -n '__skiff_using image' -a import -d 'Create an image from a root filesystem tarball'
 complete -c skiff -n '__skiff_using image' -a inspect -d 'Show details of images'
 complete -c skiff -n '__skiff_using image' -a 'ls list' -d 'List images'
+complete -c skiff -n '__skiff_using image' -a pull -d 'Pull an image from a registry'
+complete -c skiff -n '__skiff_using image' -a push -d 'Push an image to a registry'
 complete -c skiff -n '__skiff_using image' -a rm -d 'Remove images'
 complete -c skiff -n '__skiff_using image' -a tag -d 'Add a name to an image'
 complete -c skiff -n '__skiff_using container' -a 'ls list ps' -d 'List containers'
@@ -252,6 +276,7 @@ complete -c skiff -n $run_opts -l mount -x -a '(__skiff_mount_values)' -d 'Add a
 complete -c skiff -n $run_opts -l name -x -d 'Name the container'
 complete -c skiff -n $run_opts -l network -l net -x -a 'none host' -d 'Set the network mode'
 complete -c skiff -n $run_opts -l pids-limit -x -d 'Limit the number of processes'
+complete -c skiff -n $run_opts -l pull -x -a 'missing always never' -d 'When to pull the image'
 complete -c skiff -n $run_opts -l read-only -d 'Mount the root filesystem read-only'
 complete -c skiff -n $run_opts -l rm -d 'Remove the container when it exits'
 complete -c skiff -n $run_opts -l tmpfs -x -d 'Mount a tmpfs: DIR[:OPTIONS]'
@@ -289,6 +314,35 @@ complete -c skiff -n '__skiff_using rmi' -a '(__skiff_images)' -d Image
 # image inspect
 complete -c skiff -n '__skiff_using image-inspect' -s h -l help -d 'Show help'
 complete -c skiff -n '__skiff_using image-inspect' -a '(__skiff_images)' -d Image
+
+# pull, push, login: how to reach the registry; logout: where credentials are.
+complete -c skiff -n '__skiff_using pull push login' -l tls-verify -d 'Verify TLS certificates (=false also allows plain HTTP)'
+complete -c skiff -n '__skiff_using pull push login; and __skiff_tls_verify_token' -a '--tls-verify=true --tls-verify=false' -d 'Verify TLS certificates'
+complete -c skiff -n '__skiff_using pull push login' -l cert-dir -x -a '(__fish_complete_directories)' -d 'Use the certificates in this directory'
+complete -c skiff -n '__skiff_using pull push login logout' -l authfile -r -F -d 'Credentials file'
+complete -c skiff -n '__skiff_using pull push' -l creds -x -d 'Log in as USER[:PASSWORD]'
+
+# pull, image pull
+complete -c skiff -n '__skiff_using pull' -l platform -x -a 'linux/amd64 linux/arm64 linux/arm/v7 linux/386 linux/ppc64le linux/s390x linux/riscv64' -d 'Pull the image for OS/ARCH[/VARIANT]'
+complete -c skiff -n '__skiff_using pull' -s q -l quiet -d 'Print only the image ID'
+complete -c skiff -n '__skiff_using pull' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using_pos pull -eq 0' -a '(__skiff_images)' -d Image
+
+# push, image push
+complete -c skiff -n '__skiff_using push' -l digestfile -r -F -d 'Write the digest of the pushed manifest to a file'
+complete -c skiff -n '__skiff_using push' -s q -l quiet -d 'Print nothing but errors'
+complete -c skiff -n '__skiff_using push' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using_pos push -eq 0' -a '(__skiff_images)' -d Image
+
+# login
+complete -c skiff -n '__skiff_using login' -s u -l username -x -d 'Log in as this user'
+complete -c skiff -n '__skiff_using login' -s p -l password -x -d 'Log in with this password'
+complete -c skiff -n '__skiff_using login' -l password-stdin -d 'Read the password from standard input'
+complete -c skiff -n '__skiff_using login' -s h -l help -d 'Show help'
+
+# logout
+complete -c skiff -n '__skiff_using logout' -s a -l all -d 'Remove the credentials of every registry'
+complete -c skiff -n '__skiff_using logout' -s h -l help -d 'Show help'
 
 # ps, container ls, container list, container ps
 complete -c skiff -n '__skiff_using ps' -s a -l all -d 'List all containers'
