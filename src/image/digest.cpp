@@ -1,5 +1,10 @@
 #include "skiff/image/digest.hpp"
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
 #include <openssl/evp.h>
 
 #include "skiff/util/error.hpp"
@@ -53,6 +58,60 @@ bool is_valid_digest(std::string_view digest) {
 std::string digest_hex(std::string_view digest) {
   if (!is_valid_digest(digest)) throw Error(fmt::format("invalid digest {:?}", std::string(digest)));
   return std::string(digest.substr(7));
+}
+
+struct BackgroundSha256::State {
+  Sha256 hasher;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string_view> queue;
+  uint64_t queued = 0, hashed = 0;
+  bool closing = false;
+  std::thread worker;
+};
+
+BackgroundSha256::BackgroundSha256() : state_(std::make_unique<State>()) {
+  State* st = state_.get();
+  st->worker = std::thread([st] {
+    std::unique_lock lock(st->mu);
+    for (;;) {
+      st->cv.wait(lock, [st] { return st->closing || !st->queue.empty(); });
+      if (st->queue.empty()) return;
+      std::string_view data = st->queue.front();
+      lock.unlock();
+      st->hasher.update(data);
+      lock.lock();
+      st->queue.pop_front();
+      ++st->hashed;
+      st->cv.notify_all();
+    }
+  });
+}
+
+BackgroundSha256::~BackgroundSha256() {
+  {
+    std::lock_guard lock(state_->mu);
+    state_->closing = true;
+  }
+  state_->cv.notify_all();
+  state_->worker.join();
+}
+
+uint64_t BackgroundSha256::update(std::string_view data) {
+  std::lock_guard lock(state_->mu);
+  state_->queue.push_back(data);
+  state_->cv.notify_all();
+  return ++state_->queued;
+}
+
+void BackgroundSha256::wait_for(uint64_t n) {
+  std::unique_lock lock(state_->mu);
+  state_->cv.wait(lock, [&] { return state_->hashed >= n; });
+}
+
+std::string BackgroundSha256::finish() {
+  wait_for(state_->queued);
+  return state_->hasher.finish();
 }
 
 }  // namespace skiff::image

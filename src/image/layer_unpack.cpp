@@ -10,6 +10,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstring>
 #include <dirent.h>
 
@@ -38,16 +39,21 @@ int openat2_beneath(int dirfd, const char* path, int flags) {
 }
 
 // Feeds libarchive from a ByteSource and, when the stream is a plain tar
-// (already inflated), hashes it to check the layer's diff_id.
+// (already inflated), hashes it on another thread to check the layer's
+// diff_id. libarchive may use the buffer it was given until it asks for the
+// next one, and the hasher until it is done with it: three buffers in turn.
 class HashingReader {
  public:
-  HashingReader(ByteSource& src, bool hash) : src_(src), buf_(1 << 20), hash_(hash) {}
+  HashingReader(ByteSource& src, bool hash) : src_(src), hash_(hash) {
+    for (auto& b : bufs_) b.resize(1 << 20);
+  }
 
   static la_ssize_t callback(archive* a, void* self, const void** out) {
     auto* r = static_cast<HashingReader*>(self);
     try {
-      *out = r->buf_.data();
-      return static_cast<la_ssize_t>(r->next());
+      size_t n = r->next();
+      *out = r->bufs_[r->current_].data();
+      return static_cast<la_ssize_t>(n);
     } catch (const Error& e) {
       archive_set_error(a, EIO, "%s", e.what());
       return -1;
@@ -60,30 +66,37 @@ class HashingReader {
     if (!hashing()) return {};
     while (next() > 0) {
     }
-    return hasher_.finish();
+    return hasher_->finish();
   }
 
  private:
   bool hashing() const { return hash_ && !compressed_; }
   size_t next() {
-    size_t n = src_.read(buf_.data(), buf_.size());
+    current_ = (current_ + 1) % bufs_.size();
+    // The hasher must be done with what this buffer held three reads ago.
+    if (hasher_ && seq_[current_]) hasher_->wait_for(seq_[current_]);
+    std::vector<char>& buf = bufs_[current_];
+    size_t n = src_.read(buf.data(), buf.size());
     if (first_) {
       first_ = false;
-      auto b = reinterpret_cast<const unsigned char*>(buf_.data());
+      auto b = reinterpret_cast<const unsigned char*>(buf.data());
       // gzip, zstd, xz: libarchive decodes these and the hash would be of the wrong bytes.
       compressed_ = n >= 4 && ((b[0] == 0x1f && b[1] == 0x8b) || (b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f) ||
                                (b[0] == 0xfd && b[1] == '7' && b[2] == 'z'));
+      if (hashing()) hasher_ = std::make_unique<BackgroundSha256>();
     }
-    if (hashing() && n) hasher_.update(std::string_view(buf_.data(), n));
+    seq_[current_] = hashing() && n ? hasher_->update(std::string_view(buf.data(), n)) : 0;
     return n;
   }
 
   ByteSource& src_;
-  std::vector<char> buf_;
+  std::array<std::vector<char>, 3> bufs_;
+  std::array<uint64_t, 3> seq_{};
+  size_t current_ = 2;
   bool hash_;
   bool first_ = true;
   bool compressed_ = false;
-  Sha256 hasher_;
+  std::unique_ptr<BackgroundSha256> hasher_;
 };
 
 struct ArchiveDeleter {

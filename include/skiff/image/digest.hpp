@@ -25,6 +25,27 @@ class Sha256 {
   std::unique_ptr<State> state_;
 };
 
+// sha256 on a thread of its own, so that hashing a stream costs its reader
+// no time. Each update() hands over a view that must stay valid until
+// wait_for(its number) returns.
+class BackgroundSha256 {
+ public:
+  BackgroundSha256();
+  ~BackgroundSha256();
+  BackgroundSha256(const BackgroundSha256&) = delete;
+  BackgroundSha256& operator=(const BackgroundSha256&) = delete;
+  // Queues data; returns its number (1, 2, ...).
+  uint64_t update(std::string_view data);
+  // Waits until update number n has been hashed.
+  void wait_for(uint64_t n);
+  // Waits for everything queued; "sha256:<hex>".
+  std::string finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 // Digest of a whole buffer.
 std::string sha256_digest(std::string_view data);
 
