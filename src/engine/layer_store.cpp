@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -179,12 +180,14 @@ void LayerStore::ensure(const image::ImageStore& images, const image::ImageConte
   store::ensure_dirs(paths_);
   // One lock per layer: two runs of one image unpack it once, and runs of
   // other images are not held up.
-  std::vector<store::FileLock> locks;
+  std::vector<std::string> ids;
+  for (const auto& m : missing) ids.push_back(m.diff_id);
+  std::vector<store::FileLock> locks = lock_layers(ids);
   std::vector<Missing> to_unpack;
-  for (auto& m : missing) {
-    locks.emplace_back(paths_.locks() / ("layer-" + image::digest_hex(m.diff_id) + ".lock"));
-    if (access(layer_dir(m.diff_id).c_str(), F_OK) != 0) to_unpack.push_back(m);
-  }
+  for (auto& m : missing)
+    if (access(layer_dir(m.diff_id).c_str(), F_OK) != 0 &&
+        std::none_of(to_unpack.begin(), to_unpack.end(), [&](auto& t) { return t.diff_id == m.diff_id; }))
+      to_unpack.push_back(m);
   if (to_unpack.empty()) return;
   bool keep_owners = map_.full;
   image::UnpackStats total;
@@ -208,6 +211,14 @@ void LayerStore::ensure(const image::ImageStore& images, const image::ImageConte
       }
     }
   });
+}
+
+std::vector<store::FileLock> LayerStore::lock_layers(std::vector<std::string> diff_ids) const {
+  std::sort(diff_ids.begin(), diff_ids.end());
+  diff_ids.erase(std::unique(diff_ids.begin(), diff_ids.end()), diff_ids.end());
+  std::vector<store::FileLock> locks;
+  for (const auto& d : diff_ids) locks.emplace_back(paths_.locks() / ("layer-" + image::digest_hex(d) + ".lock"));
+  return locks;
 }
 
 UniqueFd lock_unpack_dir(const fs::path& dir) {

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -130,16 +131,17 @@ LayerStream::LayerStream(LayerStore& layers, const store::Paths& paths, const ru
   };
   std::vector<Todo> todo;
   for (size_t i = 0; i < jobs.size(); ++i) blobs_.push_back(jobs[i].blob);
+  std::vector<std::string> missing;
+  for (const auto& j : jobs) {
+    if (!image::is_valid_digest(j.diff_id)) throw Error(fmt::format("a layer has an unsupported diff_id {:?}", j.diff_id));
+    if (access(layers.layer_dir(j.diff_id).c_str(), F_OK) != 0) missing.push_back(j.diff_id);
+  }
+  // Whoever holds a layer's lock unpacks it; the rest find it there after.
+  locks_ = layers.lock_layers(missing);
   for (size_t i = 0; i < jobs.size(); ++i) {
     const std::string& d = jobs[i].diff_id;
-    if (!image::is_valid_digest(d)) throw Error(fmt::format("layer {} has an unsupported diff_id {:?}", i, d));
     if (access(layers.layer_dir(d).c_str(), F_OK) == 0) continue;
-    bool dup = false;
-    for (const auto& t : todo) dup = dup || t.diff_id == d;
-    if (dup) continue;
-    // One lock per layer, as LayerStore::ensure takes: whoever holds it unpacks.
-    locks_.emplace_back(paths.locks() / ("layer-" + image::digest_hex(d) + ".lock"));
-    if (access(layers.layer_dir(d).c_str(), F_OK) == 0) continue;
+    if (std::any_of(todo.begin(), todo.end(), [&](auto& t) { return t.diff_id == d; })) continue;
     todo.push_back({i, d, i == 0});
   }
   shared_size_ = sizeof(Shared) + jobs.size() * sizeof(Slot);

@@ -9,6 +9,7 @@
 #include "skiff/image/image_store.hpp"
 #include "skiff/runtime/id_map.hpp"
 #include "skiff/runtime/spec.hpp"
+#include "skiff/store/file_lock.hpp"
 #include "skiff/store/paths.hpp"
 #include "skiff/util/unique_fd.hpp"
 
@@ -40,6 +41,11 @@ class LayerStore {
   // Unpacks every layer not yet there, from its blob, inside the user
   // namespace (so files keep the image's owners as subordinate ids).
   void ensure(const image::ImageStore& images, const image::ImageContent& content);
+
+  // Takes the unpack locks of these layers, in one global order (sorted by
+  // digest) so that two pulls or runs sharing layers never wait on each other
+  // in a circle.
+  std::vector<store::FileLock> lock_layers(std::vector<std::string> diff_ids) const;
 
   // Removes half-unpacked layers left in tmp/ by a killed skiff. A live
   // unpack holds a flock on its directory (lock_unpack_dir), so one that can
