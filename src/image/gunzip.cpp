@@ -4,8 +4,12 @@
 #include <isa-l/igzip_lib.h>
 #include <unistd.h>
 
+#include <array>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "skiff/image/byte_source.hpp"
@@ -125,7 +129,97 @@ class IsalGunzip : public ByteSource {
   bool eof_ = false;
 };
 
+class ReadAhead : public ByteSource {
+ public:
+  explicit ReadAhead(std::unique_ptr<ByteSource> src) : src_(std::move(src)) {
+    for (auto& b : bufs_) {
+      b.data.resize(kBufSize);
+      free_.push_back(&b);
+    }
+    worker_ = std::thread([this] { produce(); });
+  }
+  ~ReadAhead() override {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+
+  size_t read(char* out, size_t n) override {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !full_.empty(); });
+    Buf* b = full_.front();
+    if (b->len == 0) {  // the end, or the producer's failure
+      if (error_) std::rethrow_exception(error_);
+      return 0;
+    }
+    lock.unlock();
+    size_t k = std::min(n, b->len - b->pos);
+    memcpy(out, b->data.data() + b->pos, k);
+    b->pos += k;
+    if (b->pos == b->len) {
+      lock.lock();
+      full_.pop_front();
+      free_.push_back(b);
+      cv_.notify_all();
+    }
+    return k;
+  }
+
+ private:
+  static constexpr size_t kBufSize = 1 << 20;
+  struct Buf {
+    std::vector<char> data;
+    size_t len = 0, pos = 0;
+  };
+
+  void produce() {
+    for (;;) {
+      Buf* b;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || !free_.empty(); });
+        if (stop_) return;
+        b = free_.front();
+        free_.pop_front();
+      }
+      b->len = b->pos = 0;
+      try {
+        while (b->len < kBufSize) {
+          size_t got = src_->read(b->data.data() + b->len, kBufSize - b->len);
+          if (got == 0) break;
+          b->len += got;
+        }
+      } catch (...) {
+        std::lock_guard lock(mu_);
+        error_ = std::current_exception();
+        b->len = 0;
+      }
+      std::lock_guard lock(mu_);
+      bool last = b->len == 0;
+      full_.push_back(b);
+      cv_.notify_all();
+      if (last) return;
+    }
+  }
+
+  std::unique_ptr<ByteSource> src_;
+  std::array<Buf, 4> bufs_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Buf*> free_, full_;
+  bool stop_ = false;
+  std::exception_ptr error_;
+  std::thread worker_;
+};
+
 }  // namespace
+
+std::unique_ptr<ByteSource> read_ahead(std::unique_ptr<ByteSource> src) {
+  return std::make_unique<ReadAhead>(std::move(src));
+}
 
 std::unique_ptr<ByteSource> fd_source(int fd) { return std::make_unique<FdSource>(fd); }
 

@@ -399,13 +399,15 @@ std::string sanitize_entry_path(std::string_view name) {
 }
 
 UnpackStats unpack_layer(int fd, const std::filesystem::path& target, const UnpackOptions& opts) {
-  auto src = maybe_gunzip(fd_source(fd));
+  auto src = read_ahead(maybe_gunzip(fd_source(fd)));
   return Unpacker(target, opts).run(*src, {});
 }
 
 UnpackStats unpack_layer_from(std::unique_ptr<ByteSource> src, const std::filesystem::path& target,
                               const UnpackOptions& opts, std::string_view diff_id) {
-  auto inflated = maybe_gunzip(std::move(src));
+  // Inflating (and reading a blob still being downloaded) on one thread,
+  // writing files on another.
+  auto inflated = read_ahead(maybe_gunzip(std::move(src)));
   return Unpacker(target, opts).run(*inflated, diff_id);
 }
 

@@ -23,4 +23,8 @@ std::unique_ptr<ByteSource> fd_source(int fd);
 // unchanged for libarchive to decode.
 std::unique_ptr<ByteSource> maybe_gunzip(std::unique_ptr<ByteSource> src);
 
+// Reads src on a thread of its own, a few megabytes ahead of the reader, so
+// that inflating a layer and writing its files use two cores.
+std::unique_ptr<ByteSource> read_ahead(std::unique_ptr<ByteSource> src);
+
 }  // namespace skiff::image
