@@ -276,6 +276,32 @@ last_line() { echo "${lines[${#lines[@]}-1]}"; }
   [[ "$(last_line)" == "v2: digest: $digest size: "* ]]
 }
 
+@test "push in chunks: a layer larger than SKIFF_PUSH_CHUNK_SIZE goes up in PATCH requests" {
+  # A layer of its own (random content), so no registry has it yet.
+  mkdir -p "$BATS_TEST_TMPDIR/ctx"
+  head -c 300000 /dev/urandom > "$BATS_TEST_TMPDIR/ctx/noise"
+  cp "$SKIFF_TEST_FIXTURES/busybox.tar" "$BATS_TEST_TMPDIR/layer.tar"
+  tar -C "$BATS_TEST_TMPDIR/ctx" -rf "$BATS_TEST_TMPDIR/layer.tar" noise
+  skiff import "$BATS_TEST_TMPDIR/layer.tar" noisy >/dev/null
+  SKIFF_PUSH_CHUNK_SIZE=65536 run -0 skiff push --tls-verify=false noisy "$REG_PLAIN/chunked:1"
+  contains "$output" ": Pushed"
+  [[ "$(last_line)" =~ ^1:\ digest:\ (sha256:[0-9a-f]{64}) ]] || { echo "$output" >&2; false; }
+  local digest=${BASH_REMATCH[1]}
+  # skopeo reads it back whole, and skiff pulls and runs it in a fresh store.
+  reg_skopeo copy --src-tls-verify=false "docker://$REG_PLAIN/chunked:1" "oci:$BATS_TEST_TMPDIR/oci:1" >/dev/null
+  export SKIFF_ROOT="$BATS_TEST_TMPDIR/root2"
+  run -0 skiff pull -q "$REG_PLAIN/chunked@$digest"
+  run -0 --separate-stderr skiff run --rm "$REG_PLAIN/chunked@$digest" wc -c /noise
+  [[ "$output" == "300000 /noise" ]]
+}
+
+@test "push to another repository of the same registry mounts the layers" {
+  run -0 skiff pull --tls-verify=false "$REG_PLAIN/busybox"
+  run -0 skiff push --tls-verify=false "$REG_PLAIN/busybox" "$REG_PLAIN/copy-by-mount:1"
+  contains "$output" ": Mounted from busybox"
+  [ "$(skopeo_field 'd["Digest"]' --tls-verify=false "docker://$REG_PLAIN/copy-by-mount:1")" = "$BB_DIGEST" ]
+}
+
 @test "push IMAGE without DEST pushes to the image's own name; images --digests shows it" {
   import_busybox "$REG_PLAIN/self-named:1.0"
   run -0 skiff push --tls-verify=false "$REG_PLAIN/self-named:1.0"
