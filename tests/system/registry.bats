@@ -243,6 +243,29 @@ last_line() { echo "${lines[${#lines[@]}-1]}"; }
   no_images
 }
 
+@test "pull killed with SIGKILL mid-download leaves no image; the next pull completes and cleans up" {
+  # A 30 MB layer of its own, so the download takes long enough to be killed.
+  mkdir -p "$BATS_TEST_TMPDIR/ctx"
+  head -c 30000000 /dev/urandom > "$BATS_TEST_TMPDIR/ctx/big"
+  cp "$SKIFF_TEST_FIXTURES/busybox.tar" "$BATS_TEST_TMPDIR/layer.tar"
+  tar -C "$BATS_TEST_TMPDIR/ctx" -rf "$BATS_TEST_TMPDIR/layer.tar" big
+  rm "$BATS_TEST_TMPDIR/ctx/big"
+  skiff import "$BATS_TEST_TMPDIR/layer.tar" big >/dev/null
+  skiff push -q --tls-verify=false big "$REG_PLAIN/big:1"
+  export SKIFF_ROOT="$BATS_TEST_TMPDIR/root2"
+  "$SKIFF" pull -q --tls-verify=false "$REG_PLAIN/big:1" >/dev/null 2>&1 &
+  local pid=$!
+  wait_for compgen -G "$SKIFF_ROOT/tmp/blob-*"
+  kill -KILL "$pid"
+  wait "$pid" || true
+  run -0 skiff images -q
+  [ "$output" = "" ]
+  run -0 skiff pull -q --tls-verify=false "$REG_PLAIN/big:1"
+  [ -z "$(find "$SKIFF_ROOT/tmp" -mindepth 1 2>/dev/null)" ] || { ls -la "$SKIFF_ROOT/tmp" >&2; false; }
+  run -0 --separate-stderr skiff run --rm "$REG_PLAIN/big:1" wc -c /big
+  [ "$output" = "30000000 /big" ]
+}
+
 @test "pull from a port nothing listens on: connection refused" {
   local port
   port=$(free_port)
