@@ -10,6 +10,7 @@ setup_file() {
   start_registry_tls
   start_registry_basic
   start_registry_token
+  start_redirect_front
   # Images every test may pull; tests that change a registry's content use
   # names of their own.
   make_pushed_busybox "$REG_PLAIN" busybox
@@ -264,6 +265,14 @@ last_line() { echo "${lines[${#lines[@]}-1]}"; }
   [ -z "$(find "$SKIFF_ROOT/tmp" -mindepth 1 2>/dev/null)" ] || { ls -la "$SKIFF_ROOT/tmp" >&2; false; }
   run -0 --separate-stderr skiff run --rm "$REG_PLAIN/big:1" wc -c /big
   [ "$output" = "30000000 /big" ]
+}
+
+@test "pull follows a registry's redirect of blob downloads to its storage" {
+  run -0 skiff pull --tls-verify=false "$REG_REDIRECT/busybox"
+  has_line "Digest: $BB_DIGEST"
+  [ "$(grep -c /blobs/ "$REG_REDIRECT_LOG")" -ge 2 ]
+  run -0 --separate-stderr skiff run --rm "$REG_REDIRECT/busybox" cat /etc/image-name
+  [ "$output" = busybox ]
 }
 
 @test "pull from a port nothing listens on: connection refused" {

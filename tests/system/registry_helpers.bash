@@ -224,6 +224,24 @@ start_registry_token() {
   export REG_TOKEN_DIR REG_TOKEN_REALM REG_TOKEN_LOG REG_TOKEN="127.0.0.1:$REG_PORT"
 }
 
+# start_redirect_front -> REG_REDIRECT=127.0.0.1:PORT, a front for REG_PLAIN
+# that answers blob downloads with a 307 to REG_PLAIN (as registries on
+# object storage do) and logs each to REG_REDIRECT_LOG.
+start_redirect_front() {
+  local dir="$BATS_FILE_TMPDIR/redirect-front" i
+  mkdir -p "$dir"
+  _reg_find_python
+  _reg_spawn "$dir/front.log" "$REG_PYTHON" "$REG_FIXTURES/redirect-front.py" "$dir" "$REG_PLAIN"
+  local pid=$REG_LAST_PID
+  for i in $(seq 1 1000); do
+    [ -s "$dir/port" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.01
+  done
+  [ -s "$dir/port" ] || { echo "redirect front did not start; its log:" >&2; cat "$dir/front.log" >&2; return 1; }
+  export REG_REDIRECT="127.0.0.1:$(cat "$dir/port")" REG_REDIRECT_LOG="$dir/redirects.log"
+}
+
 # The number of tokens the token issuer has issued so far.
 tokens_issued() { wc -l < "$REG_TOKEN_LOG" | tr -d ' '; }
 
