@@ -3,8 +3,6 @@
 
 #include "cli_context.hpp"
 #include "skiff/engine/container_run.hpp"
-#include "skiff/engine/image_pull.hpp"
-#include "skiff/image/image_store.hpp"
 #include "skiff/engine/run_options_parse.hpp"
 #include "skiff/util/error.hpp"
 #include "transfer_progress.hpp"
@@ -20,23 +18,7 @@ struct RunFlags {
   std::string entrypoint;
   bool entrypoint_set = false;
   std::string memory, cpus, pids_limit;
-  std::string pull = "missing";
 };
-
-// --pull: fetch the image first when the policy says so. Progress goes to
-// stderr, so a command's output on stdout stays its own.
-void pull_for_run(const CliContext& ctx, const std::string& policy, const std::string& ref) {
-  if (policy != "missing" && policy != "always" && policy != "never" && policy != "newer")
-    throw Error(fmt::format("invalid --pull policy {:?}: use missing, always or never", policy));
-  if (policy == "never") return;
-  store::Paths paths = ctx.paths();
-  if (policy == "missing") {
-    if (image::ImageStore(paths).find(ref)) return;
-    fmt::print(stderr, "Unable to find image '{}' locally\n", ref);
-  }
-  auto events = make_transfer_progress(stderr);
-  engine::pull_image(paths, ref, {.jobs = engine::default_transfer_jobs()}, *events);
-}
 
 void configure(CLI::App* run, CliContext& ctx) {
   auto flags = std::make_shared<RunFlags>();
@@ -67,7 +49,7 @@ void configure(CLI::App* run, CliContext& ctx) {
   run->add_option("-m,--memory", flags->memory, "memory limit (needs cgroup v2 delegation)")->type_name("BYTES");
   run->add_option("--cpus", flags->cpus, "CPU limit (needs cgroup v2 delegation)")->type_name("N");
   run->add_option("--pids-limit", flags->pids_limit, "process limit (needs cgroup v2 delegation)")->type_name("N");
-  run->add_option("--pull", flags->pull, "pull the image first: missing (default), always or never")
+  run->add_option("--pull", o.pull, "pull the image first: missing (default), always or never")
       ->type_name("POLICY");
   run->add_option("image", flags->positional, "IMAGE [COMMAND [ARG...]]")->required()->type_name("IMAGE");
 
@@ -90,7 +72,11 @@ void configure(CLI::App* run, CliContext& ctx) {
     for (const auto& t : f.tmpfs) ro.tmpfs.push_back(engine::parse_tmpfs(t));
     if (ro.tty && !isatty(STDIN_FILENO) && ro.interactive)
       throw Error("the input device is not a TTY", 0, "drop -t, or run skiff from a terminal");
-    pull_for_run(ctx, f.pull, ro.image);
+    if (ro.pull != "missing" && ro.pull != "always" && ro.pull != "never" && ro.pull != "newer")
+      throw Error(fmt::format("invalid --pull policy {:?}: use missing, always or never", ro.pull));
+    // Progress goes to stderr, so that stdout carries only the command's output.
+    auto pull_events = make_transfer_progress(stderr);
+    ro.pull_events = pull_events.get();
     ctx.exit_code = engine::run_container(ctx.paths(), ro);
   });
 }

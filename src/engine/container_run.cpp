@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "skiff/engine/container_store.hpp"
+#include "skiff/engine/image_pull.hpp"
+#include "skiff/engine/transfer_events.hpp"
 #include "skiff/engine/layer_store.hpp"
 #include "skiff/engine/user_lookup.hpp"
 #include "skiff/image/digest.hpp"
@@ -66,6 +68,19 @@ runtime::User pick_user(const RunOptions& opts, const nlohmann::json& config, co
   return user;
 }
 
+// The image, pulled first when --pull says so. The store is read once on
+// the usual path (image there, policy missing).
+image::ImageRecord find_or_pull(const store::Paths& paths, const image::ImageStore& images, const RunOptions& opts) {
+  if (opts.pull == "missing" || opts.pull == "never") {
+    if (auto rec = images.find(opts.image)) return *rec;
+    if (opts.pull == "never") throw Error(fmt::format("no such image: {}", opts.image));
+    if (opts.pull_events) opts.pull_events->message(fmt::format("Unable to find image '{}' locally", opts.image));
+  }
+  QuietEvents quiet;
+  TransferEvents& events = opts.pull_events ? *opts.pull_events : quiet;
+  return pull_image(paths, opts.image, {.jobs = default_transfer_jobs()}, events).record;
+}
+
 }  // namespace
 
 int run_container(const store::Paths& paths, const RunOptions& opts) {
@@ -80,7 +95,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
 
   store::ensure_dirs(paths);
   image::ImageStore images(paths);
-  image::ImageContent content = images.load(images.resolve(opts.image));
+  image::ImageContent content = images.load(find_or_pull(paths, images, opts));
   const nlohmann::json config = content.config.value("config", nlohmann::json::object());
 
   runtime::IdMap default_map = runtime::current_id_map();

@@ -7,6 +7,8 @@
 
 namespace skiff::engine {
 
+class TransferEvents;
+
 struct VolumeOption {
   std::string source;  // host path (absolute)
   std::string target;  // container path (absolute)
@@ -36,6 +38,11 @@ struct RunOptions {
   bool tty = false;
   bool read_only = false;
   bool init = false;
+  // --pull: missing (pull only when the store lacks the image), always or
+  // newer (pull first; an unchanged image only costs its manifest), never.
+  std::string pull = "missing";
+  // Where a pull reports its progress; without one it reports nothing.
+  TransferEvents* pull_events = nullptr;
 };
 
 }  // namespace skiff::engine
