@@ -77,7 +77,7 @@ void fetch_blob(RegistryClient& client, registry::HttpTransport& t, const std::s
     write_all(fd.get(), data);
     hasher.update(data);
     got += data.size();
-    stream.progress(blob.digest, got);
+    stream.progress();
     return true;
   };
   auto progress = [&](uint64_t) { events.layer_bytes(short_id, got, blob.size); };

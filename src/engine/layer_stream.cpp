@@ -24,7 +24,6 @@ namespace {
 enum SlotState : uint32_t { kWaiting = 0, kWriting = 1, kStored = 2 };
 
 struct Slot {
-  std::atomic<uint64_t> written{0};
   std::atomic<uint32_t> state{kWaiting};
   std::atomic<uint64_t> unpacked{0};  // file bytes the layer holds, once unpacked
   char tmp_path[512] = {0};
@@ -36,6 +35,19 @@ struct Slot {
 void futex_wait(std::atomic<uint32_t>* word, uint32_t seen) {
   timespec ts{0, 100 * 1000 * 1000};
   syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT, seen, &ts, nullptr, 0);
+}
+
+// Waits until ready() holds; false if the pull was abandoned first. Reading
+// seq before looking means a change in between makes futex_wait return at
+// once: no wake-up is lost.
+template <typename Ready>
+bool wait_until(std::atomic<uint32_t>* seq, std::atomic<uint32_t>* aborted, Ready ready) {
+  for (;;) {
+    uint32_t seen = seq->load();
+    if (ready()) return true;
+    if (aborted->load()) return false;
+    futex_wait(seq, seen);
+  }
 }
 
 void futex_wake(std::atomic<uint32_t>* word) {
@@ -67,45 +79,34 @@ class GrowingFile : public image::ByteSource {
       : seq_(seq), aborted_(aborted), slot_(slot) {}
 
   void open() {
-    for (;;) {
-      uint32_t seen = seq_->load();
-      if (aborted_->load()) throw Error("the download stopped");
+    bool opened = wait_until(seq_, aborted_, [&] {
       uint32_t st = slot_->state.load();
       if (st == kStored) {
         fd_.reset(::open(slot_->final_path, O_RDONLY | O_CLOEXEC));
         if (!fd_) throw_errno(fmt::format("open {}", slot_->final_path));
-        return;
+        return true;
       }
-      if (st == kWriting) {
-        fd_.reset(::open(slot_->tmp_path, O_RDONLY | O_CLOEXEC));
-        if (fd_) return;
-        // Renamed into the store between the two looks: go round again.
-      }
-      futex_wait(seq_, seen);
-    }
+      // A blob renamed into the store between the two looks: go round again.
+      if (st == kWriting) fd_.reset(::open(slot_->tmp_path, O_RDONLY | O_CLOEXEC));
+      return static_cast<bool>(fd_);
+    });
+    if (!opened) throw Error("the download stopped");
   }
 
   size_t read(char* buf, size_t n) override {
-    for (;;) {
-      uint32_t seen = seq_->load();
+    size_t got = 0;
+    // "stored" is looked at before reading: everything was written by then.
+    bool more = wait_until(seq_, aborted_, [&] {
       bool stored = slot_->state.load() == kStored;
-      ssize_t got = ::read(fd_.get(), buf, n);
-      if (got > 0) return static_cast<size_t>(got);
-      if (got < 0 && errno != EINTR) throw_errno("read blob");
-      if (got == 0 && stored) return 0;  // everything was written before "stored"
-      if (aborted_->load()) throw Error("the download stopped");
-      if (got == 0) futex_wait(seq_, seen);
-    }
-  }
-
-  // Waits until the blob is verified; false if the pull was abandoned.
-  bool wait_stored() {
-    for (;;) {
-      uint32_t seen = seq_->load();
-      if (slot_->state.load() == kStored) return true;
-      if (aborted_->load()) return false;
-      futex_wait(seq_, seen);
-    }
+      ssize_t r;
+      do r = ::read(fd_.get(), buf, n);
+      while (r < 0 && errno == EINTR);
+      if (r < 0) throw_errno("read blob");
+      got = static_cast<size_t>(r);
+      return got > 0 || stored;
+    });
+    if (!more) throw Error("the download stopped");
+    return got;
   }
 
  private:
@@ -124,12 +125,13 @@ LayerStream::LayerStream(LayerStore& layers, const store::Paths& paths, const ru
   make_dirs(paths.layers(), 0700);
   make_dirs(paths.tmp(), 0700);
   store::ensure_dirs(paths);
-  struct Todo {
+  // The layers this stream unpacks: job index, diff_id, bottom or not.
+  struct Pending {
     size_t slot;
     std::string diff_id;
     bool bottom;
   };
-  std::vector<Todo> todo;
+  std::vector<Pending> pending;
   for (size_t i = 0; i < jobs.size(); ++i) blobs_.push_back(jobs[i].blob);
   std::vector<std::string> missing;
   for (const auto& j : jobs) {
@@ -141,8 +143,8 @@ LayerStream::LayerStream(LayerStore& layers, const store::Paths& paths, const ru
   for (size_t i = 0; i < jobs.size(); ++i) {
     const std::string& d = jobs[i].diff_id;
     if (access(layers.layer_dir(d).c_str(), F_OK) == 0) continue;
-    if (std::any_of(todo.begin(), todo.end(), [&](auto& t) { return t.diff_id == d; })) continue;
-    todo.push_back({i, d, i == 0});
+    if (std::any_of(pending.begin(), pending.end(), [&](auto& p) { return p.diff_id == d; })) continue;
+    pending.push_back({i, d, i == 0});
   }
   shared_size_ = sizeof(Shared) + jobs.size() * sizeof(Slot);
   void* mem = mmap(nullptr, shared_size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -150,16 +152,16 @@ LayerStream::LayerStream(LayerStore& layers, const store::Paths& paths, const ru
   shared_ = new (mem) Shared();
   shared_->count = jobs.size();
   for (size_t i = 1; i < jobs.size(); ++i) new (&shared_->slots[i]) Slot();
-  if (todo.empty()) return;
+  if (pending.empty()) return;
 
   Shared* sh = shared_;
   bool keep_owners = map.full;
   fs::path tmp_root = paths.tmp();
   std::vector<fs::path> targets;
-  for (const auto& t : todo) targets.push_back(layers.layer_dir(t.diff_id));
-  task_.emplace(runtime::start_in_userns(map, [sh, todo, targets, keep_owners, tmp_root] {
-    for (size_t k = 0; k < todo.size(); ++k) {
-      const Todo& t = todo[k];
+  for (const auto& p : pending) targets.push_back(layers.layer_dir(p.diff_id));
+  task_.emplace(runtime::start_in_userns(map, [sh, pending, targets, keep_owners, tmp_root] {
+    for (size_t k = 0; k < pending.size(); ++k) {
+      const Pending& t = pending[k];
       GrowingFile src(&sh->seq, &sh->aborted, &sh->slots[t.slot]);
       src.open();
       fs::path tmp = tmp_root / ("layer-" + random_hex(12));
@@ -171,8 +173,8 @@ LayerStream::LayerStream(LayerStore& layers, const store::Paths& paths, const ru
                                               {.keep_owners = keep_owners, .overlay_whiteouts = !t.bottom},
                                               t.diff_id);
         sh->slots[t.slot].unpacked.store(stats.bytes);
-        GrowingFile done(&sh->seq, &sh->aborted, &sh->slots[t.slot]);
-        if (!done.wait_stored()) throw Error("the download stopped");
+        if (!wait_until(&sh->seq, &sh->aborted, [&] { return sh->slots[t.slot].state.load() == kStored; }))
+          throw Error("the download stopped");
         if (::rename(tmp.c_str(), targets[k].c_str()) != 0) throw_errno(fmt::format("store layer {}", t.diff_id));
       } catch (const Error& e) {
         remove_tree(tmp);
@@ -203,9 +205,7 @@ void LayerStream::writing(const std::string& blob, const fs::path& file) {
   futex_wake(&shared_->seq);
 }
 
-void LayerStream::progress(const std::string& blob, uint64_t bytes) {
-  for (size_t i = 0; i < blobs_.size(); ++i)
-    if (blobs_[i] == blob) shared_->slots[i].written.store(bytes);
+void LayerStream::progress() {
   shared_->seq.fetch_add(1);
   futex_wake(&shared_->seq);
 }

@@ -33,8 +33,8 @@ class LayerStream {
 
   // The download of blob is writing to file (called from download threads).
   void writing(const std::string& blob, const std::filesystem::path& file);
-  // bytes of blob are in its file now.
-  void progress(const std::string& blob, uint64_t bytes);
+  // A download wrote more to its file: the child reads on.
+  void progress();
   // blob is verified and stored at file.
   void stored(const std::string& blob, const std::filesystem::path& file);
   // Downloads stopped: the child gives up.
