@@ -24,19 +24,6 @@ using registry::RegistryClient;
 
 namespace {
 
-// Downloads left behind by a killed pull: each live download holds a flock
-// on its temp file, so one that can be locked belongs to nobody.
-void sweep_stale_downloads(const store::Paths& paths) {
-  DIR* dir = opendir(paths.tmp().c_str());
-  if (!dir) return;
-  while (dirent* e = readdir(dir)) {
-    if (strncmp(e->d_name, "blob-", 5) != 0) continue;
-    UniqueFd fd(openat(dirfd(dir), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (fd && flock(fd.get(), LOCK_EX | LOCK_NB) == 0) unlinkat(dirfd(dir), e->d_name, 0);
-  }
-  closedir(dir);
-}
-
 struct Blob {
   std::string digest;
   uint64_t size = 0;
@@ -56,7 +43,7 @@ void fetch_blob(RegistryClient& client, registry::HttpTransport& t, const std::s
   }
   fs::path tmp = paths.tmp() / ("blob-" + random_hex(16));
   UniqueFd fd = open_or_throw(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  flock(fd.get(), LOCK_EX);
+  flock(fd.get(), LOCK_EX);  // alive: store::abandoned_entries skips it
   stream.writing(blob.digest, tmp);
   struct Unlink {
     fs::path path;
@@ -155,7 +142,8 @@ PullResult pull_image(const store::Paths& paths, std::string_view ref_text, cons
   image::Reference ref = image::parse_reference(registry::with_default_registry(ref_text, cfg));
   store::ensure_dirs(paths);
   make_dirs(paths.tmp(), 0700);
-  sweep_stale_downloads(paths);
+  // Downloads left by a killed pull (a live one holds a flock on its file).
+  for (const auto& stale : store::abandoned_entries(paths.tmp(), "blob-")) ::unlink(stale.c_str());
   image::ImageStore store(paths);
   std::string wanted = ref.digest.empty() ? ref.tag : ref.digest;
   events.message(fmt::format("{}: Pulling from {}", wanted, ref.path));

@@ -196,7 +196,7 @@ void LayerStore::ensure(const image::ImageStore& images, const image::ImageConte
     for (auto& [diff_id, blob, bottom] : to_unpack) {
       fs::path tmp = paths_.tmp() / ("layer-" + random_hex(12));
       make_dirs(tmp, 0755);
-      UniqueFd alive = lock_unpack_dir(tmp);
+      UniqueFd alive = store::hold_in_progress(tmp);
       try {
         UniqueFd fd = open_or_throw(images.blob_path(blob), O_RDONLY);
         // A whiteout in the bottom layer hides nothing, and overlay would show
@@ -221,23 +221,8 @@ std::vector<store::FileLock> LayerStore::lock_layers(std::vector<std::string> di
   return locks;
 }
 
-UniqueFd lock_unpack_dir(const fs::path& dir) {
-  UniqueFd fd = open_or_throw(dir, O_RDONLY | O_DIRECTORY);
-  if (flock(fd.get(), LOCK_EX) != 0) throw_errno("lock " + dir.string());
-  return fd;
-}
-
 void LayerStore::sweep_stale_unpacks() const {
-  DIR* dir = opendir(paths_.tmp().c_str());
-  if (!dir) return;
-  std::vector<fs::path> stale;
-  while (struct dirent* e = readdir(dir)) {
-    if (strncmp(e->d_name, "layer-", 6) != 0) continue;
-    UniqueFd fd(openat(dirfd(dir), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-    if (fd && flock(fd.get(), LOCK_EX | LOCK_NB) == 0) stale.push_back(paths_.tmp() / e->d_name);
-  }
-  closedir(dir);
-  for (const auto& p : stale) {
+  for (const auto& p : store::abandoned_entries(paths_.tmp(), "layer-")) {
     try {
       remove_tree_as_owner(p);
     } catch (const Error&) {

@@ -166,7 +166,7 @@ LayerStream::LayerStream(LayerStore& layers, const store::Paths& paths, const ru
       src.open();
       fs::path tmp = tmp_root / ("layer-" + random_hex(12));
       make_dirs(tmp, 0755);
-      UniqueFd alive = lock_unpack_dir(tmp);
+      UniqueFd alive = store::hold_in_progress(tmp);
       try {
         // A whiteout in the bottom layer hides nothing: there it just deletes.
         auto stats = image::unpack_layer_from(std::make_unique<GrowingFile>(std::move(src)), tmp,

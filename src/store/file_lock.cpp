@@ -1,5 +1,6 @@
 #include "skiff/store/file_lock.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 
@@ -23,6 +24,26 @@ FileLock FileLock::try_lock(const std::filesystem::path& path) {
   UniqueFd owned(fd);
   if (flock(fd, LOCK_EX | LOCK_NB) == 0) lock.fd_ = std::move(owned);
   return lock;
+}
+
+UniqueFd hold_in_progress(const std::filesystem::path& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) throw_errno(fmt::format("open {}", path.string()));
+  if (flock(fd.get(), LOCK_EX) != 0) throw_errno(fmt::format("lock {}", path.string()));
+  return fd;
+}
+
+std::vector<std::filesystem::path> abandoned_entries(const std::filesystem::path& dir, std::string_view prefix) {
+  std::vector<std::filesystem::path> out;
+  DIR* d = opendir(dir.c_str());
+  if (!d) return out;
+  while (dirent* e = readdir(d)) {
+    if (std::string_view(e->d_name).substr(0, prefix.size()) != prefix) continue;
+    UniqueFd fd(openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (fd && flock(fd.get(), LOCK_EX | LOCK_NB) == 0) out.push_back(dir / e->d_name);
+  }
+  closedir(d);
+  return out;
 }
 
 }  // namespace skiff::store

@@ -25,9 +25,6 @@ struct StorageInfo {
   std::string idmap;  // IdMap::key() the layers were unpacked under
 };
 
-// Marks a layer being unpacked into dir as alive for as long as the fd is open.
-UniqueFd lock_unpack_dir(const std::filesystem::path& dir);
-
 class LayerStore {
  public:
   LayerStore(const store::Paths& paths, const runtime::IdMap& map) : paths_(paths), map_(map) {}
@@ -47,9 +44,8 @@ class LayerStore {
   // in a circle.
   std::vector<store::FileLock> lock_layers(std::vector<std::string> diff_ids) const;
 
-  // Removes half-unpacked layers left in tmp/ by a killed skiff. A live
-  // unpack holds a flock on its directory (lock_unpack_dir), so one that can
-  // be locked is nobody's.
+  // Removes half-unpacked layers left in tmp/ by a killed skiff (a live
+  // unpack holds its directory with store::hold_in_progress).
   void sweep_stale_unpacks() const;
 
   // Removes unpacked layers that no image and no container uses.

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <filesystem>
+#include <string_view>
+#include <vector>
 
 #include "skiff/util/unique_fd.hpp"
 
@@ -21,5 +23,13 @@ class FileLock {
   FileLock() = default;
   UniqueFd fd_;
 };
+
+// Work in progress in a temp directory (a download, an unpack) holds an
+// flock on its file or directory for as long as it lives; this marks one.
+UniqueFd hold_in_progress(const std::filesystem::path& path);
+
+// The entries of dir named prefix* that nobody holds: left by a skiff that
+// was killed. Unreadable or vanished entries are skipped.
+std::vector<std::filesystem::path> abandoned_entries(const std::filesystem::path& dir, std::string_view prefix);
 
 }  // namespace skiff::store
