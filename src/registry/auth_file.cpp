@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "skiff/store/paths.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 
@@ -27,11 +28,9 @@ std::string env_or(const char* name, std::string fallback = {}) {
   return v && *v ? std::string(v) : fallback;
 }
 
-fs::path home() { return env_or("HOME", "/"); }
-
 fs::path docker_config_path() {
   std::string dir = env_or("DOCKER_CONFIG");
-  return dir.empty() ? home() / ".docker" / "config.json" : fs::path(dir) / "config.json";
+  return dir.empty() ? store::home_dir() / ".docker" / "config.json" : fs::path(dir) / "config.json";
 }
 
 json read_json_file(const fs::path& path) {
@@ -138,7 +137,7 @@ fs::path auth_file_path(std::string_view authfile_flag) {
   if (!authfile_flag.empty()) return fs::path(authfile_flag);
   if (std::string f = env_or("REGISTRY_AUTH_FILE"); !f.empty()) return f;
   if (std::string run = env_or("XDG_RUNTIME_DIR"); !run.empty()) return fs::path(run) / "containers" / "auth.json";
-  return home() / ".config" / "containers" / "auth.json";
+  return store::home_dir() / ".config" / "containers" / "auth.json";
 }
 
 std::string normalize_auth_host(std::string_view host) {

@@ -130,7 +130,6 @@ class CurlTransport : public HttpTransport {
     set(CURLOPT_LOW_SPEED_LIMIT, 1024L);
     set(CURLOPT_LOW_SPEED_TIME, 60L);
     set(CURLOPT_USERAGENT, "skiff");
-    set(CURLOPT_ACCEPT_ENCODING, nullptr);
     set(CURLOPT_SSL_VERIFYPEER, tls_.verify ? 1L : 0L);
     set(CURLOPT_SSL_VERIFYHOST, tls_.verify ? 2L : 0L);
     if (!ca_bundle_.empty()) {

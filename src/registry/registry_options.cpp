@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "skiff/store/paths.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 #include "skiff/util/terminal.hpp"
@@ -16,13 +17,6 @@ namespace skiff::registry {
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path config_home() {
-  const char* x = getenv("XDG_CONFIG_HOME");
-  if (x && *x) return x;
-  const char* h = getenv("HOME");
-  return fs::path(h && *h ? h : "/") / ".config";
-}
 
 // CAs (*.crt) and a client certificate (*.cert with its *.key) in dir.
 void read_cert_dir(const fs::path& dir, TlsOptions& tls) {
@@ -57,7 +51,7 @@ bool is_short_name_host(std::string_view first) {
 RegistriesConfig load_registries_config() {
   RegistriesConfig cfg;
   const char* explicit_path = getenv("SKIFF_CONFIG");
-  fs::path path = explicit_path && *explicit_path ? fs::path(explicit_path) : config_home() / "skiff" / "config.yaml";
+  fs::path path = explicit_path && *explicit_path ? fs::path(explicit_path) : store::config_home() / "skiff" / "config.yaml";
   auto text = read_file_if_exists(path);
   if (!text) return cfg;
   try {
@@ -100,7 +94,7 @@ ClientOptions client_options(std::string_view registry, const RegistryFlags& fla
   } else {
     std::string host(registry);
     for (const fs::path& base :
-         {config_home() / "containers" / "certs.d", fs::path("/etc/containers/certs.d"), fs::path("/etc/docker/certs.d")})
+         {store::config_home() / "containers" / "certs.d", fs::path("/etc/containers/certs.d"), fs::path("/etc/docker/certs.d")})
       read_cert_dir(base / host, opts.tls);
   }
   if (!flags.creds.empty())

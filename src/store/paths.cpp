@@ -26,6 +26,11 @@ fs::path home_dir() {
               0, "set HOME or use --root");
 }
 
+fs::path config_home() {
+  if (auto x = env_or_empty("XDG_CONFIG_HOME"); !x.empty()) return x;
+  return home_dir() / ".config";
+}
+
 Paths resolve_paths(const PathOptions& opts) {
   Paths p;
   if (!opts.root.empty()) {

@@ -36,4 +36,7 @@ void ensure_dirs(const Paths& paths);
 // The user's home directory ($HOME, else the passwd entry).
 std::filesystem::path home_dir();
 
+// $XDG_CONFIG_HOME, else ~/.config: where config.yaml and certs.d live.
+std::filesystem::path config_home();
+
 }  // namespace skiff::store
