@@ -38,7 +38,10 @@ struct Isal {
   void (*inflate_init)(inflate_state*) = nullptr;
   void (*inflate_reset)(inflate_state*) = nullptr;
   int (*inflate)(inflate_state*) = nullptr;
+  void (*deflate_init)(isal_zstream*) = nullptr;
+  int (*deflate)(isal_zstream*) = nullptr;
   bool ok() const { return inflate_init && inflate_reset && inflate; }
+  bool can_deflate() const { return deflate_init && deflate; }
 };
 
 const Isal& isal() {
@@ -50,6 +53,8 @@ const Isal& isal() {
     lib.inflate_init = reinterpret_cast<void (*)(inflate_state*)>(dlsym(h, "isal_inflate_init"));
     lib.inflate_reset = reinterpret_cast<void (*)(inflate_state*)>(dlsym(h, "isal_inflate_reset"));
     lib.inflate = reinterpret_cast<int (*)(inflate_state*)>(dlsym(h, "isal_inflate"));
+    lib.deflate_init = reinterpret_cast<void (*)(isal_zstream*)>(dlsym(h, "isal_deflate_init"));
+    lib.deflate = reinterpret_cast<int (*)(isal_zstream*)>(dlsym(h, "isal_deflate"));
   });
   return lib;
 }
@@ -127,6 +132,47 @@ class IsalGunzip : public ByteSource {
   std::vector<uint8_t> in_;
   std::unique_ptr<inflate_state> state_;
   bool eof_ = false;
+};
+
+class IsalGzip : public ByteSink {
+ public:
+  explicit IsalGzip(ByteSink& out) : out_(out), level_buf_(ISAL_DEF_LVL1_DEFAULT), buf_(1 << 20) {
+    s_ = std::make_unique<isal_zstream>();
+    isal().deflate_init(s_.get());
+    s_->level = 1;
+    s_->level_buf = level_buf_.data();
+    s_->level_buf_size = static_cast<uint32_t>(level_buf_.size());
+    s_->gzip_flag = IGZIP_GZIP;
+    s_->flush = NO_FLUSH;
+  }
+  void write(std::string_view data) override {
+    while (!data.empty()) {
+      size_t n = std::min<size_t>(data.size(), UINT32_MAX);
+      s_->next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(data.data()));
+      s_->avail_in = static_cast<uint32_t>(n);
+      while (s_->avail_in > 0) run();
+      data.remove_prefix(n);
+    }
+  }
+  void finish() override {
+    s_->end_of_stream = 1;
+    s_->next_in = nullptr;
+    s_->avail_in = 0;
+    while (s_->internal_state.state != ZSTATE_END) run();
+    out_.finish();
+  }
+
+ private:
+  void run() {
+    s_->next_out = buf_.data();
+    s_->avail_out = static_cast<uint32_t>(buf_.size());
+    if (int rc = isal().deflate(s_.get()); rc != COMP_OK) throw Error(fmt::format("gzip failed (isa-l error {})", rc));
+    if (size_t k = buf_.size() - s_->avail_out) out_.write(std::string_view(reinterpret_cast<char*>(buf_.data()), k));
+  }
+  ByteSink& out_;
+  std::vector<uint8_t> level_buf_;
+  std::vector<uint8_t> buf_;
+  std::unique_ptr<isal_zstream> s_;
 };
 
 class ReadAhead : public ByteSource {
@@ -237,6 +283,11 @@ std::unique_ptr<ByteSource> maybe_gunzip(std::unique_ptr<ByteSource> src) {
       isal().ok())
     return std::make_unique<IsalGunzip>(std::move(replay));
   return replay;
+}
+
+std::unique_ptr<ByteSink> isal_gzip(ByteSink& out) {
+  if (!isal().can_deflate()) return nullptr;
+  return std::make_unique<IsalGzip>(out);
 }
 
 }  // namespace skiff::image
