@@ -28,6 +28,7 @@ enum class ChildStep : int32_t {
   kSetuid,
   kCapabilities,
   kNoNewPrivs,
+  kSeccomp,
   kInit,
   kExec,
 };

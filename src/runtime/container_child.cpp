@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -53,6 +54,7 @@ const char* child_step_text(ChildStep step) {
     case ChildStep::kSetuid: return "set the user id";
     case ChildStep::kCapabilities: return "set capabilities";
     case ChildStep::kNoNewPrivs: return "set no_new_privs";
+    case ChildStep::kSeccomp: return "install the seccomp filter";
     case ChildStep::kInit: return "start the init process";
     case ChildStep::kExec: return "exec";
   }
@@ -445,6 +447,12 @@ void run_as_init(int err_fd) {
     if (chdir(plan.cwd) != 0) fail(ChildStep::kWorkdir, errno);
   }
 
+  // Installed while the child still holds CAP_SYS_ADMIN in its namespace
+  // (no no_new_privs needed); the id calls below are then no-ops for root.
+  if (!plan.seccomp.empty()) {
+    sock_fprog prog{static_cast<unsigned short>(plan.seccomp.size()), const_cast<sock_filter*>(plan.seccomp.data())};
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) fail(ChildStep::kSeccomp, errno);
+  }
   set_capabilities(plan);
   if (plan.setgroups_allowed && setgroups(plan.groups.size(), plan.groups.data()) != 0)
     fail(ChildStep::kSetgroups, errno);

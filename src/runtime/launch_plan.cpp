@@ -1,4 +1,5 @@
 #include "launch_plan.hpp"
+#include "seccomp_filter.hpp"
 
 #include <sched.h>
 #include <sys/mount.h>
@@ -187,6 +188,7 @@ LaunchPlan make_launch_plan(const Spec& spec, bool full_id_map, bool keep_stdin)
   plan.terminal = proc.terminal;
   plan.keep_stdin = keep_stdin;
   plan.init = spec.init;
+  if (spec.fake_id_calls) plan.seccomp = fake_id_calls_filter();
   return plan;
 }
 

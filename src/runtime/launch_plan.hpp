@@ -2,6 +2,7 @@
 // allocating: the child runs between clone() and execve().
 #pragma once
 
+#include <linux/filter.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -63,6 +64,7 @@ struct LaunchPlan {
   bool terminal = false;
   bool keep_stdin = false;
   bool init = false;
+  std::vector<sock_filter> seccomp;  // a filter to install before dropping capabilities
 
   const char* keep(std::string s) { return strings.emplace_back(std::move(s)).c_str(); }
   char* const* keep_argv(const std::vector<std::string>& v);

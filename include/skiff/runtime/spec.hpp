@@ -76,6 +76,11 @@ struct Spec {
   std::vector<Mount> mounts;
   Linux linux;
   bool init = false;  // skiff extension: --init, a reaping, forwarding PID 1
+  // skiff extension: answer the calls that change owners or ids (chown,
+  // setuid, setgroups, ...) and device mknod with success, doing nothing. A
+  // build step with a single-id map needs it: package managers make such
+  // calls and stop when they fail.
+  bool fake_id_calls = false;
 };
 
 // The defaults docker and podman give every container.
