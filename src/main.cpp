@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
   skiff::cli::add_container_commands(app, ctx);
   skiff::cli::add_system_commands(app, ctx);
   skiff::cli::add_registry_commands(app, ctx);
+  skiff::cli::add_build_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -38,6 +38,21 @@ void announce_single_id_map(const store::Paths& paths) {
   ::close(::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
 }
 
+// The image, pulled first when --pull says so. The store is read once on
+// the usual path (image there, policy missing).
+image::ImageRecord find_or_pull(const store::Paths& paths, const image::ImageStore& images, const RunOptions& opts) {
+  if (opts.pull == "missing" || opts.pull == "never") {
+    if (auto rec = images.find(opts.image)) return *rec;
+    if (opts.pull == "never") throw Error(fmt::format("no such image: {}", opts.image));
+    if (opts.pull_events) opts.pull_events->message(fmt::format("Unable to find image '{}' locally", opts.image));
+  }
+  QuietEvents quiet;
+  TransferEvents& events = opts.pull_events ? *opts.pull_events : quiet;
+  return pull_image(paths, opts.image, {.jobs = default_transfer_jobs()}, events).record;
+}
+
+}  // namespace
+
 void write_etc_files(const fs::path& dir, const std::string& hostname, bool host_network) {
   std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
   if (host_network)
@@ -67,21 +82,6 @@ runtime::User pick_user(const RunOptions& opts, const nlohmann::json& config, co
   std::erase_if(user.additionalGids, [&](uint32_t g) { return !map.maps_gid(g); });
   return user;
 }
-
-// The image, pulled first when --pull says so. The store is read once on
-// the usual path (image there, policy missing).
-image::ImageRecord find_or_pull(const store::Paths& paths, const image::ImageStore& images, const RunOptions& opts) {
-  if (opts.pull == "missing" || opts.pull == "never") {
-    if (auto rec = images.find(opts.image)) return *rec;
-    if (opts.pull == "never") throw Error(fmt::format("no such image: {}", opts.image));
-    if (opts.pull_events) opts.pull_events->message(fmt::format("Unable to find image '{}' locally", opts.image));
-  }
-  QuietEvents quiet;
-  TransferEvents& events = opts.pull_events ? *opts.pull_events : quiet;
-  return pull_image(paths, opts.image, {.jobs = default_transfer_jobs()}, events).record;
-}
-
-}  // namespace
 
 int run_container(const store::Paths& paths, const RunOptions& opts) {
   if (opts.network != "host" && opts.network != "none")

@@ -1,6 +1,8 @@
 // `skiff run`: image + options -> runtime spec -> a container that runs.
 #pragma once
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "skiff/engine/run_options.hpp"
@@ -29,6 +31,15 @@ std::vector<std::string> container_args(const RunOptions& opts, const nlohmann::
 // The environment: default PATH, image Env, HOSTNAME, TERM for -t, then -e.
 std::vector<std::string> container_env(const RunOptions& opts, const nlohmann::json& image_config,
                                        const std::string& hostname);
+
+// /etc/hosts, /etc/hostname and /etc/resolv.conf for a container, in dir
+// (bind-mounted over the image's).
+void write_etc_files(const std::filesystem::path& dir, const std::string& hostname, bool host_network);
+
+// The container's user: --user, else the image's User (names looked up in
+// the image's /etc/passwd and /etc/group); it must exist in map.
+runtime::User pick_user(const RunOptions& opts, const nlohmann::json& config, const runtime::IdMap& map,
+                        const std::vector<std::filesystem::path>& layers_top_first);
 
 // Runs the container in the foreground; returns docker's exit status.
 int run_container(const store::Paths& paths, const RunOptions& opts);

@@ -1,0 +1,41 @@
+// `skiff build`: a Dockerfile and its context into an image.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "skiff/store/paths.hpp"
+
+namespace skiff::engine {
+
+class TransferEvents;
+
+struct BuildOptions {
+  std::string context;          // the context directory; empty: none (Dockerfile from stdin)
+  std::string dockerfile_text;  // the Dockerfile itself
+  std::string dockerfile_name = "Dockerfile";  // for messages: "Dockerfile:7: ..."
+  std::string ignore_text;      // the .dockerignore that applies; empty: none
+  std::string ignore_name = ".dockerignore";
+  std::vector<std::string> tags;  // full references
+  std::vector<std::pair<std::string, std::string>> build_args;
+  std::string target;  // stage name; empty: the last stage
+  bool no_cache = false;
+  std::string pull = "missing";  // missing | always | never | newer, for FROM and COPY --from images
+  std::vector<std::pair<std::string, std::string>> labels;
+  std::string network = "host";  // for RUN: host | none
+  std::string platform;          // empty: this machine's
+  bool quiet = false;            // print nothing but the ID; RUN output only when a RUN fails
+  TransferEvents* pull_events = nullptr;
+};
+
+struct BuildResult {
+  std::string image_id;  // "sha256:..."
+  std::vector<std::string> names;
+};
+
+// Builds the image and records it. Throws Error pointing at the Dockerfile
+// line; a failed build leaves no image, no layer half made and no container.
+BuildResult build_image(const store::Paths& paths, const BuildOptions& opts);
+
+}  // namespace skiff::engine

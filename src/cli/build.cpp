@@ -1,0 +1,252 @@
+// skiff build, commit, history and diff (and their image/container forms).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli_context.hpp"
+#include "format_table.hpp"
+#include "skiff/build/dockerignore.hpp"
+#include "skiff/engine/image_build.hpp"
+#include "skiff/engine/image_commit.hpp"
+#include "skiff/engine/transfer_events.hpp"
+#include "skiff/image/image_store.hpp"
+#include "skiff/image/reference.hpp"
+#include "skiff/util/error.hpp"
+#include "skiff/util/file_io.hpp"
+#include "transfer_progress.hpp"
+
+namespace skiff::cli {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::pair<std::string, std::string> key_value(const std::string& text, const char* flag, bool from_env) {
+  size_t eq = text.find('=');
+  if (eq == 0 || text.empty()) throw Error(fmt::format("{} {:?}: give KEY=VALUE", flag, text));
+  if (eq != std::string::npos) return {text.substr(0, eq), text.substr(eq + 1)};
+  if (!from_env) return {text, ""};
+  const char* v = getenv(text.c_str());
+  return {text, v ? v : ""};
+}
+
+std::string read_stdin() {
+  return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+}
+
+bool looks_like_archive(std::string_view s) {
+  return s.starts_with("\x1f\x8b") || s.starts_with("\xfd" "7zXZ") || s.starts_with("BZh") ||
+         (s.size() >= 262 && s.substr(257, 5) == "ustar");
+}
+
+void configure_build(CLI::App* cmd, CliContext& ctx) {
+  struct Flags {
+    std::vector<std::string> tags, build_args, labels;
+    std::string file, target, iidfile, network = "host", platform, context, pull = "missing";
+    bool no_cache = false, quiet = false;
+  };
+  auto f = std::make_shared<Flags>();
+  cmd->add_option("-t,--tag", f->tags, "name the image NAME[:TAG] (repeatable)")->type_name("NAME");
+  cmd->add_option("-f,--file", f->file, "the Dockerfile (default CONTEXT/Dockerfile or Containerfile; - for stdin)")
+      ->type_name("PATH");
+  cmd->add_option("--build-arg", f->build_args, "set a build arg (KEY alone: from the environment)")
+      ->type_name("KEY[=VALUE]");
+  cmd->add_option("--target", f->target, "build up to this stage")->type_name("STAGE");
+  cmd->add_flag("--no-cache", f->no_cache, "run every step, using no cached layer");
+  cmd->add_flag("--pull{always}", f->pull, "pull images: missing (default), always (--pull alone), never, newer")
+      ->type_name("POLICY");
+  cmd->add_option("--label", f->labels, "add a label to the image")->type_name("KEY=VALUE");
+  cmd->add_flag("-q,--quiet", f->quiet, "print only the image ID");
+  cmd->add_option("--iidfile", f->iidfile, "write the image ID to FILE")->type_name("FILE");
+  cmd->add_option("--network", f->network, "network of RUN steps: host (default) or none")->type_name("MODE");
+  cmd->add_option("--platform", f->platform, "the platform to build for (only this machine's)")
+      ->type_name("OS/ARCH[/VARIANT]");
+  cmd->add_option("context", f->context, "the build context directory, or - (Dockerfile on stdin, no context)")
+      ->required()
+      ->type_name("CONTEXT|-");
+  cmd->callback([f, &ctx] {
+    engine::BuildOptions opts;
+    if (f->pull == "true") f->pull = "always";
+    if (f->pull == "false") f->pull = "missing";
+    if (f->pull != "missing" && f->pull != "always" && f->pull != "never" && f->pull != "newer")
+      throw Error(fmt::format("invalid --pull policy {:?}: use missing, always, never or newer", f->pull));
+    if (f->network == "default" || f->network == "private" || f->network.empty()) f->network = "host";
+    if (f->network != "host" && f->network != "none")
+      throw Error(fmt::format("network mode {:?} is not supported for builds: use host or none", f->network));
+    opts.pull = f->pull;
+    opts.network = f->network;
+    opts.no_cache = f->no_cache;
+    opts.quiet = f->quiet;
+    opts.target = f->target;
+    opts.platform = f->platform;
+    for (const auto& t : f->tags) opts.tags.push_back(image::parse_reference(t).str());
+    for (const auto& a : f->build_args) {
+      auto kv = key_value(a, "--build-arg", true);
+      if (a.find('=') == std::string::npos && !getenv(a.c_str())) continue;  // unset: docker leaves it out
+      opts.build_args.push_back(kv);
+    }
+    for (const auto& l : f->labels) opts.labels.push_back(key_value(l, "--label", false));
+
+    std::string dockerfile_path;
+    if (f->context == "-") {
+      if (f->file == "-") throw Error("the Dockerfile and the context cannot both come from standard input");
+      std::string text = read_stdin();
+      if (looks_like_archive(text))
+        throw Error("a build context archive on standard input is not supported: give a directory");
+      if (!f->file.empty()) throw Error("with CONTEXT -, the Dockerfile is standard input: leave out -f");
+      opts.dockerfile_text = std::move(text);
+      opts.dockerfile_name = "Dockerfile";
+    } else {
+      struct stat st {};
+      if (::stat(f->context.c_str(), &st) != 0) throw Error(fmt::format("build context {}", f->context), errno);
+      if (!S_ISDIR(st.st_mode)) throw Error(fmt::format("build context {} is not a directory", f->context));
+      opts.context = fs::absolute(f->context).lexically_normal().string();
+      if (f->file == "-") {
+        opts.dockerfile_text = read_stdin();
+        opts.dockerfile_name = "Dockerfile";
+      } else {
+        if (f->file.empty()) {
+          dockerfile_path = (fs::path(opts.context) / "Dockerfile").string();
+          if (access(dockerfile_path.c_str(), F_OK) != 0 &&
+              access((fs::path(opts.context) / "Containerfile").c_str(), F_OK) == 0)
+            dockerfile_path = (fs::path(opts.context) / "Containerfile").string();
+        } else {
+          dockerfile_path = f->file;
+          if (access(dockerfile_path.c_str(), F_OK) != 0 && fs::path(f->file).is_relative() &&
+              access((fs::path(opts.context) / f->file).c_str(), F_OK) == 0)
+            dockerfile_path = (fs::path(opts.context) / f->file).string();
+        }
+        auto text = read_file_if_exists(dockerfile_path);
+        if (!text) throw Error(fmt::format("no Dockerfile at {}", dockerfile_path), 0, "give one with -f PATH");
+        opts.dockerfile_text = std::move(*text);
+        opts.dockerfile_name = fs::path(dockerfile_path).filename().string();
+      }
+      auto candidates = build::dockerignore_candidates(dockerfile_path.empty() ? "-" : dockerfile_path, opts.context);
+      candidates.push_back((fs::path(opts.context) / ".containerignore").string());
+      for (const auto& c : candidates)
+        if (auto text = read_file_if_exists(c)) {
+          opts.ignore_text = std::move(*text);
+          opts.ignore_name = fs::path(c).filename().string();
+          break;
+        }
+    }
+    std::unique_ptr<engine::TransferEvents> events =
+        f->quiet ? std::unique_ptr<engine::TransferEvents>(std::make_unique<engine::QuietEvents>())
+                 : make_transfer_progress(stdout);
+    opts.pull_events = events.get();
+    engine::BuildResult r = engine::build_image(ctx.paths(), opts);
+    if (!f->iidfile.empty()) write_file_atomic(f->iidfile, r.image_id, {.mode = 0644, .durable = false});
+    fmt::print("{}\n", r.image_id.substr(7));
+  });
+}
+
+void configure_commit(CLI::App* cmd, CliContext& ctx) {
+  struct Flags {
+    std::vector<std::string> changes;
+    std::string message, author, container, name;
+    bool quiet = false;
+  };
+  auto f = std::make_shared<Flags>();
+  cmd->add_option("-c,--change", f->changes, "apply a Dockerfile instruction (CMD, ENV, WORKDIR, ...)")
+      ->type_name("INSTRUCTION");
+  cmd->add_option("-m,--message", f->message, "commit message (the history comment)");
+  cmd->add_option("-a,--author", f->author, "author of the image");
+  cmd->add_flag("-q,--quiet", f->quiet, "print only the image ID");
+  cmd->add_option("container", f->container, "the container")->required()->type_name("CONTAINER");
+  cmd->add_option("image", f->name, "name of the new image")->type_name("IMAGE");
+  cmd->callback([f, &ctx] {
+    engine::CommitOptions opts;
+    opts.changes = f->changes;
+    opts.message = f->message;
+    opts.author = f->author;
+    if (!f->name.empty()) opts.name = image::parse_reference(f->name).str();
+    image::ImageRecord rec = engine::commit_container(ctx.paths(), f->container, opts);
+    fmt::print("{}\n", rec.id.substr(7));
+  });
+}
+
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\t') c = ' ';
+  return s;
+}
+
+void configure_history(CLI::App* cmd, CliContext& ctx) {
+  struct Flags {
+    std::string image;
+    bool no_trunc = false, quiet = false, human = true;
+  };
+  auto f = std::make_shared<Flags>();
+  cmd->add_flag("--no-trunc", f->no_trunc, "do not truncate output");
+  cmd->add_flag("-q,--quiet", f->quiet, "only show image IDs");
+  cmd->add_option("-H,--human", f->human, "sizes and dates in human units (default true)")->type_name("BOOL");
+  cmd->add_option("image", f->image, "the image")->required()->type_name("IMAGE");
+  cmd->callback([f, &ctx] {
+    image::ImageStore images(ctx.paths());
+    image::ImageContent content = images.load(images.resolve(f->image));
+    json hist = content.config.value("history", json::array());
+    const json& layers = content.manifest.at("layers");
+    struct Row {
+      std::string created, created_by, comment;
+      uint64_t size = 0;
+    };
+    std::vector<Row> rows;
+    size_t layer = 0;
+    for (const auto& h : hist) {
+      Row r{h.value("created", ""), h.value("created_by", ""), h.value("comment", ""), 0};
+      if (!h.value("empty_layer", false) && layer < layers.size()) r.size = layers[layer++].value("size", uint64_t{0});
+      rows.push_back(r);
+    }
+    if (rows.empty())
+      for (const auto& l : layers) rows.push_back({content.config.value("created", ""), "", "", l.value("size", uint64_t{0})});
+    std::string id = f->no_trunc ? content.record.id : content.record.id.substr(7, 12);
+    if (f->quiet) {
+      for (size_t i = 0; i < rows.size(); ++i) fmt::print("{}\n", i == 0 ? id : "<missing>");
+      return;
+    }
+    Table table({"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"});
+    for (size_t i = rows.size(); i-- > 0;) {
+      const Row& r = rows[i];
+      std::string by = one_line(r.created_by);
+      if (!f->no_trunc && by.size() > 45) by = by.substr(0, 44) + "…";
+      table.add({i + 1 == rows.size() ? id : "<missing>", f->human ? ago(r.created) : r.created, by,
+                 f->human ? human_size(r.size) : std::to_string(r.size), one_line(r.comment)});
+    }
+    table.print();
+  });
+}
+
+void configure_diff(CLI::App* cmd, CliContext& ctx) {
+  auto container = std::make_shared<std::string>();
+  cmd->add_option("container", *container, "the container")->required()->type_name("CONTAINER");
+  cmd->callback([container, &ctx] {
+    for (const auto& line : engine::container_changes(ctx.paths(), *container)) fmt::print("{}\n", line);
+  });
+}
+
+}  // namespace
+
+void add_build_commands(CLI::App& app, CliContext& ctx) {
+  configure_build(app.add_subcommand("build", "build an image from a Dockerfile"), ctx);
+  configure_commit(app.add_subcommand("commit", "create an image from a container's changes"), ctx);
+  configure_history(app.add_subcommand("history", "show the history of an image"), ctx);
+  configure_diff(app.add_subcommand("diff", "list the files a container changed"), ctx);
+  if (CLI::App* image = app.get_subcommand("image")) {
+    configure_build(image->add_subcommand("build", "build an image from a Dockerfile"), ctx);
+    configure_history(image->add_subcommand("history", "show the history of an image"), ctx);
+  }
+  if (CLI::App* container = app.get_subcommand("container")) {
+    configure_commit(container->add_subcommand("commit", "create an image from a container's changes"), ctx);
+    configure_diff(container->add_subcommand("diff", "list the files a container changed"), ctx);
+  }
+}
+
+}  // namespace skiff::cli

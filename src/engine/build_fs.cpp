@@ -1,0 +1,530 @@
+#include "build_fs.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "skiff/image/digest.hpp"
+#include "skiff/image/layer_pack.hpp"
+#include "skiff/image/layer_unpack.hpp"
+#include "skiff/util/error.hpp"
+#include "skiff/util/file_io.hpp"
+
+namespace skiff::engine {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+int openat2_fd(int dirfd, const std::string& path, uint64_t flags, uint64_t resolve) {
+  open_how how{};
+  how.flags = flags | O_CLOEXEC;
+  how.resolve = resolve;
+  for (;;) {
+    long fd = syscall(SYS_openat2, dirfd, path.empty() ? "." : path.c_str(), &how, sizeof how);
+    if (fd >= 0 || errno != EAGAIN) return static_cast<int>(fd);
+  }
+}
+
+// Opens path inside root, symlinks resolved as if root were "/".
+UniqueFd open_in_root(int root, const std::string& path, uint64_t flags) {
+  return UniqueFd(openat2_fd(root, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
+}
+
+// "/a/b/" -> "a/b"; ".." cannot climb above the root.
+std::string relative_in_root(std::string_view path) {
+  std::string clean = build::clean_path(std::string("/") + std::string(path));
+  return clean == "/" ? std::string() : clean.substr(1);
+}
+
+bool has_wildcards(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
+
+std::vector<std::string> list_dir(int dirfd) {
+  UniqueFd dup_fd(fcntl(dirfd, F_DUPFD_CLOEXEC, 0));
+  if (!dup_fd) throw_errno("dup");
+  // O_PATH descriptors cannot be read: reopen.
+  UniqueFd readable(openat(dup_fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!readable) throw_errno("open directory");
+  DIR* d = fdopendir(readable.get());
+  if (!d) throw_errno("read directory");
+  readable.release();
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n != "." && n != "..") names.emplace_back(n);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
+
+bool excluded(const build::DockerIgnore* ignore, const std::string& rel) {
+  return ignore && !rel.empty() && ignore->excluded(rel);
+}
+
+void copy_data(int in, int out, uint64_t size, const std::string& what) {
+  uint64_t left = size;
+  while (left > 0) {
+    ssize_t n = sendfile(out, in, nullptr, std::min<uint64_t>(left, 1 << 30));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno(fmt::format("copy {}", what));
+    if (n == 0) break;  // the source shrank
+    left -= static_cast<uint64_t>(n);
+  }
+}
+
+void set_times(int fd, const char* name, const struct timespec& mtime, int flags) {
+  struct timespec ts[2] = {mtime, mtime};
+  utimensat(fd, name, ts, flags);
+}
+
+struct Copier {
+  const CopyPlan& plan;
+  int src_root;
+  int dest_root;
+
+  mode_t mode_of(const struct stat& st) const {
+    if (plan.chmod) return *plan.chmod;
+    return st.st_mode & 07777;
+  }
+
+  void own(int dirfd, const char* name, int flags) const {
+    if (fchownat(dirfd, name, plan.uid, plan.gid, flags) != 0 && plan.full_id_map)
+      throw_errno(fmt::format("chown {}:{}", plan.uid, plan.gid));
+  }
+
+  // Removes what stands at name unless it is a directory and want_dir.
+  void clear(int dirfd, const std::string& name, bool want_dir) const {
+    struct stat st {};
+    if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+    if (S_ISDIR(st.st_mode)) {
+      if (want_dir) return;
+      throw Error(fmt::format("cannot copy a file over the directory {}", name));
+    }
+    if (unlinkat(dirfd, name.c_str(), 0) != 0) throw_errno(fmt::format("replace {}", name));
+  }
+
+  // Copies the open source (fd of any type, O_PATH) to name in dirfd.
+  void entry(int src, const struct stat& st, int dirfd, const std::string& name, const std::string& rel) const {
+    if (S_ISDIR(st.st_mode)) {
+      clear(dirfd, name, true);
+      if (mkdirat(dirfd, name.c_str(), 0700) != 0 && errno != EEXIST) throw_errno(fmt::format("mkdir {}", name));
+      UniqueFd sub(openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!sub) throw_errno(fmt::format("open {}", name));
+      tree(src, sub.get(), rel);
+      own(sub.get(), "", AT_EMPTY_PATH);
+      if (fchmod(sub.get(), mode_of(st)) != 0) throw_errno(fmt::format("chmod {}", name));
+      set_times(sub.get(), "", st.st_mtim, AT_EMPTY_PATH);
+    } else if (S_ISREG(st.st_mode)) {
+      clear(dirfd, name, false);
+      UniqueFd in(openat(src, "", O_RDONLY | O_CLOEXEC));
+      if (!in) {
+        // An O_PATH fd reopens through /proc.
+        std::string proc = fmt::format("/proc/self/fd/{}", src);
+        in = UniqueFd(::open(proc.c_str(), O_RDONLY | O_CLOEXEC));
+      }
+      if (!in) throw_errno(fmt::format("open {}", rel));
+      UniqueFd out(openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (!out) throw_errno(fmt::format("create {}", name));
+      copy_data(in.get(), out.get(), static_cast<uint64_t>(st.st_size), rel);
+      own(out.get(), "", AT_EMPTY_PATH);
+      if (fchmod(out.get(), mode_of(st)) != 0) throw_errno(fmt::format("chmod {}", name));
+      set_times(out.get(), "", st.st_mtim, AT_EMPTY_PATH);
+    } else if (S_ISLNK(st.st_mode)) {
+      clear(dirfd, name, false);
+      std::vector<char> target(static_cast<size_t>(st.st_size) + 2);
+      ssize_t n = readlinkat(src, "", target.data(), target.size());
+      if (n < 0) throw_errno(fmt::format("read symlink {}", rel));
+      std::string t(target.data(), static_cast<size_t>(n));
+      if (symlinkat(t.c_str(), dirfd, name.c_str()) != 0) throw_errno(fmt::format("symlink {}", name));
+      own(dirfd, name.c_str(), AT_SYMLINK_NOFOLLOW);
+      set_times(dirfd, name.c_str(), st.st_mtim, AT_SYMLINK_NOFOLLOW);
+    } else if (S_ISFIFO(st.st_mode)) {
+      clear(dirfd, name, false);
+      if (mkfifoat(dirfd, name.c_str(), mode_of(st)) != 0) throw_errno(fmt::format("mkfifo {}", name));
+      own(dirfd, name.c_str(), AT_SYMLINK_NOFOLLOW);
+    }
+    // Sockets and device nodes are left out, as docker does for the context.
+  }
+
+  void tree(int src_dir, int dest_dir, const std::string& rel) const {
+    for (const auto& name : list_dir(src_dir)) {
+      std::string child = join(rel, name);
+      if (excluded(plan.ignore, child) && !(plan.ignore->may_contain_exceptions(child))) continue;
+      UniqueFd fd(openat(src_dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+      if (!fd) throw_errno(fmt::format("open {}", child));
+      struct stat st {};
+      if (fstatat(fd.get(), "", &st, AT_EMPTY_PATH) != 0) throw_errno(fmt::format("stat {}", child));
+      if (excluded(plan.ignore, child) && !S_ISDIR(st.st_mode)) continue;
+      entry(fd.get(), st, dest_dir, name, child);
+    }
+  }
+};
+
+// Opens (creating as needed) directory path in root; returns its fd.
+UniqueFd mkdir_p(int root, const std::string& rel, uint32_t uid, uint32_t gid, const struct timespec& mtime,
+                 bool full_map) {
+  UniqueFd dir = open_in_root(root, "", O_PATH | O_DIRECTORY);
+  std::string done;
+  size_t pos = 0;
+  while (pos < rel.size()) {
+    size_t slash = rel.find('/', pos);
+    std::string name = rel.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
+    pos = slash == std::string::npos ? rel.size() : slash + 1;
+    if (name.empty()) continue;
+    done = join(done, name);
+    UniqueFd next = open_in_root(root, done, O_PATH | O_DIRECTORY);
+    if (!next && errno == ENOENT) {
+      if (mkdirat(dir.get(), name.c_str(), 0755) != 0 && errno != EEXIST) throw_errno(fmt::format("mkdir /{}", done));
+      if (fchownat(dir.get(), name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0 && full_map)
+        throw_errno(fmt::format("chown /{}", done));
+      set_times(dir.get(), name.c_str(), mtime, AT_SYMLINK_NOFOLLOW);
+      next = open_in_root(root, done, O_PATH | O_DIRECTORY);
+    }
+    if (!next) {
+      if (errno == ENOTDIR) throw Error(fmt::format("/{} is not a directory", done));
+      throw_errno(fmt::format("open /{}", done));
+    }
+    dir = std::move(next);
+  }
+  return dir;
+}
+
+// The parents of rel that exist, with their times, to put back after
+// entries were made in them (so the same COPY makes the same layer).
+struct ParentTimes {
+  std::vector<std::pair<std::string, struct timespec>> saved;
+  void remember(int root, const std::string& rel) {
+    std::string p;
+    size_t pos = 0;
+    for (;;) {
+      UniqueFd fd = open_in_root(root, p, O_PATH | O_DIRECTORY);
+      if (!fd) break;
+      struct stat st {};
+      if (fstatat(fd.get(), "", &st, AT_EMPTY_PATH) != 0) break;
+      saved.emplace_back(p, st.st_mtim);
+      if (pos >= rel.size()) break;
+      size_t slash = rel.find('/', pos);
+      p = rel.substr(0, slash);
+      if (slash == std::string::npos) pos = rel.size();
+      else pos = slash + 1;
+    }
+  }
+  void restore(int root) const {
+    for (const auto& [p, t] : saved) {
+      if (p.empty()) continue;  // the root is not part of a layer
+      UniqueFd fd = open_in_root(root, p, O_RDONLY | O_DIRECTORY);
+      if (fd) set_times(fd.get(), "", t, AT_EMPTY_PATH);
+    }
+  }
+};
+
+std::string dirname_of(const std::string& rel) {
+  size_t slash = rel.rfind('/');
+  return slash == std::string::npos ? std::string() : rel.substr(0, slash);
+}
+std::string basename_of(const std::string& rel) {
+  size_t slash = rel.rfind('/');
+  return slash == std::string::npos ? rel : rel.substr(slash + 1);
+}
+
+void hash_tree(image::Sha256& h, int fd, const struct stat& st, const std::string& rel,
+               const build::DockerIgnore* ignore) {
+  h.update(fmt::format("{}\0{:o}\0", rel, st.st_mode));
+  if (S_ISREG(st.st_mode)) {
+    h.update(fmt::format("{}\0", st.st_size));
+    UniqueFd in(::open(fmt::format("/proc/self/fd/{}", fd).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in) throw_errno(fmt::format("open {}", rel));
+    std::vector<char> buf(1 << 20);
+    for (;;) {
+      ssize_t n = ::read(in.get(), buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw_errno(fmt::format("read {}", rel));
+      if (n == 0) break;
+      h.update(std::string_view(buf.data(), static_cast<size_t>(n)));
+    }
+  } else if (S_ISLNK(st.st_mode)) {
+    std::vector<char> target(static_cast<size_t>(st.st_size) + 2);
+    ssize_t n = readlinkat(fd, "", target.data(), target.size());
+    if (n > 0) h.update(std::string_view(target.data(), static_cast<size_t>(n)));
+  } else if (S_ISDIR(st.st_mode)) {
+    for (const auto& name : list_dir(fd)) {
+      std::string child = join(rel, name);
+      if (excluded(ignore, child) && !ignore->may_contain_exceptions(child)) continue;
+      UniqueFd c(openat(fd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+      if (!c) throw_errno(fmt::format("open {}", child));
+      struct stat cst {};
+      if (fstatat(c.get(), "", &cst, AT_EMPTY_PATH) != 0) throw_errno(fmt::format("stat {}", child));
+      if (excluded(ignore, child) && !S_ISDIR(cst.st_mode)) continue;
+      hash_tree(h, c.get(), cst, child, ignore);
+    }
+  }
+  h.update(std::string_view("\n", 1));
+}
+
+// The source opened in its root (the top symlink followed, inside the root).
+UniqueFd open_source(int root, const std::string& rel, struct stat& st) {
+  UniqueFd fd = open_in_root(root, rel, O_PATH);
+  if (!fd) throw Error(fmt::format("{}: {}", rel.empty() ? "." : rel, strerror(errno)));
+  if (fstatat(fd.get(), "", &st, AT_EMPTY_PATH) != 0) throw_errno(fmt::format("stat {}", rel));
+  return fd;
+}
+
+bool looks_like_archive(int fd) {
+  unsigned char m[512];
+  ssize_t n = pread(fd, m, sizeof m, 0);
+  if (n < 6) return false;
+  if (m[0] == 0x1f && m[1] == 0x8b) return true;                                    // gzip
+  if (m[0] == 0xfd && m[1] == '7' && m[2] == 'z' && m[3] == 'X' && m[4] == 'Z') return true;  // xz
+  if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) return true;     // zstd
+  if (m[0] == 'B' && m[1] == 'Z' && m[2] == 'h') return true;                        // bzip2
+  return n == 512 && memcmp(m + 257, "ustar", 5) == 0;                               // tar
+}
+
+}  // namespace
+
+void StepDirs::create() const {
+  for (const auto& d : {upper(), work(), merged()}) make_dirs(d, 0755);
+}
+
+void mount_step_root(const StepRoot& root, const fs::path& upper, const fs::path& work, const fs::path& target) {
+  std::string lower;
+  for (const auto& l : root.lowers_top_first) lower += (lower.empty() ? "" : ":") + l.string();
+  if (root.driver == Driver::kOverlay) {
+    std::string data = "lowerdir=" + lower;
+    if (!upper.empty()) data += ",upperdir=" + upper.string() + ",workdir=" + work.string();
+    data += ",userxattr";
+    if (data.size() >= 4096) {
+      // Relative lowerdirs keep the mount data under a page for deep images.
+      fs::path base = root.lowers_top_first.front().parent_path();
+      if (chdir(base.c_str()) != 0) throw_errno("chdir to the layers");
+      lower.clear();
+      for (const auto& l : root.lowers_top_first)
+        lower += (lower.empty() ? "" : ":") + (l.parent_path() == base ? l.filename().string() : l.string());
+      data = "lowerdir=" + lower;
+      if (!upper.empty()) data += ",upperdir=" + upper.string() + ",workdir=" + work.string();
+      data += ",userxattr";
+    }
+    if (mount("overlay", target.c_str(), "overlay", upper.empty() ? MS_RDONLY : 0, data.c_str()) != 0)
+      throw_errno(fmt::format("mount the build's overlay at {}", target.string()));
+    return;
+  }
+  if (root.driver != Driver::kFuseOverlayfs)
+    throw Error("skiff build needs an overlay file system: kernel overlay or fuse-overlayfs");
+  std::string opts = "lowerdir=" + lower;
+  if (!upper.empty()) opts += ",upperdir=" + upper.string() + ",workdir=" + work.string();
+  pid_t pid = fork();
+  if (pid < 0) throw_errno("fork");
+  if (pid == 0) {
+    execlp("fuse-overlayfs", "fuse-overlayfs", "-o", opts.c_str(), target.c_str(), nullptr);
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw Error(fmt::format("fuse-overlayfs could not mount the build's root at {}", target.string()));
+}
+
+void unmount_step_root(const fs::path& target) {
+  if (umount2(target.c_str(), 0) != 0 && umount2(target.c_str(), MNT_DETACH) != 0)
+    throw_errno(fmt::format("unmount {}", target.string()));
+}
+
+std::vector<std::string> expand_source(int root_fd, const std::string& pattern, const build::DockerIgnore* ignore) {
+  std::string rel = relative_in_root(pattern);
+  if (!has_wildcards(rel)) {
+    UniqueFd fd = open_in_root(root_fd, rel, O_PATH);
+    if (!fd || excluded(ignore, rel))
+      throw Error(fmt::format("{}: no such file or directory", pattern));
+    return {rel};
+  }
+  std::vector<std::string> parts;
+  for (size_t pos = 0; pos <= rel.size();) {
+    size_t slash = rel.find('/', pos);
+    parts.push_back(rel.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos));
+    if (slash == std::string::npos) break;
+    pos = slash + 1;
+  }
+  std::vector<std::string> found{""};
+  for (const auto& part : parts) {
+    std::vector<std::string> next;
+    for (const auto& base : found) {
+      if (!has_wildcards(part)) {
+        std::string p = join(base, part);
+        if (UniqueFd fd = open_in_root(root_fd, p, O_PATH)) next.push_back(p);
+        continue;
+      }
+      UniqueFd dir = open_in_root(root_fd, base, O_PATH | O_DIRECTORY);
+      if (!dir) continue;
+      for (const auto& name : list_dir(dir.get()))
+        if (fnmatch(part.c_str(), name.c_str(), 0) == 0) next.push_back(join(base, name));
+    }
+    found = std::move(next);
+  }
+  std::erase_if(found, [&](const std::string& p) { return excluded(ignore, p); });
+  if (found.empty()) throw Error(fmt::format("{}: no source files were specified (nothing matches)", pattern));
+  return found;
+}
+
+std::string hash_sources(int root_fd, const std::vector<std::string>& sources, const build::DockerIgnore* ignore) {
+  image::Sha256 h;
+  for (const auto& rel : sources) {
+    struct stat st {};
+    UniqueFd fd = open_source(root_fd, rel, st);
+    hash_tree(h, fd.get(), st, rel, ignore);
+  }
+  return h.finish();
+}
+
+void make_dirs_in_root(int dest_root, const std::string& path, uint32_t uid, uint32_t gid) {
+  std::string rel = relative_in_root(path);
+  ParentTimes times;
+  times.remember(dest_root, dirname_of(rel));
+  mkdir_p(dest_root, rel, uid, gid, {0, 0}, true);
+  times.restore(dest_root);
+}
+
+void copy_into_root(int dest_root, int src_root, const CopyPlan& plan) {
+  Copier copier{plan, src_root, dest_root};
+  std::string dest = relative_in_root(plan.dest);
+  // The newest source time stamps the directories the copy creates.
+  struct timespec newest {0, 0};
+  std::vector<std::pair<UniqueFd, struct stat>> opened;
+  for (const auto& rel : plan.sources) {
+    struct stat st {};
+    UniqueFd fd = open_source(src_root, rel, st);
+    if (st.st_mtim.tv_sec > newest.tv_sec) newest = st.st_mtim;
+    opened.emplace_back(std::move(fd), st);
+  }
+
+  bool into_dir = plan.dest_is_dir || plan.sources.size() + plan.inline_files.size() > 1;
+  if (!into_dir) {
+    UniqueFd existing = open_in_root(dest_root, dest, O_PATH | O_DIRECTORY);
+    into_dir = static_cast<bool>(existing) || dest.empty();
+  }
+  // A single directory source is copied into dest, which is then a directory.
+  if (!into_dir && plan.sources.size() == 1 && S_ISDIR(opened[0].second.st_mode)) into_dir = true;
+
+  ParentTimes times;
+  times.remember(dest_root, into_dir ? dest : dirname_of(dest));
+  std::string dir_rel = into_dir ? dest : dirname_of(dest);
+  UniqueFd dir = mkdir_p(dest_root, dir_rel, plan.uid, plan.gid, newest, plan.full_id_map);
+  // Writes go through a real (not O_PATH) descriptor of the directory.
+  UniqueFd wdir(openat(dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!wdir) throw_errno(fmt::format("open /{}", dir_rel));
+
+  for (size_t i = 0; i < plan.sources.size(); ++i) {
+    const std::string& rel = plan.sources[i];
+    auto& [fd, st] = opened[i];
+    if (S_ISDIR(st.st_mode)) {
+      copier.tree(fd.get(), wdir.get(), rel);
+      continue;
+    }
+    std::string name = into_dir ? basename_of(rel) : basename_of(dest);
+    if (plan.unpack_archives && S_ISREG(st.st_mode)) {
+      UniqueFd in(::open(fmt::format("/proc/self/fd/{}", fd.get()).c_str(), O_RDONLY | O_CLOEXEC));
+      if (in && looks_like_archive(in.get())) {
+        if (!into_dir) throw Error(fmt::format("ADD of an archive needs a directory as destination, not /{}", dest));
+        image::unpack_layer(in.get(), fmt::format("/proc/self/fd/{}", wdir.get()),
+                            {.keep_owners = plan.full_id_map, .overlay_whiteouts = false});
+        continue;
+      }
+    }
+    copier.entry(fd.get(), st, wdir.get(), name, rel);
+  }
+  for (size_t i = 0; i < plan.inline_files.size(); ++i) {
+    const auto& [name, content] = plan.inline_files[i];
+    std::string target = into_dir ? name : basename_of(dest);
+    copier.clear(wdir.get(), target, false);
+    UniqueFd out(openat(wdir.get(), target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!out) throw_errno(fmt::format("create {}", target));
+    write_all(out.get(), content);
+    copier.own(out.get(), "", AT_EMPTY_PATH);
+    mode_t mode = plan.chmod.value_or(i < plan.inline_modes.size() ? plan.inline_modes[i] : 0644);
+    if (fchmod(out.get(), mode) != 0) throw_errno(fmt::format("chmod {}", target));
+  }
+  times.restore(dest_root);
+}
+
+void commit_step_upper(const StepDirs& dirs, const StepRoot& root, const LayerStore& layers,
+                       const std::vector<std::string>& stubs) {
+  remove_tree(dirs.work());
+  // Mount targets made for the step are not the step's changes.
+  auto in_lowers = [&](const std::string& rel) {
+    struct stat st {};
+    for (const auto& l : root.lowers_top_first)
+      if (fstatat(AT_FDCWD, (l / rel).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return true;
+    return false;
+  };
+  std::vector<std::string> sorted = stubs;
+  std::sort(sorted.begin(), sorted.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  for (const auto& stub : sorted) {
+    std::string rel = relative_in_root(stub);
+    fs::path p = dirs.upper() / rel;
+    struct stat st {};
+    if (fstatat(AT_FDCWD, p.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || in_lowers(rel)) continue;
+    if (S_ISREG(st.st_mode) && st.st_size == 0) unlinkat(AT_FDCWD, p.c_str(), 0);
+    else if (S_ISDIR(st.st_mode)) rmdir(p.c_str());  // only when empty
+  }
+  // Parents copied up or made only to hold those targets go too when empty.
+  for (const auto& stub : sorted) {
+    for (std::string rel = dirname_of(relative_in_root(stub)); !rel.empty(); rel = dirname_of(rel)) {
+      fs::path p = dirs.upper() / rel;
+      if (getxattr(p.c_str(), "user.overlay.opaque", nullptr, 0) >= 0) break;
+      if (rmdir(p.c_str()) != 0) break;
+    }
+  }
+
+  image::PackedLayer packed = image::pack_layer_dir(dirs.upper(), dirs.blob(), {});
+  json result{{"empty", packed.empty}};
+  if (!packed.empty) {
+    result["diff_id"] = packed.diff_id;
+    result["digest"] = packed.digest;
+    result["media_type"] = packed.media_type;
+    result["size"] = packed.blob_size;
+    result["content_size"] = packed.content_size;
+    std::vector<store::FileLock> lock = layers.lock_layers({packed.diff_id});
+    fs::path final_dir = layers.layer_dir(packed.diff_id);
+    if (access(final_dir.c_str(), F_OK) == 0) {
+      remove_tree(dirs.upper());
+    } else {
+      make_dirs(final_dir.parent_path(), 0700);
+      if (rename(dirs.upper().c_str(), final_dir.c_str()) != 0) throw_errno("move the new layer into the store");
+    }
+  }
+  write_file_atomic(dirs.result(), result.dump(), {.mode = 0600, .durable = false});
+}
+
+StepLayer read_step_result(const StepDirs& dirs, image::ImageStore& images) {
+  json r = json::parse(read_file(dirs.result()));
+  StepLayer out;
+  if (r.at("empty").get<bool>()) return out;
+  LayerRef l;
+  l.diff_id = r.at("diff_id").get<std::string>();
+  l.digest = r.at("digest").get<std::string>();
+  l.media_type = r.at("media_type").get<std::string>();
+  l.size = r.at("size").get<uint64_t>();
+  out.content_size = r.at("content_size").get<uint64_t>();
+  if (!images.has_blob(l.digest)) images.commit_blob_file(dirs.blob(), l.digest);
+  out.layer = l;
+  return out;
+}
+
+}  // namespace skiff::engine

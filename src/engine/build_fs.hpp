@@ -1,0 +1,95 @@
+// The file system work of a build step, done by skiff itself inside the
+// user namespace: mounting a step's overlay, COPY and WORKDIR into it, and
+// turning its upper directory into a layer.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "skiff/build/dockerignore.hpp"
+#include "skiff/engine/image_commit.hpp"
+#include "skiff/engine/layer_store.hpp"
+
+namespace skiff::engine {
+
+// The layers a step's root file system is made of.
+struct StepRoot {
+  Driver driver = Driver::kOverlay;
+  std::vector<std::filesystem::path> lowers_top_first;  // layer dirs, an empty dir last
+};
+
+// Where a step's writable layer lives while it runs.
+struct StepDirs {
+  std::filesystem::path dir;  // holds the rest
+  std::filesystem::path upper() const { return dir / "upper"; }
+  std::filesystem::path work() const { return dir / "work"; }
+  std::filesystem::path merged() const { return dir / "merged"; }
+  std::filesystem::path blob() const { return dir / "blob"; }
+  std::filesystem::path result() const { return dir / "result.json"; }
+  // Creates upper, work and merged.
+  void create() const;
+};
+
+// Mounts root at target: writable with upper and work, else read-only. The
+// caller is root of a user namespace with a mount namespace of its own.
+void mount_step_root(const StepRoot& root, const std::filesystem::path& upper, const std::filesystem::path& work,
+                     const std::filesystem::path& target);
+void unmount_step_root(const std::filesystem::path& target);
+
+// COPY and ADD, resolved: where from, where to, and what becomes of owners
+// and modes.
+struct CopyPlan {
+  std::filesystem::path src_root;    // the context, or a mounted stage/image root file system
+  const build::DockerIgnore* ignore = nullptr;  // the context's .dockerignore
+  std::vector<std::string> sources;  // relative to src_root, wildcards already expanded
+  std::vector<std::pair<std::string, std::string>> inline_files;  // name, content (heredocs, downloads)
+  std::vector<mode_t> inline_modes;
+  std::string dest;                  // absolute; a trailing "/" means a directory
+  bool dest_is_dir = false;          // several sources, or a trailing "/"
+  uint32_t uid = 0, gid = 0;         // --chown, else 0:0
+  std::optional<mode_t> chmod;       // --chmod
+  bool unpack_archives = false;      // ADD of a local tar
+  bool full_id_map = true;           // false: owners other than root cannot be set
+};
+
+// Expands wildcards ("*", "?", "[...]") in a source pattern against the
+// tree under root_fd, leaving out what ignore excludes. A name without
+// wildcards comes back as it is (checked to exist). Throws Error with
+// docker's message when nothing matches.
+std::vector<std::string> expand_source(int root_fd, const std::string& pattern, const build::DockerIgnore* ignore);
+
+// A digest of what copying these sources would write: names, types, modes,
+// sizes, symlink targets and content (not owners or times). The cache key
+// of a COPY from the context.
+std::string hash_sources(int root_fd, const std::vector<std::string>& sources, const build::DockerIgnore* ignore);
+
+// Copies into the root file system at dest_root (an fd of the mounted
+// merged dir), as docker's COPY does.
+void copy_into_root(int dest_root, int src_root, const CopyPlan& plan);
+
+// mkdir -p of path (absolute) in the root at dest_root; directories it
+// creates get mode 0755, owner uid:gid and mtime 0.
+void make_dirs_in_root(int dest_root, const std::string& path, uint32_t uid, uint32_t gid);
+
+// What a finished step leaves: a layer, or nothing when the upper dir is empty.
+struct StepLayer {
+  std::optional<LayerRef> layer;
+  uint64_t content_size = 0;
+};
+
+// Inside the user namespace: drops work, removes stubs (mount targets
+// created for the step that lowers do not have), packs upper into
+// dirs.blob(), and renames upper to its layer dir in the store. The result
+// is written to dirs.result() for the caller outside.
+void commit_step_upper(const StepDirs& dirs, const StepRoot& root, const LayerStore& layers,
+                       const std::vector<std::string>& stubs);
+
+// Reads what commit_step_upper wrote; moves the blob into the image store.
+StepLayer read_step_result(const StepDirs& dirs, image::ImageStore& images);
+
+}  // namespace skiff::engine

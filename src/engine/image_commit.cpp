@@ -1,0 +1,227 @@
+#include "skiff/engine/image_commit.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "skiff/build/config_change.hpp"
+#include "skiff/engine/container_store.hpp"
+#include "skiff/engine/layer_store.hpp"
+#include "skiff/image/digest.hpp"
+#include "skiff/image/layer_pack.hpp"
+#include "skiff/image/manifest.hpp"
+#include "skiff/runtime/userns.hpp"
+#include "skiff/store/file_lock.hpp"
+#include "skiff/util/error.hpp"
+#include "skiff/util/file_io.hpp"
+
+namespace skiff::engine {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::vector<LayerRef> image_layers(const image::ImageContent& content) {
+  std::vector<LayerRef> out;
+  const json& descs = content.manifest.at("layers");
+  if (descs.size() != content.diff_ids.size())
+    throw Error(fmt::format("image {}: the manifest lists {} layers but the config {}",
+                            content.record.id.substr(7, 12), descs.size(), content.diff_ids.size()));
+  for (size_t i = 0; i < descs.size(); ++i)
+    out.push_back({content.diff_ids[i], descs[i].at("digest").get<std::string>(),
+                   descs[i].value("mediaType", "application/vnd.oci.image.layer.v1.tar"),
+                   descs[i].value("size", uint64_t{0})});
+  return out;
+}
+
+image::ImageRecord store_image(image::ImageStore& images, const std::vector<LayerRef>& layers, json config,
+                               const std::vector<std::string>& names, uint64_t size) {
+  json diff_ids = json::array();
+  json descs = json::array();
+  for (const auto& l : layers) {
+    diff_ids.push_back(l.diff_id);
+    // Docker's media types become their OCI equals in an OCI manifest.
+    std::string type = l.media_type;
+    if (type == "application/vnd.docker.image.rootfs.diff.tar.gzip") type = "application/vnd.oci.image.layer.v1.tar+gzip";
+    if (type == "application/vnd.docker.image.rootfs.diff.tar") type = "application/vnd.oci.image.layer.v1.tar";
+    descs.push_back({{"mediaType", type}, {"digest", l.digest}, {"size", l.size}});
+  }
+  config["rootfs"] = {{"type", "layers"}, {"diff_ids", diff_ids}};
+  if (!config.contains("created")) config["created"] = image::rfc3339_now();
+  std::string config_text = config.dump();
+  std::string config_digest = images.put_blob(config_text);
+  json manifest{{"schemaVersion", 2},
+                {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                {"config",
+                 {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                  {"digest", config_digest},
+                  {"size", config_text.size()}}},
+                {"layers", descs}};
+  image::ImageRecord rec;
+  if (auto existing = images.find(config_digest); existing && existing->id == config_digest) rec = *existing;
+  rec.id = config_digest;
+  rec.manifest = images.put_blob(manifest.dump());
+  for (const auto& n : names)
+    if (std::find(rec.names.begin(), rec.names.end(), n) == rec.names.end()) rec.names.push_back(n);
+  if (rec.created.empty()) rec.created = config.value("created", image::rfc3339_now());
+  rec.size = size;
+  images.add(rec);
+  return rec;
+}
+
+namespace {
+
+// Mount targets a container's start made in its upper layer (when the image
+// lacks them): empty, and not the container's own changes.
+bool is_stub(const std::string& rel, const struct stat& st, const std::vector<fs::path>& lowers) {
+  static const char* const kStubs[] = {"proc", "sys", "dev", "etc/hosts", "etc/hostname", "etc/resolv.conf"};
+  if (std::none_of(std::begin(kStubs), std::end(kStubs), [&](const char* s) { return rel == s; })) return false;
+  if (S_ISREG(st.st_mode) && st.st_size != 0) return false;
+  struct stat lst {};
+  for (const auto& l : lowers)
+    if (lstat((l / rel).c_str(), &lst) == 0) return false;
+  return true;
+}
+
+struct ContainerLayers {
+  ContainerView view;
+  fs::path upper;
+  std::vector<fs::path> lowers_top_first;
+};
+
+ContainerLayers container_layers(const store::Paths& paths, const std::string& name, const LayerStore& layers) {
+  ContainerStore containers(paths);
+  ContainerLayers out{containers.resolve(name), {}, {}};
+  if (out.view.record.driver == "copy")
+    throw Error(fmt::format("container {} uses the copy driver: it has no layer of changes to read",
+                            out.view.record.name));
+  out.upper = containers.dir(out.view.record.id) / "upper";
+  for (auto it = out.view.record.layers.rbegin(); it != out.view.record.layers.rend(); ++it)
+    out.lowers_top_first.push_back(layers.layer_dir(*it));
+  return out;
+}
+
+}  // namespace
+
+image::ImageRecord commit_container(const store::Paths& paths, const std::string& container, const CommitOptions& opts) {
+  image::ImageStore images(paths);
+  runtime::IdMap map = runtime::current_id_map();
+  LayerStore layers(paths, map);
+  ContainerLayers c = container_layers(paths, container, layers);
+  auto base_rec = images.find(c.view.record.image_id);
+  if (!base_rec) throw Error(fmt::format("the image of container {} was removed: nothing to commit onto", c.view.record.name));
+  image::ImageContent base = images.load(*base_rec);
+
+  json config = base.config;
+  json& inner = config["config"];
+  if (!inner.is_object()) inner = json::object();
+  for (const auto& change : opts.changes) build::apply_change(change, inner);
+  if (!opts.author.empty()) config["author"] = opts.author;
+  std::string created = image::rfc3339_now();
+  config["created"] = created;
+
+  make_dirs(paths.tmp(), 0700);
+  fs::path tmp = paths.tmp() / ("commit-" + random_hex(12));
+  make_dirs(tmp, 0700);
+  UniqueFd alive = store::hold_in_progress(tmp);
+  fs::path blob = tmp / "blob";
+  fs::path result = tmp / "result.json";
+  image::ImageRecord rec;
+  try {
+    runtime::run_in_userns(map, [&] {
+      image::PackOptions po;
+      po.strip_overlay_xattrs = false;  // the container may still use its upper layer
+      po.skip = [&](const std::string& rel) {
+        struct stat st {};
+        return lstat((c.upper / rel).c_str(), &st) == 0 && is_stub(rel, st, c.lowers_top_first);
+      };
+      image::PackedLayer p = image::pack_layer_dir(c.upper, blob, po);
+      json r{{"empty", p.empty}};
+      if (!p.empty)
+        r.update({{"diff_id", p.diff_id}, {"digest", p.digest}, {"media_type", p.media_type}, {"size", p.blob_size},
+                  {"content_size", p.content_size}});
+      write_file_atomic(result, r.dump(), {.mode = 0600, .durable = false});
+    });
+    json r = json::parse(read_file(result));
+    std::vector<LayerRef> refs = image_layers(base);
+    uint64_t size = base_rec->size;
+    std::string command;
+    for (const auto& a : c.view.record.command) command += (command.empty() ? "" : " ") + a;
+    json h{{"created", created}, {"created_by", command}};
+    if (!opts.message.empty()) h["comment"] = opts.message;
+    if (!opts.author.empty()) h["author"] = opts.author;
+    if (r.at("empty").get<bool>()) {
+      h["empty_layer"] = true;
+    } else {
+      LayerRef l{r.at("diff_id").get<std::string>(), r.at("digest").get<std::string>(),
+                 r.at("media_type").get<std::string>(), r.at("size").get<uint64_t>()};
+      if (!images.has_blob(l.digest)) images.commit_blob_file(blob, l.digest);
+      refs.push_back(l);
+      size += r.value("content_size", uint64_t{0});
+    }
+    if (!config.contains("history") || !config["history"].is_array()) config["history"] = json::array();
+    config["history"].push_back(h);
+    std::vector<std::string> names;
+    if (!opts.name.empty()) names.push_back(opts.name);
+    rec = store_image(images, refs, config, names, size);
+  } catch (...) {
+    alive.reset();
+    remove_tree(tmp);
+    throw;
+  }
+  alive.reset();
+  remove_tree(tmp);
+  return rec;
+}
+
+std::vector<std::string> container_changes(const store::Paths& paths, const std::string& container) {
+  runtime::IdMap map = runtime::current_id_map();
+  LayerStore layers(paths, map);
+  ContainerLayers c = container_layers(paths, container, layers);
+  make_dirs(paths.tmp(), 0700);
+  fs::path out = paths.tmp() / ("diff-" + random_hex(12));
+  try {
+    runtime::run_in_userns(map, [&] {
+      std::string lines;
+      std::string skipped;
+      image::walk_layer_dir(c.upper, [&](const image::LayerChange& ch) {
+        if (!skipped.empty() && ch.path.starts_with(skipped)) return;
+        if (is_stub(ch.path, ch.st, c.lowers_top_first)) {
+          skipped = ch.path + "/";
+          return;
+        }
+        char kind = 'A';
+        if (ch.kind == image::LayerChange::Kind::kWhiteout) {
+          kind = 'D';
+        } else {
+          struct stat st {};
+          for (const auto& l : c.lowers_top_first)
+            if (lstat((l / ch.path).c_str(), &st) == 0) {
+              kind = 'C';
+              break;
+            }
+        }
+        lines += fmt::format("{} /{}\n", kind, ch.path);
+      });
+      write_file_atomic(out, lines, {.mode = 0600, .durable = false});
+    });
+  } catch (...) {
+    ::unlink(out.c_str());
+    throw;
+  }
+  std::string text = read_file(out);
+  ::unlink(out.c_str());
+  std::vector<std::string> result;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t nl = text.find('\n', pos);
+    result.push_back(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  std::sort(result.begin(), result.end(), [](const std::string& a, const std::string& b) {
+    return a.substr(2) < b.substr(2);
+  });
+  return result;
+}
+
+}  // namespace skiff::engine
