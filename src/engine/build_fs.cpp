@@ -103,9 +103,11 @@ struct Copier {
     return st.st_mode & 07777;
   }
 
-  void own(int dirfd, const char* name, int flags) const {
-    if (fchownat(dirfd, name, plan.uid, plan.gid, flags) != 0 && plan.full_id_map)
-      throw_errno(fmt::format("chown {}:{}", plan.uid, plan.gid));
+  void own(int dirfd, const char* name, int flags, const struct stat* src = nullptr) const {
+    uid_t uid = plan.keep_owners && src ? src->st_uid : plan.uid;
+    gid_t gid = plan.keep_owners && src ? src->st_gid : plan.gid;
+    if (fchownat(dirfd, name, uid, gid, flags) != 0 && plan.full_id_map)
+      throw_errno(fmt::format("chown {}:{}", uid, gid));
   }
 
   // Removes what stands at name unless it is a directory and want_dir.
@@ -127,7 +129,7 @@ struct Copier {
       UniqueFd sub(openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!sub) throw_errno(fmt::format("open {}", name));
       tree(src, sub.get(), rel);
-      own(sub.get(), "", AT_EMPTY_PATH);
+      own(sub.get(), "", AT_EMPTY_PATH, &st);
       if (fchmod(sub.get(), mode_of(st)) != 0) throw_errno(fmt::format("chmod {}", name));
       set_times(sub.get(), "", st.st_mtim, AT_EMPTY_PATH);
     } else if (S_ISREG(st.st_mode)) {
@@ -142,7 +144,7 @@ struct Copier {
       UniqueFd out(openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
       if (!out) throw_errno(fmt::format("create {}", name));
       copy_data(in.get(), out.get(), static_cast<uint64_t>(st.st_size), rel);
-      own(out.get(), "", AT_EMPTY_PATH);
+      own(out.get(), "", AT_EMPTY_PATH, &st);
       if (fchmod(out.get(), mode_of(st)) != 0) throw_errno(fmt::format("chmod {}", name));
       set_times(out.get(), "", st.st_mtim, AT_EMPTY_PATH);
     } else if (S_ISLNK(st.st_mode)) {
@@ -152,12 +154,12 @@ struct Copier {
       if (n < 0) throw_errno(fmt::format("read symlink {}", rel));
       std::string t(target.data(), static_cast<size_t>(n));
       if (symlinkat(t.c_str(), dirfd, name.c_str()) != 0) throw_errno(fmt::format("symlink {}", name));
-      own(dirfd, name.c_str(), AT_SYMLINK_NOFOLLOW);
+      own(dirfd, name.c_str(), AT_SYMLINK_NOFOLLOW, &st);
       set_times(dirfd, name.c_str(), st.st_mtim, AT_SYMLINK_NOFOLLOW);
     } else if (S_ISFIFO(st.st_mode)) {
       clear(dirfd, name, false);
       if (mkfifoat(dirfd, name.c_str(), mode_of(st)) != 0) throw_errno(fmt::format("mkfifo {}", name));
-      own(dirfd, name.c_str(), AT_SYMLINK_NOFOLLOW);
+      own(dirfd, name.c_str(), AT_SYMLINK_NOFOLLOW, &st);
     }
     // Sockets and device nodes are left out, as docker does for the context.
   }

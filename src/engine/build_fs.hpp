@@ -52,6 +52,7 @@ struct CopyPlan {
   std::string dest;                  // absolute; a trailing "/" means a directory
   bool dest_is_dir = false;          // several sources, or a trailing "/"
   uint32_t uid = 0, gid = 0;         // --chown, else 0:0
+  bool keep_owners = false;          // --from without --chown: owners as in the source
   std::optional<mode_t> chmod;       // --chmod
   bool unpack_archives = false;      // ADD of a local tar
   bool full_id_map = true;           // false: owners other than root cannot be set

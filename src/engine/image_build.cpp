@@ -110,6 +110,10 @@ std::vector<std::string> stage_shell(const StageState& s) {
   return {"/bin/sh", "-c"};
 }
 
+// Where a RUN step of a user without subordinate ids finds the apt
+// configuration skiff gives it (in /dev: never part of a layer).
+constexpr const char* kAptConfig = "/dev/.skiff-apt.conf";
+
 int64_t to_ns(std::chrono::nanoseconds d) { return static_cast<int64_t>(d.count()); }
 
 class Builder {
@@ -615,7 +619,17 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
     rl.volatile_upper = true;
     si.layers = rl;
     write_etc_files(dirs.dir, si.container_id.substr(0, 12), network == "host");
+    if (!map_.full && !env_value(s, "APT_CONFIG")) {
+      // apt drops to its _apt user and checks that the ids really changed,
+      // which a single-id map cannot do: it is told to stay root instead.
+      std::string conf = "APT::Sandbox::User \"root\";\n";
+      if (read_from_layers(top_first, "/etc/apt/apt.conf")) conf = "#include \"/etc/apt/apt.conf\";\n" + conf;
+      write_file_atomic(dirs.dir / "apt.conf", conf, {.mode = 0644, .durable = false});
+      ro.env.push_back(std::string("APT_CONFIG=") + kAptConfig);
+    }
     runtime::Spec spec = build_spec(ro, si);
+    if (!map_.full && !env_value(s, "APT_CONFIG"))
+      spec.mounts.push_back({kAptConfig, "bind", (dirs.dir / "apt.conf").string(), {"rbind", "ro"}});
     if (!map_.full) {
       spec.fake_id_calls = true;
       if (!noted_single_map_ && !opts_.quiet) {
@@ -726,6 +740,7 @@ void Builder::copy_step(StageState& s, const build::Instruction& in, const build
   CopyPlan plan;
   plan.full_id_map = map_.full;
   plan.unpack_archives = c.add && c.from.empty();
+  plan.keep_owners = !c.from.empty() && c.chown.empty();
   std::string dest = c.dest;
   bool trailing = !dest.empty() && dest.back() == '/';
   std::string workdir = cfg(s).value("WorkingDir", "/");
