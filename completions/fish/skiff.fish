@@ -41,9 +41,10 @@ end
 
 # Parse the command line up to the cursor.  Prints two lines: the command
 # ("" if none yet; "image", "container" or "system" if a group's subcommand
-# is still missing; otherwise one of run import images tag rmi image-inspect
-# pull push login logout ps rm info version unshare system-reset, or "?" if
-# unknown), and the number of positional arguments before the current token.
+# is still missing; otherwise one of run build commit history diff import
+# images tag rmi image-inspect pull push login logout ps rm info version
+# unshare system-reset, or "?" if unknown), and the number of positional
+# arguments before the current token.
 function __skiff_parse
     set -l tokens (commandline -opc)
     set -e tokens[1]
@@ -87,6 +88,10 @@ function __skiff_parse
         end
         set i (math $i + 1)
         switch "$cmd $sub"
+            case 'image build'
+                set cmd build
+            case 'image history'
+                set cmd history
             case 'image ls' 'image list'
                 set cmd images
             case 'image rm'
@@ -101,6 +106,10 @@ function __skiff_parse
                 set cmd pull
             case 'image push'
                 set cmd push
+            case 'container commit'
+                set cmd commit
+            case 'container diff'
+                set cmd diff
             case 'container ls' 'container list' 'container ps'
                 set cmd ps
             case 'container rm'
@@ -118,6 +127,13 @@ function __skiff_parse
             set argopts -e --env --env-file -w --workdir -u --user -v --volume \
                 --mount --tmpfs --name -h --hostname --entrypoint --network \
                 --net --userns -m --memory --cpus --pids-limit --pull
+        case build
+            set argopts -t --tag -f --file --build-arg --target --label \
+                --iidfile --network --platform
+        case commit
+            set argopts -c --change -m --message -a --author
+        case history
+            set argopts -H --human
         case import
             set argopts -c --change -m --message
         case pull
@@ -178,6 +194,12 @@ function __skiff_tls_verify_token
     string match -q -- '--tls-verify=*' (commandline -ct)
 end
 
+# True if the current token is --pull=... (build): as for --tls-verify, the
+# value must be in the same token.
+function __skiff_pull_token
+    string match -q -- '--pull=*' (commandline -ct)
+end
+
 # For --mount: complete the KEY=VALUE item after the last comma.
 function __skiff_mount_values
     set -l token (commandline -ct)
@@ -229,7 +251,11 @@ complete -c skiff -n __skiff_needs_command -s h -l help -d 'Show help'
 complete -c skiff -n __skiff_needs_command -s v -l version -d 'Print the version'
 
 # Commands.
+complete -c skiff -n __skiff_needs_command -a build -d 'Build an image from a Dockerfile'
+complete -c skiff -n __skiff_needs_command -a commit -d "Create an image from a container's changes"
 complete -c skiff -n __skiff_needs_command -a container -d 'Manage containers'
+complete -c skiff -n __skiff_needs_command -a diff -d 'List the files a container changed'
+complete -c skiff -n __skiff_needs_command -a history -d 'Show the history of an image'
 complete -c skiff -n __skiff_needs_command -a image -d 'Manage images'
 complete -c skiff -n __skiff_needs_command -a images -d 'List images'
 complete -c skiff -n __skiff_needs_command -a import -d 'Create an image from a root filesystem tarball'
@@ -249,6 +275,8 @@ complete -c skiff -n __skiff_needs_command -a version -d 'Show version informati
 
 # Command groups.
 complete -c skiff -n '__skiff_using image container system' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using image' -a build -d 'Build an image from a Dockerfile'
+complete -c skiff -n '__skiff_using image' -a history -d 'Show the history of an image'
 complete -c skiff -n '__skiff_using image' -a import -d 'Create an image from a root filesystem tarball'
 complete -c skiff -n '__skiff_using image' -a inspect -d 'Show details of images'
 complete -c skiff -n '__skiff_using image' -a 'ls list' -d 'List images'
@@ -256,6 +284,8 @@ complete -c skiff -n '__skiff_using image' -a pull -d 'Pull an image from a regi
 complete -c skiff -n '__skiff_using image' -a push -d 'Push an image to a registry'
 complete -c skiff -n '__skiff_using image' -a rm -d 'Remove images'
 complete -c skiff -n '__skiff_using image' -a tag -d 'Add a name to an image'
+complete -c skiff -n '__skiff_using container' -a commit -d "Create an image from a container's changes"
+complete -c skiff -n '__skiff_using container' -a diff -d 'List the files a container changed'
 complete -c skiff -n '__skiff_using container' -a 'ls list ps' -d 'List containers'
 complete -c skiff -n '__skiff_using container' -a rm -d 'Remove containers'
 complete -c skiff -n '__skiff_using container' -a run -d 'Run a command in a new container'
@@ -287,6 +317,43 @@ complete -c skiff -n $run_opts -s v -l volume -x -a '(__skiff_volume_values)' -d
 complete -c skiff -n $run_opts -s w -l workdir -x -d 'Set the working directory'
 complete -c skiff -n $run_opts -a '(__skiff_images)' -d Image
 complete -c skiff -n '__skiff_using_pos run -gt 0' -F
+
+# build, image build
+complete -c skiff -n '__skiff_using build' -l build-arg -x -a '(set -xn)' -d 'Set a build argument KEY[=VALUE]'
+complete -c skiff -n '__skiff_using build' -s f -l file -r -F -d 'Read the Dockerfile from this file (- for standard input)'
+complete -c skiff -n '__skiff_using build' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using build' -l iidfile -r -F -d 'Write the image ID to a file'
+complete -c skiff -n '__skiff_using build' -l label -x -d 'Add a label KEY=VALUE to the image'
+complete -c skiff -n '__skiff_using build' -l network -x -a 'host none' -d 'Set the network of RUN instructions'
+complete -c skiff -n '__skiff_using build' -l no-cache -d 'Run every step, using no cached layer'
+complete -c skiff -n '__skiff_using build' -l platform -x -d 'The platform to build for: OS/ARCH[/VARIANT] (this machine only)'
+complete -c skiff -n '__skiff_using build' -l pull -d 'When to pull base images (--pull=POLICY; alone: always)'
+complete -c skiff -n '__skiff_using build; and __skiff_pull_token' -a '--pull=missing --pull=always --pull=never --pull=newer' -d 'When to pull base images'
+complete -c skiff -n '__skiff_using build' -s q -l quiet -d 'Print only the image ID'
+complete -c skiff -n '__skiff_using build' -s t -l tag -x -a '(__skiff_images)' -d 'Name the image NAME[:TAG]'
+complete -c skiff -n '__skiff_using build' -l target -x -d 'Build up to this stage'
+complete -c skiff -n '__skiff_using_pos build -eq 0; and not __skiff_pull_token' -a '(__fish_complete_directories)'
+complete -c skiff -n '__skiff_using_pos build -eq 0; and not __skiff_pull_token' -a - -d 'Dockerfile on standard input, no context'
+
+# commit, container commit
+complete -c skiff -n '__skiff_using commit' -s a -l author -x -d 'Set the author of the image'
+complete -c skiff -n '__skiff_using commit' -s c -l change -x -a 'CMD ENTRYPOINT ENV EXPOSE LABEL STOPSIGNAL USER VOLUME WORKDIR' -d 'Apply a Dockerfile instruction'
+complete -c skiff -n '__skiff_using commit' -s m -l message -x -d 'Set a commit message'
+complete -c skiff -n '__skiff_using commit' -s q -l quiet -d 'Print only the image ID'
+complete -c skiff -n '__skiff_using commit' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using_pos commit -eq 0' -a '(__skiff_containers)' -d Container
+complete -c skiff -n '__skiff_using_pos commit -eq 1' -a '(__skiff_images)' -d 'Image name'
+
+# history, image history
+complete -c skiff -n '__skiff_using history' -s H -l human -x -a 'true false' -d 'Show sizes and times in human units'
+complete -c skiff -n '__skiff_using history' -l no-trunc -d 'Do not shorten image IDs and commands'
+complete -c skiff -n '__skiff_using history' -s q -l quiet -d 'Print only image IDs'
+complete -c skiff -n '__skiff_using history' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using_pos history -eq 0' -a '(__skiff_images)' -d Image
+
+# diff, container diff
+complete -c skiff -n '__skiff_using diff' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using_pos diff -eq 0' -a '(__skiff_containers)' -d Container
 
 # import
 complete -c skiff -n '__skiff_using import' -s c -l change -x -a 'CMD ENTRYPOINT ENV WORKDIR USER EXPOSE LABEL VOLUME STOPSIGNAL' -d 'Apply a Dockerfile instruction'
