@@ -146,6 +146,7 @@ class Builder {
   StepRoot step_root(const StageState& s) const;
   StepDirs new_step_dirs();
   build::EnvLookup lookup(const StageState& s) const;
+  build::EnvLookup meta_lookup() const;
   std::string where(const build::Instruction& in) const { return fmt::format("{}:{}", df_.file_name, in.line); }
   void say(const std::string& line) const {
     if (!opts_.quiet) {
@@ -192,6 +193,15 @@ class Builder {
   bool noted_single_map_ = false;
 };
 
+// The global scope: what FROM lines and ARGs before the first FROM see.
+build::EnvLookup Builder::meta_lookup() const {
+  return [this](std::string_view n) -> std::optional<std::string> {
+    auto it = meta_args_.find(n);
+    if (it == meta_args_.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
 build::EnvLookup Builder::lookup(const StageState& s) const {
   return [&s](std::string_view name) -> std::optional<std::string> {
     if (auto v = env_value(s, name)) return v;
@@ -216,11 +226,7 @@ std::optional<size_t> Builder::find_stage(std::string_view name, size_t before) 
 std::set<size_t> Builder::needed_stages(size_t target) const {
   std::set<size_t> need;
   std::vector<size_t> todo{target};
-  build::EnvLookup meta = [this](std::string_view n) -> std::optional<std::string> {
-    auto it = meta_args_.find(n);
-    if (it == meta_args_.end()) return std::nullopt;
-    return it->second;
-  };
+  build::EnvLookup meta = meta_lookup();
   while (!todo.empty()) {
     size_t i = todo.back();
     todo.pop_back();
@@ -350,11 +356,7 @@ void Builder::from(StageState& s, const build::Stage& st, size_t index) {
   fi.line = st.line;
   fi.text = st.text;
   fi.body = build::FromInstruction{st.base, st.name, st.platform};
-  build::EnvLookup meta = [this](std::string_view n) -> std::optional<std::string> {
-    auto it = meta_args_.find(n);
-    if (it == meta_args_.end()) return std::nullopt;
-    return it->second;
-  };
+  build::EnvLookup meta = meta_lookup();
   build::Instruction ex;
   try {
     ex = build::expand_instruction(fi, meta, df_.escape);
@@ -915,11 +917,7 @@ BuildResult Builder::run() {
   // The global scope: the platform args, then the ARGs before the first FROM.
   for (const auto& [k, v] : build::platform_args(host, host)) meta_args_[k] = v;
   for (const auto& raw : df_.meta_args) {
-    build::EnvLookup meta = [this](std::string_view n) -> std::optional<std::string> {
-      auto it = meta_args_.find(n);
-      if (it == meta_args_.end()) return std::nullopt;
-      return it->second;
-    };
+    build::EnvLookup meta = meta_lookup();
     build::Instruction ex;
     try {
       ex = build::expand_instruction(raw, meta, df_.escape);
