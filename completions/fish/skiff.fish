@@ -128,7 +128,7 @@ function __skiff_parse
                 --mount --tmpfs --name -h --hostname --entrypoint --network \
                 --net --userns -m --memory --cpus --pids-limit --pull
         case build
-            set argopts -t --tag -f --file --build-arg --target --label \
+            set argopts -t --tag -f --file --build-arg --target --label --secret \
                 --iidfile --network --platform
         case commit
             set argopts -c --change -m --message -a --author
@@ -324,6 +324,7 @@ complete -c skiff -n '__skiff_using build' -s f -l file -r -F -d 'Read the Docke
 complete -c skiff -n '__skiff_using build' -s h -l help -d 'Show help'
 complete -c skiff -n '__skiff_using build' -l iidfile -r -F -d 'Write the image ID to a file'
 complete -c skiff -n '__skiff_using build' -l label -x -d 'Add a label KEY=VALUE to the image'
+complete -c skiff -n '__skiff_using build' -l secret -x -d 'A secret for RUN --mount=type=secret: id=ID,src=FILE'
 complete -c skiff -n '__skiff_using build' -l network -x -a 'host none' -d 'Set the network of RUN instructions'
 complete -c skiff -n '__skiff_using build' -l no-cache -d 'Run every step, using no cached layer'
 complete -c skiff -n '__skiff_using build' -l platform -x -d 'The platform to build for: OS/ARCH[/VARIANT] (this machine only)'

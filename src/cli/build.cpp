@@ -47,9 +47,35 @@ bool looks_like_archive(std::string_view s) {
          (s.size() >= 262 && s.substr(257, 5) == "ustar");
 }
 
+// --secret id=ID,src=FILE (also source=, type=file) or id=ID,env=VAR.
+std::pair<std::string, engine::BuildOptions::Secret> parse_secret(const std::string& text) {
+  std::string id;
+  engine::BuildOptions::Secret s;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    std::string field = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    pos = comma == std::string::npos ? text.size() + 1 : comma + 1;
+    size_t eq = field.find('=');
+    std::string key = field.substr(0, eq), value = eq == std::string::npos ? "" : field.substr(eq + 1);
+    if (key == "id") id = value;
+    else if (key == "src" || key == "source") s.file = value;
+    else if (key == "env") s.env = value;
+    else if (key == "type" && (value == "file" || value == "env")) continue;
+    else throw Error(fmt::format("--secret {:?}: unknown field {:?}; use id=ID,src=FILE or id=ID,env=VAR", text, field));
+  }
+  if (id.empty()) id = !s.file.empty() ? fs::path(s.file).filename().string() : s.env;
+  if (id.empty() || (s.file.empty() && s.env.empty())) {
+    if (!id.empty() && getenv(id.c_str())) s.env = id;
+    else throw Error(fmt::format("--secret {:?}: give id=ID and src=FILE or env=VAR", text));
+  }
+  if (!s.file.empty() && access(s.file.c_str(), R_OK) != 0) throw Error(fmt::format("--secret {}", s.file), errno);
+  return {id, s};
+}
+
 void configure_build(CLI::App* cmd, CliContext& ctx) {
   struct Flags {
-    std::vector<std::string> tags, build_args, labels;
+    std::vector<std::string> tags, build_args, labels, secrets;
     std::string file, target, iidfile, network = "host", platform, context, pull = "missing";
     bool no_cache = false, quiet = false;
   };
@@ -63,6 +89,8 @@ void configure_build(CLI::App* cmd, CliContext& ctx) {
   cmd->add_flag("--no-cache", f->no_cache, "run every step, using no cached layer");
   cmd->add_flag("--pull{always}", f->pull, "pull images: missing (default), always (--pull alone), never, newer")
       ->type_name("POLICY");
+  cmd->add_option("--secret", f->secrets, "a secret RUN --mount=type=secret can mount")
+      ->type_name("id=ID,src=FILE|env=VAR");
   cmd->add_option("--label", f->labels, "add a label to the image")->type_name("KEY=VALUE");
   cmd->add_flag("-q,--quiet", f->quiet, "print only the image ID");
   cmd->add_option("--iidfile", f->iidfile, "write the image ID to FILE")->type_name("FILE");
@@ -94,6 +122,7 @@ void configure_build(CLI::App* cmd, CliContext& ctx) {
       opts.build_args.push_back(kv);
     }
     for (const auto& l : f->labels) opts.labels.push_back(key_value(l, "--label", false));
+    for (const auto& text : f->secrets) opts.secrets.push_back(parse_secret(text));
 
     std::string dockerfile_path;
     if (f->context == "-") {

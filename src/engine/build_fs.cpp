@@ -44,12 +44,6 @@ UniqueFd open_in_root(int root, const std::string& path, uint64_t flags) {
   return UniqueFd(openat2_fd(root, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
 }
 
-// "/a/b/" -> "a/b"; ".." cannot climb above the root.
-std::string relative_in_root(std::string_view path) {
-  std::string clean = build::clean_path(std::string("/") + std::string(path));
-  return clean == "/" ? std::string() : clean.substr(1);
-}
-
 bool has_wildcards(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
 
 std::vector<std::string> list_dir(int dirfd) {
@@ -299,6 +293,17 @@ bool looks_like_archive(int fd) {
 }
 
 }  // namespace
+
+std::string relative_in_root(std::string_view path) {
+  std::string clean = build::clean_path(std::string("/") + std::string(path));
+  return clean == "/" ? std::string() : clean.substr(1);
+}
+
+fs::path real_path_in_root(int root_fd, const std::string& rel) {
+  UniqueFd fd = open_in_root(root_fd, rel, O_PATH);
+  if (!fd) throw Error(fmt::format("{}: {}", rel.empty() ? "." : rel, strerror(errno)));
+  return fs::read_symlink(fmt::format("/proc/self/fd/{}", fd.get()));
+}
 
 void StepDirs::create() const {
   for (const auto& d : {upper(), work(), merged()}) make_dirs(d, 0755);

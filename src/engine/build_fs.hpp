@@ -58,6 +58,13 @@ struct CopyPlan {
   bool full_id_map = true;           // false: owners other than root cannot be set
 };
 
+// "/a/b/" -> "a/b": a path taken relative to a root, ".." not climbing above it.
+std::string relative_in_root(std::string_view path);
+
+// Where rel (relative) is on the host, inside the tree at root_fd with every
+// symlink resolved inside that tree. Throws Error when it does not exist.
+std::filesystem::path real_path_in_root(int root_fd, const std::string& rel);
+
 // Expands wildcards ("*", "?", "[...]") in a source pattern against the
 // tree under root_fd, leaving out what ignore excludes. A name without
 // wildcards comes back as it is (checked to exist). Throws Error with

@@ -135,6 +135,8 @@ class Builder {
   void dispatch(StageState& s, const build::Instruction& raw, size_t stage_index);
   void run_step(StageState& s, const build::Instruction& in, const build::RunInstruction& run);
   void copy_step(StageState& s, const build::Instruction& in, const build::CopyInstruction& copy);
+  void add_run_mounts(runtime::Spec& spec, const std::vector<build::RunMount>& mounts, const StageState& s,
+                      const StepDirs& dirs, std::vector<store::FileLock>& locks);
   void workdir_step(StageState& s, const build::Instruction& in, const std::string& path);
   void add_layer_step(StageState& s, const build::Instruction& in, const std::string& key, const std::string& created_by,
                       const std::function<StepLayer(const StepDirs&)>& make);
@@ -552,8 +554,6 @@ void Builder::dispatch(StageState& s, const build::Instruction& raw, size_t stag
 }
 
 void Builder::run_step(StageState& s, const build::Instruction& in, const build::RunInstruction& run) {
-  if (!run.mounts.empty())
-    throw Error(fmt::format("{}: RUN --mount is not supported yet", where(in)));
   if (run.security != "sandbox")
     throw Error(fmt::format("{}: RUN --security={} is not supported: steps always run sandboxed", where(in), run.security));
   std::vector<std::string> shell = stage_shell(s);
@@ -591,7 +591,22 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
       used_args_.insert(k);
       arg_env.push_back(k + "=" + v);
     }
-  std::string key = hash_key({s.key, "RUN", json(args).dump(), network, json(arg_env).dump()});
+  std::vector<std::string> key_parts{s.key, "RUN", json(args).dump(), network, json(arg_env).dump()};
+  // Bind mounts from the context are part of what the step sees; caches,
+  // tmpfs and secrets are not (as in BuildKit).
+  for (const auto& m : run.mounts) {
+    key_parts.push_back(fmt::format("mount:{}:{}:{}:{}:{}", static_cast<int>(m.type), m.target, m.source, m.from,
+                                    m.readonly));
+    if (m.type == build::MountType::kBind && m.from.empty()) {
+      if (!context_fd_) throw Error(fmt::format("{}: RUN --mount=type=bind needs a build context", where(in)));
+      try {
+        key_parts.push_back(hash_sources(context_fd_.get(), {relative_in_root(m.source)}, &ignore_));
+      } catch (const Error& e) {
+        throw e.with_context(fmt::format("{}: RUN --mount source", where(in)));
+      }
+    }
+  }
+  std::string key = hash_key(key_parts);
   std::string created_by = "RUN " + (run.command.json ? json(args).dump() : shell_created_by(shell, line));
 
   add_layer_step(s, in, key, created_by, [&](const StepDirs& dirs) {
@@ -643,6 +658,12 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
                          user));
       }
     }
+    std::vector<store::FileLock> cache_locks;
+    try {
+      add_run_mounts(spec, run.mounts, s, dirs, cache_locks);
+    } catch (const Error& e) {
+      throw e.with_context("RUN --mount");
+    }
     std::vector<std::string> stubs;
     for (const auto& m : spec.mounts) stubs.push_back(m.destination);
 
@@ -679,6 +700,93 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
     runtime::run_in_userns(map_, [&] { commit_step_upper(dirs, root, layers_, stubs); });
     return read_step_result(dirs, images_);
   });
+}
+
+// RUN --mount: binds from the context (read-only, or over a throwaway
+// overlay when rw), caches kept in the store, tmpfs, and secrets.
+void Builder::add_run_mounts(runtime::Spec& spec, const std::vector<build::RunMount>& mounts, const StageState& s,
+                             const StepDirs& dirs, std::vector<store::FileLock>& locks) {
+  std::vector<runtime::Mount> out;
+  int n = 0;
+  for (const auto& m : mounts) {
+    std::string target = m.target;
+    if (m.type == build::MountType::kSecret) {
+      std::string id = !m.id.empty() ? m.id : !m.source.empty() ? m.source : fs::path(target).filename().string();
+      auto it = std::find_if(opts_.secrets.begin(), opts_.secrets.end(), [&](const auto& p) { return p.first == id; });
+      if (it == opts_.secrets.end()) {
+        if (m.required) throw Error(fmt::format("secret {:?} is required: give it with --secret id={},src=FILE", id, id));
+        continue;
+      }
+      std::string content;
+      if (!it->second.file.empty()) content = read_file(it->second.file);
+      else if (const char* v = getenv(it->second.env.c_str())) content = v;
+      if (m.env) {
+        spec.process.env.push_back(*m.env + "=" + content);
+        if (target.empty()) continue;
+      }
+      if (target.empty()) target = "/run/secrets/" + id;
+      fs::path file = dirs.dir / fmt::format("secret-{}", n++);
+      write_file_atomic(file, content, {.mode = m.mode.value_or(0400), .durable = false});
+      out.push_back({target, "bind", file.string(), {"rbind", "ro"}});
+      continue;
+    }
+    if (target.empty()) throw Error("a mount needs a target");
+    if (target[0] != '/') target = s.config.value("config", json::object()).value("WorkingDir", "/") + "/" + target;
+    switch (m.type) {
+      case build::MountType::kTmpfs: {
+        std::vector<std::string> o{"nosuid", "nodev", "mode=1777"};
+        if (m.size) o.push_back(fmt::format("size={}", *m.size));
+        out.push_back({target, "tmpfs", "tmpfs", o});
+        break;
+      }
+      case build::MountType::kBind: {
+        if (!m.from.empty()) throw Error("type=bind with from= is not supported yet: COPY --from the stage instead");
+        fs::path src = real_path_in_root(context_fd_.get(), relative_in_root(m.source));
+        if (m.readonly) {
+          out.push_back({target, "bind", src.string(), {"rbind", "ro"}});
+          break;
+        }
+        // Writes land in a layer of the step's own and are thrown away.
+        if (!fs::is_directory(src)) throw Error("a read-write bind mount needs a directory as source");
+        fs::path upper = dirs.dir / fmt::format("bind-{}/upper", n), work = dirs.dir / fmt::format("bind-{}/work", n);
+        ++n;
+        make_dirs(upper, 0755);
+        make_dirs(work, 0755);
+        if (storage_.driver != Driver::kOverlay) throw Error("a read-write bind mount needs kernel overlay");
+        out.push_back({target, "overlay", "overlay",
+                       {fmt::format("lowerdir={}:{}", src.string(), empty_dir_.string()),
+                        "upperdir=" + upper.string(), "workdir=" + work.string(), "userxattr"}});
+        break;
+      }
+      case build::MountType::kCache: {
+        if (!m.from.empty()) throw Error("type=cache with from= is not supported yet");
+        std::string id = m.id.empty() ? target : m.id;
+        std::string hex = image::digest_hex(image::sha256_digest(id));
+        fs::path dir = paths_.root / "build-cache" / "mounts" / hex;
+        if (access(dir.c_str(), F_OK) != 0) {
+          make_dirs(dir.parent_path(), 0700);
+          fs::path tmp = dir.string() + "." + random_hex(8);
+          make_dirs(tmp, 0755);
+          if (m.mode) chmod(tmp.c_str(), *m.mode);
+          if (rename(tmp.c_str(), dir.c_str()) != 0) remove_tree(tmp);  // another build made it first
+        }
+        // locked: one step at a time; private is treated the same way.
+        if (m.sharing && *m.sharing != build::CacheSharing::kShared)
+          locks.emplace_back(paths_.locks() / ("cache-" + hex + ".lock"));
+        out.push_back({target, "bind", dir.string(), {"rbind"}});
+        break;
+      }
+      case build::MountType::kSsh:
+        throw Error("type=ssh is not supported");
+      case build::MountType::kSecret:
+        break;
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const runtime::Mount& a, const runtime::Mount& b) {
+    return std::count(a.destination.begin(), a.destination.end(), '/') <
+           std::count(b.destination.begin(), b.destination.end(), '/');
+  });
+  spec.mounts.insert(spec.mounts.end(), out.begin(), out.end());
 }
 
 void Builder::workdir_step(StageState& s, const build::Instruction& in, const std::string& path) {

@@ -26,6 +26,13 @@ struct BuildOptions {
   std::string network = "host";  // for RUN: host | none
   std::string platform;          // empty: this machine's
   bool quiet = false;            // print nothing but the ID; RUN output only when a RUN fails
+  // --secret id=ID,src=PATH or id=ID,env=VAR: what RUN --mount=type=secret
+  // may mount, by id -> the file or variable it comes from.
+  struct Secret {
+    std::string file;
+    std::string env;
+  };
+  std::vector<std::pair<std::string, Secret>> secrets;
   TransferEvents* pull_events = nullptr;
 };
 
