@@ -116,6 +116,7 @@ void configure_build(CLI::App* cmd, CliContext& ctx) {
     opts.target = f->target;
     opts.platform = f->platform;
     for (const auto& t : f->tags) opts.tags.push_back(image::parse_reference(t).str());
+    if (!f->tags.empty()) opts.commit_name = f->tags[0];
     for (const auto& a : f->build_args) {
       auto kv = key_value(a, "--build-arg", true);
       if (a.find('=') == std::string::npos && !getenv(a.c_str())) continue;  // unset: docker leaves it out

@@ -173,23 +173,45 @@ struct Copier {
 };
 
 // Opens (creating as needed) directory path in root; returns its fd.
-UniqueFd mkdir_p(int root, const std::string& rel, uint32_t uid, uint32_t gid, const struct timespec& mtime,
+UniqueFd mkdir_p(int root, std::string rel, uint32_t uid, uint32_t gid, const struct timespec& mtime,
                  bool full_map) {
   UniqueFd dir = open_in_root(root, "", O_PATH | O_DIRECTORY);
   std::string done;
   size_t pos = 0;
+  int links = 0;
   while (pos < rel.size()) {
     size_t slash = rel.find('/', pos);
     std::string name = rel.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
     pos = slash == std::string::npos ? rel.size() : slash + 1;
     if (name.empty()) continue;
+    std::string parent = done;
     done = join(done, name);
     UniqueFd next = open_in_root(root, done, O_PATH | O_DIRECTORY);
     if (!next && errno == ENOENT) {
-      if (mkdirat(dir.get(), name.c_str(), 0755) != 0 && errno != EEXIST) throw_errno(fmt::format("mkdir /{}", done));
-      if (fchownat(dir.get(), name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0 && full_map)
-        throw_errno(fmt::format("chown /{}", done));
-      set_times(dir.get(), name.c_str(), mtime, AT_SYMLINK_NOFOLLOW);
+      struct stat st {};
+      if (fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+        // A symlink to a directory not made yet: make its target, which is
+        // resolved inside the root like everything else.
+        if (++links > 40) throw Error(fmt::format("/{}", done), ELOOP);
+        std::vector<char> target(static_cast<size_t>(st.st_size) + 2);
+        ssize_t n = readlinkat(dir.get(), name.c_str(), target.data(), target.size());
+        if (n <= 0) throw_errno(fmt::format("read symlink /{}", done));
+        std::string t(target.data(), static_cast<size_t>(n));
+        std::string rest = pos < rel.size() ? rel.substr(pos) : std::string();
+        rel = relative_in_root(t[0] == '/' ? t : "/" + parent + "/" + t);
+        if (!rest.empty()) rel = join(rel, rest);
+        dir = open_in_root(root, "", O_PATH | O_DIRECTORY);
+        done.clear();
+        pos = 0;
+        continue;
+      }
+      if (mkdirat(dir.get(), name.c_str(), 0755) == 0) {
+        if (fchownat(dir.get(), name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0 && full_map)
+          throw_errno(fmt::format("chown /{}", done));
+        set_times(dir.get(), name.c_str(), mtime, AT_SYMLINK_NOFOLLOW);
+      } else if (errno != EEXIST) {
+        throw_errno(fmt::format("mkdir /{}", done));
+      }
       next = open_in_root(root, done, O_PATH | O_DIRECTORY);
     }
     if (!next) {

@@ -114,6 +114,28 @@ std::vector<std::string> stage_shell(const StageState& s) {
 // configuration skiff gives it (in /dev: never part of a layer).
 constexpr const char* kAptConfig = "/dev/.skiff-apt.conf";
 
+// Signals that stop a build. They are blocked while it runs and looked at
+// between steps (and during RUN, by the wait), so that a stopped build
+// still cleans up after itself.
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&set, sig);
+  return set;
+}
+
+Error interrupted(int sig) {
+  return Error(fmt::format("the build was stopped by signal {}", sig), 0, {}, 128 + sig);
+}
+
+// Throws if a stop signal is pending.
+void check_stop() {
+  sigset_t set = stop_signals();
+  timespec zero{0, 0};
+  int sig = sigtimedwait(&set, nullptr, &zero);
+  if (sig > 0) throw interrupted(sig);
+}
+
 int64_t to_ns(std::chrono::nanoseconds d) { return static_cast<int64_t>(d.count()); }
 
 class Builder {
@@ -330,7 +352,8 @@ void Builder::add_layer_step(StageState& s, const build::Instruction& in, const 
   std::string created;
   std::optional<StepLayer> result = cached(key, created);
   if (result) {
-    if (result->layer) say(fmt::format("--> Using cache {}", image::digest_hex(result->layer->diff_id).substr(0, 12)));
+    say(fmt::format("--> Using cache {}",
+                    result->layer ? image::digest_hex(result->layer->diff_id).substr(0, 12) : key.substr(0, 12)));
   } else {
     StepDirs dirs = new_step_dirs();
     try {
@@ -433,6 +456,7 @@ const StageState& Builder::stage(size_t index) {
   StageState s;
   from(s, st, index);
   for (const auto& in : st.instructions) {
+    check_stop();
     step_header(in.text);
     dispatch(s, in, index);
   }
@@ -687,7 +711,8 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
         throw;
       }
       if (saved_out) dup2(saved_out.get(), 1), dup2(saved_err.get(), 2);
-      code = proc->wait();
+      code = proc->wait(true);
+      if (int sig = proc->interrupted_by()) throw interrupted(sig);
     }
     if (code != 0) {
       if (log) {
@@ -1078,12 +1103,13 @@ BuildResult Builder::run() {
   stages_total_ = need.size();
   for (size_t i : need) stage(i);
   StageState& s = built_.at(target);
+  check_stop();
 
   for (const auto& [k, v] : opts_.labels) cfg(s)["Labels"][k] = v;
   s.config["created"] = s.created;
   image::ImageRecord rec = store_image(images_, s.layers, s.config, opts_.tags, s.size);
   std::string hex = image::digest_hex(rec.id);
-  say(fmt::format("COMMIT {}", opts_.tags.empty() ? "" : image::familiar_name(opts_.tags[0])));
+  say(fmt::format("COMMIT {}", opts_.commit_name));
   say(fmt::format("--> {}", hex.substr(0, 12)));
   for (const auto& t : opts_.tags) say(fmt::format("Successfully tagged {}", t));
 
@@ -1098,6 +1124,12 @@ BuildResult Builder::run() {
 }  // namespace
 
 BuildResult build_image(const store::Paths& paths, const BuildOptions& opts) {
+  sigset_t stops = stop_signals(), old;
+  sigprocmask(SIG_BLOCK, &stops, &old);
+  struct RestoreMask {
+    sigset_t mask;
+    ~RestoreMask() { sigprocmask(SIG_SETMASK, &mask, nullptr); }
+  } restore{old};
   Builder b(paths, opts);
   auto cleanup = [&] {
     // Nothing of a build stays in tmp/, finished or failed.

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "skiff/build/config_change.hpp"
 #include "skiff/engine/container_store.hpp"
@@ -72,16 +74,44 @@ image::ImageRecord store_image(image::ImageStore& images, const std::vector<Laye
 
 namespace {
 
+bool in_lowers(const std::string& rel, const std::vector<fs::path>& lowers) {
+  struct stat st {};
+  for (const auto& l : lowers)
+    if (lstat((l / rel).c_str(), &st) == 0) return true;
+  return false;
+}
+
 // Mount targets a container's start made in its upper layer (when the image
 // lacks them): empty, and not the container's own changes.
 bool is_stub(const std::string& rel, const struct stat& st, const std::vector<fs::path>& lowers) {
   static const char* const kStubs[] = {"proc", "sys", "dev", "etc/hosts", "etc/hostname", "etc/resolv.conf"};
   if (std::none_of(std::begin(kStubs), std::end(kStubs), [&](const char* s) { return rel == s; })) return false;
   if (S_ISREG(st.st_mode) && st.st_size != 0) return false;
-  struct stat lst {};
-  for (const auto& l : lowers)
-    if (lstat((l / rel).c_str(), &lst) == 0) return false;
-  return true;
+  return !in_lowers(rel, lowers);
+}
+
+// What of a container's upper dir is not its changes: the stubs, and
+// directories of the image that were copied up only to hold them.
+std::set<std::string> not_changes(const fs::path& upper, const std::vector<fs::path>& lowers) {
+  std::vector<image::LayerChange> all;
+  image::walk_layer_dir(upper, [&](const image::LayerChange& c) { all.push_back(c); });
+  std::set<std::string> out;
+  std::map<std::string, std::pair<int, int>> children;  // dir -> (entries, entries kept)
+  // Children come before their parents in reverse walk order.
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    const auto& c = *it;
+    bool drop = is_stub(c.path, c.st, lowers);
+    if (!drop && S_ISDIR(c.st.st_mode) && c.kind != image::LayerChange::Kind::kOpaqueDir) {
+      auto [n, kept] = children[c.path];
+      drop = n > 0 && kept == 0 && in_lowers(c.path, lowers);
+    }
+    if (drop) out.insert(c.path);
+    size_t slash = c.path.rfind('/');
+    auto& parent = children[slash == std::string::npos ? std::string() : c.path.substr(0, slash)];
+    ++parent.first;
+    if (!drop) ++parent.second;
+  }
+  return out;
 }
 
 struct ContainerLayers {
@@ -132,10 +162,8 @@ image::ImageRecord commit_container(const store::Paths& paths, const std::string
     runtime::run_in_userns(map, [&] {
       image::PackOptions po;
       po.strip_overlay_xattrs = false;  // the container may still use its upper layer
-      po.skip = [&](const std::string& rel) {
-        struct stat st {};
-        return lstat((c.upper / rel).c_str(), &st) == 0 && is_stub(rel, st, c.lowers_top_first);
-      };
+      std::set<std::string> skip = not_changes(c.upper, c.lowers_top_first);
+      po.skip = [&](const std::string& rel) { return skip.count(rel) > 0; };
       image::PackedLayer p = image::pack_layer_dir(c.upper, blob, po);
       json r{{"empty", p.empty}};
       if (!p.empty)
@@ -185,23 +213,16 @@ std::vector<std::string> container_changes(const store::Paths& paths, const std:
     runtime::run_in_userns(map, [&] {
       std::string lines;
       std::string skipped;
+      std::set<std::string> skip = not_changes(c.upper, c.lowers_top_first);
       image::walk_layer_dir(c.upper, [&](const image::LayerChange& ch) {
         if (!skipped.empty() && ch.path.starts_with(skipped)) return;
-        if (is_stub(ch.path, ch.st, c.lowers_top_first)) {
+        if (skip.count(ch.path)) {
           skipped = ch.path + "/";
           return;
         }
-        char kind = 'A';
-        if (ch.kind == image::LayerChange::Kind::kWhiteout) {
-          kind = 'D';
-        } else {
-          struct stat st {};
-          for (const auto& l : c.lowers_top_first)
-            if (lstat((l / ch.path).c_str(), &st) == 0) {
-              kind = 'C';
-              break;
-            }
-        }
+        char kind = ch.kind == image::LayerChange::Kind::kWhiteout ? 'D'
+                    : in_lowers(ch.path, c.lowers_top_first)        ? 'C'
+                                                                    : 'A';
         lines += fmt::format("{} /{}\n", kind, ch.path);
       });
       write_file_atomic(out, lines, {.mode = 0600, .durable = false});

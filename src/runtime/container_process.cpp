@@ -135,7 +135,7 @@ ContainerProcess::~ContainerProcess() {
   }
 }
 
-int ContainerProcess::wait() {
+int ContainerProcess::wait(bool kill_on_interrupt) {
   sigset_t set = forwarded_set();
   UniqueFd sfd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sfd) throw_errno("signalfd");
@@ -164,6 +164,11 @@ int ContainerProcess::wait() {
         if (sig == SIGCHLD) continue;
         if (sig == SIGWINCH) {
           if (pty_) copy_winsize(STDIN_FILENO, pty_.get());
+          continue;
+        }
+        if (kill_on_interrupt && (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT)) {
+          interrupted_by_ = sig;
+          kill(pid_, SIGKILL);
           continue;
         }
         if (sig == SIGINT && ++interrupts >= 3) {

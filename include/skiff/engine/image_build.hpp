@@ -18,6 +18,7 @@ struct BuildOptions {
   std::string ignore_text;      // the .dockerignore that applies; empty: none
   std::string ignore_name = ".dockerignore";
   std::vector<std::string> tags;  // full references
+  std::string commit_name;        // the first -t as given, for the COMMIT line
   std::vector<std::pair<std::string, std::string>> build_args;
   std::string target;  // stage name; empty: the last stage
   bool no_cache = false;

@@ -18,7 +18,7 @@ class ContainerProcess {
   ContainerProcess(pid_t pid, UniqueFd userns, UniqueFd pty_master, bool keep_stdin);
   ContainerProcess(ContainerProcess&& o) noexcept
       : pid_(std::exchange(o.pid_, -1)), userns_(std::move(o.userns_)), pty_(std::move(o.pty_)),
-        keep_stdin_(o.keep_stdin_), reaped_(o.reaped_) {}
+        keep_stdin_(o.keep_stdin_), reaped_(o.reaped_), interrupted_by_(o.interrupted_by_) {}
   ContainerProcess& operator=(ContainerProcess&&) = delete;
   ~ContainerProcess();
 
@@ -28,7 +28,10 @@ class ContainerProcess {
 
   // Waits for exit, forwarding signals and relaying the terminal. Returns
   // docker's status: the exit code, or 128+N for a death by signal N.
-  int wait();
+  // With kill_on_interrupt (a build step), SIGINT, SIGTERM, SIGHUP or
+  // SIGQUIT kill the container instead, and interrupted_by() tells which.
+  int wait(bool kill_on_interrupt = false);
+  int interrupted_by() const { return interrupted_by_; }
 
  private:
   pid_t pid_;
@@ -36,6 +39,7 @@ class ContainerProcess {
   UniqueFd pty_;
   bool keep_stdin_;
   bool reaped_ = false;
+  int interrupted_by_ = 0;
 };
 
 // Clones the container's process into new namespaces with map, sets it up
