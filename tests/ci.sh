@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(meson ninja-build g++ pkg-config libssl-dev libarchive-dev libzstd-dev liblzma-dev zlib1g-dev
   libfmt-dev nlohmann-json3-dev libcli11-dev catch2 libseccomp-dev libcap-dev libyaml-cpp-dev
   libcurl4-openssl-dev libisal-dev bats uidmap fuse-overlayfs slirp4netns busybox-static tar gzip zstd xz-utils
-  docker-registry skopeo python3-jwt python3-cryptography openssl curl)
+  docker-registry skopeo python3-jwt python3-cryptography openssl curl umoci)
 if [ "$(id -u)" = 0 ]; then
   missing=()
   for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
