@@ -118,7 +118,7 @@ void configure_reset(CLI::App* cmd, CliContext& ctx) {
     // Only what skiff made goes: --root or --runroot may name a directory that
     // holds other files too (a mistaken --runroot /tmp must not empty /tmp).
     engine::LayerStore layers(paths, runtime::current_id_map());
-    for (const char* entry : {"containers", "layers", "blobs", "tmp", "images.json", "storage.json",
+    for (const char* entry : {"containers", "layers", "blobs", "build-cache", "tmp", "images.json", "storage.json",
                               ".single-id-map-noted"})
       layers.remove_tree_as_owner(paths.root / entry);
     remove_tree(paths.runroot / "locks");
