@@ -1126,3 +1126,14 @@ EOF
   same "$output" "$direct"
   same "$output" "A /via-container"
 }
+
+@test "system reset removes the build cache, cache mounts written by other ids included" {
+  dockerfile <<'EOF2'
+FROM bb
+RUN --mount=type=cache,target=/c sh -c 'mkdir -p /c/d && echo x > /c/d/f && chown -R 1:1 /c/d && chmod 700 /c/d'
+EOF2
+  run -0 --separate-stderr skiff build -t resetme "$CTX"
+  [ -d "$SKIFF_ROOT/build-cache" ]
+  run -0 skiff system reset -f
+  [ ! -e "$SKIFF_ROOT" ] || { ls -laR "$SKIFF_ROOT" >&2; false; }
+}
