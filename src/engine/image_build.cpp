@@ -156,7 +156,7 @@ class Builder {
   void from(StageState& s, const build::Stage& st, size_t index);
   void dispatch(StageState& s, const build::Instruction& raw, size_t stage_index);
   void run_step(StageState& s, const build::Instruction& in, const build::RunInstruction& run);
-  void copy_step(StageState& s, const build::Instruction& in, const build::CopyInstruction& copy);
+  void copy_step(StageState& s, const build::Instruction& in, const build::CopyInstruction& copy, size_t stage_index);
   void add_run_mounts(runtime::Spec& spec, const std::vector<build::RunMount>& mounts, const StageState& s,
                       const StepDirs& dirs, std::vector<store::FileLock>& locks);
   void workdir_step(StageState& s, const build::Instruction& in, const std::string& path);
@@ -465,7 +465,7 @@ const StageState& Builder::stage(size_t index) {
 
 void Builder::dispatch(StageState& s, const build::Instruction& raw, size_t stage_index) {
   // ARG first: its own value expands with what came before.
-  if (const auto* arg = std::get_if<build::ArgInstruction>(&raw.body)) {
+  if (std::holds_alternative<build::ArgInstruction>(raw.body)) {
     build::Instruction ex;
     try {
       ex = build::expand_instruction(raw, lookup(s), df_.escape);
@@ -481,7 +481,6 @@ void Builder::dispatch(StageState& s, const build::Instruction& raw, size_t stag
       else s.args.erase(a.name);
       s.key = hash_key({s.key, "ARG", a.name, v.value_or("\x01unset")});
     }
-    (void)arg;
     return;
   }
   build::Instruction in;
@@ -501,7 +500,7 @@ void Builder::dispatch(StageState& s, const build::Instruction& raw, size_t stag
         if constexpr (std::is_same_v<T, build::RunInstruction>) {
           run_step(s, in, body);
         } else if constexpr (std::is_same_v<T, build::CopyInstruction>) {
-          copy_step(s, in, body);
+          copy_step(s, in, body, stage_index);
         } else if constexpr (std::is_same_v<T, build::WorkdirInstruction>) {
           workdir_step(s, in, body.path);
         } else if constexpr (std::is_same_v<T, build::EnvInstruction>) {
@@ -574,7 +573,6 @@ void Builder::dispatch(StageState& s, const build::Instruction& raw, size_t stag
         }
       },
       in.body);
-  (void)stage_index;
 }
 
 void Builder::run_step(StageState& s, const build::Instruction& in, const build::RunInstruction& run) {
@@ -866,7 +864,8 @@ std::string download(const std::string& url) {
 
 }  // namespace
 
-void Builder::copy_step(StageState& s, const build::Instruction& in, const build::CopyInstruction& c) {
+void Builder::copy_step(StageState& s, const build::Instruction& in, const build::CopyInstruction& c,
+                        size_t stage_index) {
   const char* kw = c.add ? "ADD" : "COPY";
   if (c.parents) throw Error(fmt::format("{}: {} --parents is not supported yet", where(in), kw));
   if (c.unpack.has_value() || c.keep_git_dir.has_value())
@@ -970,9 +969,11 @@ void Builder::copy_step(StageState& s, const build::Instruction& in, const build
       plan.ignore = &ignore_;
       if (!c.excludes.empty()) plan.ignore = &ignore;
     }
-  } else if (auto dep = find_stage(c.from, built_.empty() ? 0 : df_.stages.size())) {
+  } else if (auto dep = find_stage(c.from, stage_index)) {
     from_stage = stage(*dep);
     key_parts.push_back("stage:" + from_stage->key);
+  } else if (find_stage(c.from, df_.stages.size())) {
+    throw Error(fmt::format("{}: {} --from={}: a stage can only copy from stages defined before it", where(in), kw, c.from));
   } else {
     try {
       from_image = image_for(c.from);
