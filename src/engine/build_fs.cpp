@@ -46,25 +46,6 @@ UniqueFd open_in_root(int root, const std::string& path, uint64_t flags) {
 
 bool has_wildcards(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
 
-std::vector<std::string> list_dir(int dirfd) {
-  UniqueFd dup_fd(fcntl(dirfd, F_DUPFD_CLOEXEC, 0));
-  if (!dup_fd) throw_errno("dup");
-  // O_PATH descriptors cannot be read: reopen.
-  UniqueFd readable(openat(dup_fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!readable) throw_errno("open directory");
-  DIR* d = fdopendir(readable.get());
-  if (!d) throw_errno("read directory");
-  readable.release();
-  std::vector<std::string> names;
-  while (dirent* e = readdir(d)) {
-    std::string_view n = e->d_name;
-    if (n != "." && n != "..") names.emplace_back(n);
-  }
-  closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 std::string join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
 
 bool excluded(const build::DockerIgnore* ignore, const std::string& rel) {
@@ -159,7 +140,7 @@ struct Copier {
   }
 
   void tree(int src_dir, int dest_dir, const std::string& rel) const {
-    for (const auto& name : list_dir(src_dir)) {
+    for (const auto& name : sorted_entries(src_dir)) {
       std::string child = join(rel, name);
       if (excluded(plan.ignore, child) && !(plan.ignore->may_contain_exceptions(child))) continue;
       UniqueFd fd(openat(src_dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
@@ -281,7 +262,7 @@ void hash_tree(image::Sha256& h, int fd, const struct stat& st, const std::strin
     ssize_t n = readlinkat(fd, "", target.data(), target.size());
     if (n > 0) h.update(std::string_view(target.data(), static_cast<size_t>(n)));
   } else if (S_ISDIR(st.st_mode)) {
-    for (const auto& name : list_dir(fd)) {
+    for (const auto& name : sorted_entries(fd)) {
       std::string child = join(rel, name);
       if (excluded(ignore, child) && !ignore->may_contain_exceptions(child)) continue;
       UniqueFd c(openat(fd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
@@ -401,7 +382,7 @@ std::vector<std::string> expand_source(int root_fd, const std::string& pattern, 
       }
       UniqueFd dir = open_in_root(root_fd, base, O_PATH | O_DIRECTORY);
       if (!dir) continue;
-      for (const auto& name : list_dir(dir.get()))
+      for (const auto& name : sorted_entries(dir.get()))
         if (fnmatch(part.c_str(), name.c_str(), 0) == 0) next.push_back(join(base, name));
     }
     found = std::move(next);

@@ -420,7 +420,7 @@ void Builder::from(StageState& s, const build::Stage& st, size_t index) {
     } catch (const Error& e) {
       throw e.with_context(where(fi));
     }
-    s.layers = image_layers(content);
+    s.layers = image::image_layers(content);
     s.config = content.config;
     s.key = hash_key({"image", content.record.id});
     s.size = content.record.size;
@@ -998,7 +998,7 @@ void Builder::copy_step(StageState& s, const build::Instruction& in, const build
     if (from_stage) src_root = step_root(*from_stage);
     if (from_image) {
       StageState tmp;
-      tmp.layers = image_layers(*from_image);
+      tmp.layers = image::image_layers(*from_image);
       src_root = step_root(tmp);
     }
     runtime::run_in_userns(
@@ -1108,7 +1108,7 @@ BuildResult Builder::run() {
 
   for (const auto& [k, v] : opts_.labels) cfg(s)["Labels"][k] = v;
   s.config["created"] = s.created;
-  image::ImageRecord rec = store_image(images_, s.layers, s.config, opts_.tags, s.size);
+  image::ImageRecord rec = image::store_image(images_, s.layers, s.config, opts_.tags, s.size);
   std::string hex = image::digest_hex(rec.id);
   say(fmt::format("COMMIT {}", opts_.commit_name));
   say(fmt::format("--> {}", hex.substr(0, 12)));

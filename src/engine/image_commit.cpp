@@ -24,54 +24,6 @@ namespace skiff::engine {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::vector<LayerRef> image_layers(const image::ImageContent& content) {
-  std::vector<LayerRef> out;
-  const json& descs = content.manifest.at("layers");
-  if (descs.size() != content.diff_ids.size())
-    throw Error(fmt::format("image {}: the manifest lists {} layers but the config {}",
-                            content.record.id.substr(7, 12), descs.size(), content.diff_ids.size()));
-  for (size_t i = 0; i < descs.size(); ++i)
-    out.push_back({content.diff_ids[i], descs[i].at("digest").get<std::string>(),
-                   descs[i].value("mediaType", "application/vnd.oci.image.layer.v1.tar"),
-                   descs[i].value("size", uint64_t{0})});
-  return out;
-}
-
-image::ImageRecord store_image(image::ImageStore& images, const std::vector<LayerRef>& layers, json config,
-                               const std::vector<std::string>& names, uint64_t size) {
-  json diff_ids = json::array();
-  json descs = json::array();
-  for (const auto& l : layers) {
-    diff_ids.push_back(l.diff_id);
-    // Docker's media types become their OCI equals in an OCI manifest.
-    std::string type = l.media_type;
-    if (type == "application/vnd.docker.image.rootfs.diff.tar.gzip") type = "application/vnd.oci.image.layer.v1.tar+gzip";
-    if (type == "application/vnd.docker.image.rootfs.diff.tar") type = "application/vnd.oci.image.layer.v1.tar";
-    descs.push_back({{"mediaType", type}, {"digest", l.digest}, {"size", l.size}});
-  }
-  config["rootfs"] = {{"type", "layers"}, {"diff_ids", diff_ids}};
-  if (!config.contains("created")) config["created"] = image::rfc3339_now();
-  std::string config_text = config.dump();
-  std::string config_digest = images.put_blob(config_text);
-  json manifest{{"schemaVersion", 2},
-                {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-                {"config",
-                 {{"mediaType", "application/vnd.oci.image.config.v1+json"},
-                  {"digest", config_digest},
-                  {"size", config_text.size()}}},
-                {"layers", descs}};
-  image::ImageRecord rec;
-  if (auto existing = images.find(config_digest); existing && existing->id == config_digest) rec = *existing;
-  rec.id = config_digest;
-  rec.manifest = images.put_blob(manifest.dump());
-  for (const auto& n : names)
-    if (std::find(rec.names.begin(), rec.names.end(), n) == rec.names.end()) rec.names.push_back(n);
-  if (rec.created.empty()) rec.created = config.value("created", image::rfc3339_now());
-  rec.size = size;
-  images.add(rec);
-  return rec;
-}
-
 namespace {
 
 bool in_lowers(const std::string& rel, const std::vector<fs::path>& lowers) {
@@ -172,7 +124,7 @@ image::ImageRecord commit_container(const store::Paths& paths, const std::string
       write_file_atomic(result, r.dump(), {.mode = 0600, .durable = false});
     });
     json r = json::parse(read_file(result));
-    std::vector<LayerRef> refs = image_layers(base);
+    std::vector<LayerRef> refs = image::image_layers(base);
     uint64_t size = base_rec->size;
     std::string command;
     for (const auto& a : c.view.record.command) command += (command.empty() ? "" : " ") + a;
@@ -192,7 +144,7 @@ image::ImageRecord commit_container(const store::Paths& paths, const std::string
     config["history"].push_back(h);
     std::vector<std::string> names;
     if (!opts.name.empty()) names.push_back(opts.name);
-    rec = store_image(images, refs, config, names, size);
+    rec = image::store_image(images, refs, config, names, size);
   } catch (...) {
     alive.reset();
     remove_tree(tmp);

@@ -104,29 +104,9 @@ ImageRecord import_tarball(ImageStore& store, const store::Paths& paths, int fd,
               {"os", "linux"},
               {"created", created},
               {"config", opts.config},
-              {"rootfs", {{"type", "layers"}, {"diff_ids", json::array({layer_digest})}}},
               {"history", json::array({history})}};
-  std::string config_text = config.dump();
-  std::string config_digest = store.put_blob(config_text);
-  json manifest{{"schemaVersion", 2},
-                {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-                {"config",
-                 {{"mediaType", "application/vnd.oci.image.config.v1+json"},
-                  {"digest", config_digest},
-                  {"size", config_text.size()}}},
-                {"layers", json::array({{{"mediaType", "application/vnd.oci.image.layer.v1.tar"},
-                                         {"digest", layer_digest},
-                                         {"size", layer_size}}})}};
-  std::string manifest_digest = store.put_blob(manifest.dump());
-
-  ImageRecord rec;
-  rec.id = config_digest;
-  rec.manifest = manifest_digest;
-  rec.names = opts.names;
-  rec.created = created;
-  rec.size = content_size;
-  store.add(rec);
-  return rec;
+  return store_image(store, {{layer_digest, layer_digest, "application/vnd.oci.image.layer.v1.tar", layer_size}}, config,
+                     opts.names, content_size);
 }
 
 }  // namespace skiff::image

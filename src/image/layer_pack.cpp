@@ -73,17 +73,12 @@ struct Walker {
   std::string root;
 
   void dir(int dirfd, const std::string& rel) {
-    UniqueFd dup_fd(fcntl(dirfd, F_DUPFD_CLOEXEC, 0));
-    DIR* d = fdopendir(dup_fd.get());
-    if (!d) throw_errno(fmt::format("read directory {}", rel.empty() ? root : rel));
-    dup_fd.release();
     std::vector<std::string> names;
-    while (dirent* e = readdir(d)) {
-      std::string_view n = e->d_name;
-      if (n != "." && n != "..") names.emplace_back(n);
+    try {
+      names = sorted_entries(dirfd);
+    } catch (const Error& e) {
+      throw e.with_context(rel.empty() ? root : rel);
     }
-    closedir(d);
-    std::sort(names.begin(), names.end());
     for (const auto& name : names) {
       LayerChange c;
       c.path = rel.empty() ? name : rel + "/" + name;

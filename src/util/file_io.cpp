@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 
 #include "skiff/util/error.hpp"
 
@@ -197,6 +198,23 @@ bool remove_tree(const fs::path& path) {
     throw_errno(fmt::format("remove {}", path.string()));
   }
   return true;
+}
+
+std::vector<std::string> sorted_entries(int dirfd) {
+  // O_PATH descriptors cannot be read: open the directory again.
+  UniqueFd readable(openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!readable) throw_errno("open directory");
+  DIR* d = fdopendir(readable.get());
+  if (!d) throw_errno("read directory");
+  readable.release();
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n != "." && n != "..") names.emplace_back(n);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 }  // namespace skiff

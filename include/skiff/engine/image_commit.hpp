@@ -13,22 +13,7 @@
 
 namespace skiff::engine {
 
-// A layer of an image being made, as its manifest describes it.
-struct LayerRef {
-  std::string diff_id;
-  std::string digest;
-  std::string media_type;
-  uint64_t size = 0;  // of the blob
-};
-
-// The layers of a stored image, bottom first.
-std::vector<LayerRef> image_layers(const image::ImageContent& content);
-
-// Writes config (the whole image config; its rootfs is filled in from
-// layers) and an OCI manifest, and records the image under names (full
-// references), keeping the names it already had. size is the unpacked size.
-image::ImageRecord store_image(image::ImageStore& images, const std::vector<LayerRef>& layers, nlohmann::json config,
-                               const std::vector<std::string>& names, uint64_t size);
+using image::LayerRef;
 
 struct CommitOptions {
   std::vector<std::string> changes;  // Dockerfile instructions: CMD, ENV, ...

@@ -32,6 +32,14 @@ struct ImageContent {
   std::vector<std::string> diff_ids;  // bottom layer first
 };
 
+// A layer as a manifest lists it, with the diff_id the config gives it.
+struct LayerRef {
+  std::string diff_id;
+  std::string digest;
+  std::string media_type;
+  uint64_t size = 0;  // of the blob
+};
+
 // Blobs under root/blobs/sha256, image records in root/images.json.
 class ImageStore {
  public:
@@ -72,6 +80,15 @@ class ImageStore {
 
   store::Paths paths_;
 };
+
+// The layers of a stored image, bottom first.
+std::vector<LayerRef> image_layers(const ImageContent& content);
+
+// Writes config (the whole image config; its rootfs is filled in from
+// layers) and an OCI manifest, and records the image under names (full
+// references), keeping the names it already had. size is the unpacked size.
+ImageRecord store_image(ImageStore& images, const std::vector<LayerRef>& layers, nlohmann::json config,
+                        const std::vector<std::string>& names, uint64_t size);
 
 // "2026-11-22T21:05:00.123456789Z" for now.
 std::string rfc3339_now();

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "skiff/util/unique_fd.hpp"
 
@@ -32,6 +33,10 @@ void make_dirs(const std::filesystem::path& path, mode_t mode = 0755);
 // it owns them. Returns false (and leaves the rest) on EACCES/EPERM so a caller
 // can retry inside the user namespace; throws on other errors.
 bool remove_tree(const std::filesystem::path& path);
+
+// The names in a directory (any descriptor of it, O_PATH too) in byte
+// order, without "." and "..". Throws Error.
+std::vector<std::string> sorted_entries(int dirfd);
 
 // Opens path with O_CLOEXEC; throws Error naming the path.
 UniqueFd open_or_throw(const std::filesystem::path& path, int flags, mode_t mode = 0);
