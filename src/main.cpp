@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "cli/cli_context.hpp"
+#include "cli/commands.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff_version.h"
 
@@ -22,23 +22,10 @@ std::string command_path(const CLI::App& app) {
   return path;
 }
 
-// The first word that is not an option (or an option's value) of skiff itself.
-std::string first_command_word(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a == "--root" || a == "--runroot") {
-      ++i;
-      continue;
-    }
-    if (!a.empty() && a[0] != '-') return std::string(a);
-  }
-  return {};
-}
-
 int report_parse_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
   std::string what = e.what();
   if (app.get_subcommands().empty()) {
-    std::string word = first_command_word(argc, argv);
+    std::string word = skiff::cli::first_command_word(argc, argv);
     if (!word.empty()) {
       fmt::print(stderr, "skiff: '{}' is not a skiff command.\nSee 'skiff --help'.\n", word);
       return skiff::kExitSkiffError;
@@ -69,12 +56,7 @@ int main(int argc, char** argv) {
   app.add_option("--runroot", ctx.runroot, "volatile state: locks (default $XDG_RUNTIME_DIR/skiff)")
       ->envname("SKIFF_RUNROOT")
       ->type_name("DIR");
-  skiff::cli::add_run_command(app, ctx);
-  skiff::cli::add_image_commands(app, ctx);
-  skiff::cli::add_container_commands(app, ctx);
-  skiff::cli::add_system_commands(app, ctx);
-  skiff::cli::add_registry_commands(app, ctx);
-  skiff::cli::add_build_commands(app, ctx);
+  skiff::cli::add_commands(app, ctx, skiff::cli::first_command_word(argc, argv));
 
   try {
     app.parse(argc, argv);

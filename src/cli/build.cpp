@@ -269,11 +269,15 @@ void add_build_commands(CLI::App& app, CliContext& ctx) {
   configure_commit(app.add_subcommand("commit", "create an image from a container's changes"), ctx);
   configure_history(app.add_subcommand("history", "show the history of an image"), ctx);
   configure_diff(app.add_subcommand("diff", "list the files a container changed"), ctx);
-  if (CLI::App* image = app.get_subcommand("image")) {
+  auto group = [&](const std::string& name) -> CLI::App* {
+    auto found = app.get_subcommands([&](const CLI::App* s) { return s->get_name() == name; });
+    return found.empty() ? nullptr : found.front();
+  };
+  if (CLI::App* image = group("image")) {
     configure_build(image->add_subcommand("build", "build an image from a Dockerfile"), ctx);
     configure_history(image->add_subcommand("history", "show the history of an image"), ctx);
   }
-  if (CLI::App* container = app.get_subcommand("container")) {
+  if (CLI::App* container = group("container")) {
     configure_commit(container->add_subcommand("commit", "create an image from a container's changes"), ctx);
     configure_diff(container->add_subcommand("diff", "list the files a container changed"), ctx);
   }
