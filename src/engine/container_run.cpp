@@ -53,15 +53,11 @@ image::ImageRecord find_or_pull(const store::Paths& paths, const image::ImageSto
 
 }  // namespace
 
-void write_etc_files(const fs::path& dir, const std::string& hostname, bool host_network) {
+std::string hosts_file(const std::string& hostname, bool host_network) {
   std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
   if (host_network)
     if (auto host = read_file_if_exists("/etc/hosts")) hosts = *host + (host->empty() || host->back() == '\n' ? "" : "\n");
-  hosts += fmt::format("127.0.1.1\t{}\n", hostname);
-  write_file_atomic(dir / "hosts", hosts, {.mode = 0644, .durable = false});
-  write_file_atomic(dir / "hostname", hostname + "\n", {.mode = 0644, .durable = false});
-  std::string resolv = read_file_if_exists("/etc/resolv.conf").value_or("");
-  write_file_atomic(dir / "resolv.conf", resolv, {.mode = 0644, .durable = false});
+  return hosts + fmt::format("127.0.1.1\t{}\n", hostname);
 }
 
 runtime::User pick_user(const RunOptions& opts, const nlohmann::json& config, const runtime::IdMap& map,
@@ -144,11 +140,14 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     SpecInputs in;
     in.image_config = config;
     in.container_id = rec.id;
-    in.container_dir = cdir.string();
+    in.host_network = opts.network == "host";
     in.user = pick_user(opts, config, map, top_first);
     runtime::RootfsLayers rl;
     rl.driver = storage.driver;
     rl.layers_dir = paths.layers().string();
+    if (rl.driver != Driver::kCopy)
+      if (auto mp = layers.mount_points_layer(top_first))
+        rl.lowerdirs.push_back(rl.driver == Driver::kOverlay ? mp->filename().string() : mp->string());
     for (auto it = content.diff_ids.rbegin(); it != content.diff_ids.rend(); ++it)
       rl.lowerdirs.push_back(rl.driver == Driver::kOverlay ? image::digest_hex(*it) : layers.layer_dir(*it).string());
     if (rl.driver == Driver::kCopy) {
@@ -163,16 +162,19 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
         }
       });
     } else {
-      in.rootfs = (cdir / "merged").string();
+      // Every container mounts its root on the same directory, each in a
+      // mount namespace of its own: one directory less to make and remove.
+      fs::path mount_point = paths.containers() / ".mount-point";
+      make_dirs(mount_point, 0700);
+      in.rootfs = mount_point.string();
       rl.upperdir = (cdir / "upper").string();
       rl.workdir = (cdir / "work").string();
       // A --rm container's writable layer is thrown away: overlay need not
       // sync it to disk when the container's mount namespace goes.
       rl.volatile_upper = opts.remove;
-      for (const char* d : {"upper", "work", "merged"}) make_dirs(cdir / d, 0755);
+      for (const char* d : {"upper", "work"}) make_dirs(cdir / d, 0755);
       in.layers = rl;
     }
-    write_etc_files(cdir, opts.hostname.empty() ? rec.id.substr(0, 12) : opts.hostname, opts.network == "host");
     runtime::Spec spec = build_spec(opts, in);
 
     ContainerState state;

@@ -644,7 +644,7 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
     SpecInputs si;
     si.image_config = config;
     si.container_id = random_hex(64);
-    si.container_dir = dirs.dir.string();
+    si.host_network = network == "host";
     si.rootfs = dirs.merged().string();
     si.user = pick_user(ro, config, map_, top_first);
     runtime::RootfsLayers rl;
@@ -657,7 +657,6 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
     rl.workdir = dirs.work().string();
     rl.volatile_upper = true;
     si.layers = rl;
-    write_etc_files(dirs.dir, si.container_id.substr(0, 12), network == "host");
     if (!map_.full && !env_value(s, "APT_CONFIG")) {
       // apt drops to its _apt user and checks that the ids really changed,
       // which a single-id map cannot do: it is told to stay root instead.

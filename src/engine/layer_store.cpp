@@ -213,6 +213,39 @@ void LayerStore::ensure(const image::ImageStore& images, const image::ImageConte
   });
 }
 
+std::optional<fs::path> LayerStore::mount_points_layer(const std::vector<fs::path>& top_first) const {
+  static const char* const kDirs[] = {"etc", "proc", "dev", "sys"};
+  for (const char* name : kDirs) {
+    for (const auto& layer : top_first) {
+      struct stat st {};
+      if (lstat((layer / name).c_str(), &st) != 0) {
+        if (errno == ENOENT) continue;
+        return std::nullopt;
+      }
+      bool whiteout = S_ISCHR(st.st_mode) && st.st_rdev == 0;
+      if (S_ISDIR(st.st_mode) || whiteout) break;
+      return std::nullopt;  // a symlink or a file: the layer would hide it
+    }
+  }
+  fs::path dir = paths_.layers() / ".mount-points";
+  if (access(dir.c_str(), F_OK) == 0) return dir;
+  // Made aside and renamed into place: a run that sees it sees all of it.
+  make_dirs(paths_.tmp(), 0700);
+  fs::path tmp = paths_.tmp() / ("mount-points-" + random_hex(8));
+  try {
+    for (const char* name : kDirs) make_dirs(tmp / name, 0755);
+    for (const char* name : {"etc/hosts", "etc/hostname", "etc/resolv.conf"}) write_file_atomic(tmp / name, "", {.mode = 0644, .durable = false});
+    if (::chmod(tmp.c_str(), 0755) != 0) throw_errno(fmt::format("chmod {}", tmp.string()));
+    if (::rename(tmp.c_str(), dir.c_str()) != 0 && errno != EEXIST && errno != ENOTEMPTY)
+      throw_errno(fmt::format("store {}", dir.string()));
+  } catch (...) {
+    remove_tree(tmp);
+    throw;
+  }
+  remove_tree(tmp);  // when another run put its own there first
+  return dir;
+}
+
 std::vector<store::FileLock> LayerStore::lock_layers(std::vector<std::string> diff_ids) const {
   std::sort(diff_ids.begin(), diff_ids.end());
   diff_ids.erase(std::unique(diff_ids.begin(), diff_ids.end()), diff_ids.end());
@@ -246,6 +279,9 @@ void LayerStore::collect_garbage(const image::ImageStore& images) {
     drop.push_back(paths_.layers() / e->d_name);
   }
   closedir(dir);
+  // The mount points layer serves every image; it goes with the last of them.
+  if (keep.empty() && access((paths_.layers() / ".mount-points").c_str(), F_OK) == 0)
+    drop.push_back(paths_.layers() / ".mount-points");
   for (const auto& p : drop) {
     // Under the layer's lock, so a run that is about to use it is not robbed.
     store::FileLock lock(paths_.locks() / ("layer-" + p.filename().string() + ".lock"));

@@ -2,6 +2,7 @@
 
 #include "skiff/engine/container_run.hpp"
 #include "skiff/util/error.hpp"
+#include "skiff/util/file_io.hpp"
 
 namespace skiff::engine {
 
@@ -77,8 +78,10 @@ runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in) {
       M{"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},
       M{"/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}},
   };
-  for (const char* f : {"hosts", "hostname", "resolv.conf"})
-    spec.mounts.push_back(M{std::string("/etc/") + f, "bind", in.container_dir + "/" + f, {"rbind"}});
+  spec.mounts.push_back(M{"/etc/hosts", "bind", "", {"rbind"}, hosts_file(spec.hostname, in.host_network)});
+  spec.mounts.push_back(M{"/etc/hostname", "bind", "", {"rbind"}, spec.hostname + "\n"});
+  spec.mounts.push_back(
+      M{"/etc/resolv.conf", "bind", "", {"rbind"}, read_file_if_exists("/etc/resolv.conf").value_or("")});
 
   // User mounts, parents before children (docker sorts by depth).
   std::vector<M> user;

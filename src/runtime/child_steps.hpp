@@ -13,6 +13,7 @@ enum class ChildStep : int32_t {
   kMountTarget,
   kMount,
   kBind,
+  kData,
   kSymlink,
   kMask,
   kReadonlyPath,

@@ -39,6 +39,7 @@ const char* child_step_text(ChildStep step) {
     case ChildStep::kMountTarget: return "make a mount point";
     case ChildStep::kMount: return "mount";
     case ChildStep::kBind: return "bind mount";
+    case ChildStep::kData: return "write a file in /dev";
     case ChildStep::kSymlink: return "make a symlink";
     case ChildStep::kMask: return "mask a path";
     case ChildStep::kReadonlyPath: return "make a path read-only";
@@ -206,6 +207,43 @@ void do_mount(const LaunchPlan& plan, int root, const MountOp& op, int index) {
         if (remount_readonly(tpath) != 0) fail(ChildStep::kBind, errno, index);
         close(fd);
       }
+      return;
+    }
+    case MountOp::Kind::kData: {
+      // Written to the container's /dev tmpfs under a scratch name, bound onto
+      // the target, then unlinked there: the bind mount keeps the file, and
+      // nothing touches the disk.
+      int dev_path = open_target(root, "/dev", false, false);
+      if (dev_path < 0) fail(ChildStep::kMountTarget, errno, index);
+      int dev = openat(dev_path, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      close(dev_path);
+      if (dev < 0) fail(ChildStep::kMountTarget, errno, index);
+      char name[32];
+      snprintf(name, sizeof name, ".skiff-data-%d", index);
+      int f = openat(dev, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (f < 0) fail(ChildStep::kData, errno, index);
+      for (size_t done = 0; done < op.data_size;) {
+        ssize_t n = write(f, op.source + done, op.data_size - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) fail(ChildStep::kData, n < 0 ? errno : ENOSPC, index);
+        done += static_cast<size_t>(n);
+      }
+      int fd = open_target(root, op.target, true, true);
+      if (fd < 0) fail(ChildStep::kMountTarget, errno, index);
+      char spath[64];
+      fd_path(spath, sizeof spath, f);
+      fd_path(tpath, sizeof tpath, fd);
+      if (mount(spath, tpath, nullptr, MS_BIND, nullptr) != 0) fail(ChildStep::kBind, errno, index);
+      close(fd);
+      if (op.readonly) {
+        fd = open_target(root, op.target, true, false);
+        fd_path(tpath, sizeof tpath, fd);
+        if (remount_readonly(tpath) != 0) fail(ChildStep::kBind, errno, index);
+        close(fd);
+      }
+      unlinkat(dev, name, 0);
+      close(f);
+      close(dev);
       return;
     }
     case MountOp::Kind::kMount: {

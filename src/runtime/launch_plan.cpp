@@ -110,13 +110,23 @@ LaunchPlan make_launch_plan(const Spec& spec, bool full_id_map, bool keep_stdin)
   if (!spec.hostname.empty()) plan.hostname = plan.keep(spec.hostname);
 
   bool dev_seen = false;
+  bool dev_tmpfs = false;  // the last mount on /dev is a tmpfs
   for (const auto& m : spec.mounts) {
     if (m.destination.empty() || m.destination[0] != '/')
       throw Error(fmt::format("mount destination {:?} is not an absolute path", m.destination));
     ParsedOptions o = parse_options(m.options);
     MountOp op;
     op.target = plan.keep(m.destination);
-    if (m.type == "bind" || o.bind) {
+    if (m.content) {
+      // The file is made on the container's /dev tmpfs, which must be there first.
+      if (!dev_tmpfs)
+        throw Error(fmt::format("mount of {}: a file made in memory needs a tmpfs on /dev before it", m.destination));
+      op.kind = MountOp::Kind::kData;
+      op.source = plan.keep(*m.content);
+      op.data_size = m.content->size();
+      op.file = true;
+      op.readonly = o.readonly;
+    } else if (m.type == "bind" || o.bind) {
       op.kind = MountOp::Kind::kBind;
       op.source = plan.keep(m.source);
       op.readonly = o.readonly;
@@ -147,6 +157,7 @@ LaunchPlan make_launch_plan(const Spec& spec, bool full_id_map, bool keep_stdin)
       if (op.bind_fallback) op.source = plan.keep(m.destination);
     }
     plan.mounts.push_back(op);
+    if (m.destination == "/dev") dev_tmpfs = m.type == "tmpfs" && !m.content;
     if (m.destination == "/dev" && !dev_seen) {
       dev_seen = true;
       add_default_devices(plan);

@@ -21,6 +21,7 @@ struct MountOp {
     kSymlink,   // symlink target -> source
     kMask,      // hide target (tmpfs over a directory, /dev/null over a file)
     kReadonly,  // bind target onto itself read-only
+    kData,      // a file holding source (data_size bytes), made on the /dev tmpfs, bound onto target
   };
   Kind kind = Kind::kMount;
   const char* source = nullptr;
@@ -28,6 +29,7 @@ struct MountOp {
   const char* fstype = nullptr;
   unsigned long flags = 0;
   const char* data = nullptr;
+  size_t data_size = 0;    // kData: the length of source
   bool file = false;       // target is a file (binding a file)
   bool readonly = false;   // remount read-only after binding
   bool recursive = true;   // rbind

@@ -61,9 +61,28 @@ setup_file() { :; }
   run -0 skiff run --rm bb true
   run -0 skiff ps -aq
   [ -z "$output" ]
-  [ -z "$(ls -A "$SKIFF_ROOT/containers" | grep -v '^.names$')" ]
+  # .mount-point is where every container mounts its root, in its own
+  # mount namespace: it stays, empty.
+  [ -z "$(ls -A "$SKIFF_ROOT/containers" | grep -vx -e .names -e .mount-point)" ]
   [ -z "$(ls -A "$SKIFF_ROOT/containers/.names")" ]
+  [ -z "$(ls -A "$SKIFF_ROOT/containers/.mount-point")" ]
   ! grep -q "$SKIFF_ROOT" /proc/self/mountinfo
+}
+
+@test "run: /etc/hosts, /etc/hostname and /etc/resolv.conf are the container's, and nothing is written for them" {
+  import_busybox
+  run -0 skiff run --rm -h box bb sh -c 'cat /etc/hostname; grep -c box /etc/hosts; echo changed >> /etc/hosts && tail -1 /etc/hosts'
+  [ "${lines[0]}" = box ]
+  [ "${lines[1]}" = 1 ]
+  [ "${lines[2]}" = changed ]
+  run -0 skiff run --rm bb cat /etc/resolv.conf
+  [ "$output" = "$(cat /etc/resolv.conf)" ]
+  # Nothing of them in /dev, where they were made, or in the container's layer.
+  run -0 skiff run --name etcfiles bb sh -c 'ls -A /dev | grep -c skiff; true'
+  [ "$output" = 0 ]
+  run -0 skiff diff etcfiles
+  [ -z "$output" ]
+  skiff rm etcfiles
 }
 
 @test "run: a failed start leaves nothing behind" {
@@ -349,4 +368,18 @@ setup_file() { :; }
     SKIFF_STORAGE_DRIVER=fuse-overlayfs run -0 --separate-stderr skiff run --rm bb sh -c 'echo fuse > /x; cat /x'
     [ "$output" = fuse ]
   fi
+}
+
+@test "run: an image whose /etc is a symbolic link gets its /etc/hostname there" {
+  local root="$BATS_TEST_TMPDIR/rootfs"
+  mkdir "$root"
+  tar -xf "$SKIFF_TEST_FIXTURES/busybox.tar" -C "$root"
+  mkdir -p "$root/usr"
+  mv "$root/etc" "$root/usr/etc"
+  ln -s usr/etc "$root/etc"
+  tar -C "$root" -cf "$BATS_TEST_TMPDIR/etclink.tar" .
+  skiff import "$BATS_TEST_TMPDIR/etclink.tar" etclink >/dev/null
+  run -0 skiff run --rm -h linked etclink sh -c 'readlink /etc; cat /usr/etc/hostname'
+  [ "${lines[0]}" = usr/etc ]
+  [ "${lines[1]}" = linked ]
 }

@@ -16,13 +16,14 @@ namespace skiff::engine {
 struct SpecInputs {
   nlohmann::json image_config;  // the image config's "config" object
   std::string container_id;
-  std::string container_dir;
+  bool host_network = false;  // /etc/hosts starts with the host's
   std::string rootfs;  // where the root filesystem gets mounted
   std::optional<runtime::RootfsLayers> layers;
   runtime::User user;
 };
 
-// The OCI spec for a container (pure: no file system access).
+// The OCI spec for a container. It reads the host's /etc/resolv.conf (and
+// /etc/hosts for --network host), nothing else.
 runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in);
 
 // The command a container runs: entrypoint + cmd, with docker's override rules.
@@ -32,9 +33,9 @@ std::vector<std::string> container_args(const RunOptions& opts, const nlohmann::
 std::vector<std::string> container_env(const RunOptions& opts, const nlohmann::json& image_config,
                                        const std::string& hostname);
 
-// /etc/hosts, /etc/hostname and /etc/resolv.conf for a container, in dir
-// (bind-mounted over the image's).
-void write_etc_files(const std::filesystem::path& dir, const std::string& hostname, bool host_network);
+// What a container's /etc/hosts says: localhost, the host's entries with
+// --network host, and the container's own name.
+std::string hosts_file(const std::string& hostname, bool host_network);
 
 // The container's user: --user, else the image's User (names looked up in
 // the image's /etc/passwd and /etc/group); it must exist in map.

@@ -39,6 +39,14 @@ class LayerStore {
   // namespace (so files keep the image's owners as subordinate ids).
   void ensure(const image::ImageStore& images, const image::ImageContent& content);
 
+  // A layer to put on top of an image's (layers top first): empty /proc,
+  // /dev, /sys and /etc/hosts, /etc/hostname, /etc/resolv.conf, the mount
+  // points every container needs, so that a start does not create them in
+  // its upper layer (file creation is the dearest part of a start and of the
+  // cleanup after it). Made once per store. None when the image has
+  // something other than a directory at /etc, /proc, /dev or /sys.
+  std::optional<std::filesystem::path> mount_points_layer(const std::vector<std::filesystem::path>& top_first) const;
+
   // Takes the unpack locks of these layers, in one global order (sorted by
   // digest) so that two pulls or runs sharing layers never wait on each other
   // in a circle.

@@ -36,6 +36,10 @@ struct Mount {
   std::string type;  // "bind", "proc", "tmpfs", ...
   std::string source;
   std::vector<std::string> options;
+  // skiff extension: a file with this content, made in memory (on the
+  // container's /dev tmpfs) and bound onto destination; source is unused.
+  // /etc/hosts and friends need no file on disk, to write or to remove.
+  std::optional<std::string> content;
 };
 
 // skiff extension: how to assemble the root filesystem inside the namespace.

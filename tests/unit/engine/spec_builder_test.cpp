@@ -36,7 +36,6 @@ TEST_CASE("spec: namespaces, mounts in depth order, read-only root") {
   o.tmpfs = {{"/a/b/c", ""}, {"/a", "size=1m"}};
   SpecInputs in;
   in.container_id = std::string(64, 'c');
-  in.container_dir = "/store/c";
   in.rootfs = "/store/c/merged";
   in.image_config = json{{"Cmd", {"sh"}}};
   auto spec = build_spec(o, in);
@@ -48,6 +47,15 @@ TEST_CASE("spec: namespaces, mounts in depth order, read-only root") {
   auto a = std::find_if(spec.mounts.begin(), spec.mounts.end(), [](auto& m) { return m.destination == "/a"; });
   auto abc = std::find_if(spec.mounts.begin(), spec.mounts.end(), [](auto& m) { return m.destination == "/a/b/c"; });
   CHECK(a < abc);
+  // /etc/hosts and /etc/hostname are made in memory, with the container's name.
+  auto hosts = std::find_if(spec.mounts.begin(), spec.mounts.end(), [](auto& m) { return m.destination == "/etc/hosts"; });
+  REQUIRE(hosts != spec.mounts.end());
+  REQUIRE(hosts->content);
+  CHECK_THAT(*hosts->content, Catch::Contains("127.0.0.1\tlocalhost\n"));
+  CHECK_THAT(*hosts->content, Catch::EndsWith("127.0.1.1\tcccccccccccc\n"));
+  auto name = std::find_if(spec.mounts.begin(), spec.mounts.end(), [](auto& m) { return m.destination == "/etc/hostname"; });
+  REQUIRE(name != spec.mounts.end());
+  CHECK(name->content == std::optional<std::string>("cccccccccccc\n"));
   o.workdir = "relative";
   CHECK_THROWS_AS(build_spec(o, in), skiff::Error);
 }
