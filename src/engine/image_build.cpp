@@ -1109,7 +1109,7 @@ BuildResult Builder::run() {
   s.config["created"] = s.created;
   image::ImageRecord rec = image::store_image(images_, s.layers, s.config, opts_.tags, s.size);
   std::string hex = image::digest_hex(rec.id);
-  say(fmt::format("COMMIT {}", opts_.commit_name));
+  say(opts_.commit_name.empty() ? std::string("COMMIT") : fmt::format("COMMIT {}", opts_.commit_name));
   say(fmt::format("--> {}", hex.substr(0, 12)));
   for (const auto& t : opts_.tags) say(fmt::format("Successfully tagged {}", t));
 

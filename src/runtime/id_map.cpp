@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <pwd.h>
-#include <spawn.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -112,7 +112,11 @@ IdMap current_id_map(UsernsMode mode) {
   return m;
 }
 
+// fork(), not posix_spawn(): posix_spawn waits (vfork) until the child has
+// exec'd, and the exec of a setuid helper takes more than a millisecond, so
+// the two helpers would run one after the other. Forked, both exec at once.
 static pid_t spawn_helper(const char* helper, pid_t pid, const std::vector<IdMapping>& maps) {
+  if (access(helper, X_OK) != 0) throw Error(fmt::format("run {}", helper), errno, "install the uidmap package");
   std::vector<std::string> args{helper, std::to_string(pid)};
   for (const auto& m : maps) {
     args.push_back(std::to_string(m.containerID));
@@ -122,9 +126,15 @@ static pid_t spawn_helper(const char* helper, pid_t pid, const std::vector<IdMap
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  pid_t child = -1;
-  int err = posix_spawn(&child, helper, nullptr, nullptr, argv.data(), environ);
-  if (err != 0) throw Error(fmt::format("run {}", helper), err, "install the uidmap package");
+  pid_t child = fork();
+  if (child < 0) throw_errno(fmt::format("run {}", helper));
+  if (child == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execve(helper, argv.data(), environ);
+    _exit(127);
+  }
   return child;
 }
 
