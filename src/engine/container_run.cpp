@@ -123,15 +123,29 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   rec.auto_remove = opts.remove;
   rec.skiff_pid = getpid();
   rec.command = container_args(opts, config);
-  containers.create(rec);
-  store::FileLock running(containers.lock_path(rec.id));
+  // The record says "running" from the start: while its lock is held it is,
+  // and if this skiff is killed before the end, ps says it exited.
+  ContainerState state;
+  state.status = "running";
+  state.started = rec.created;
+  containers.check_name_free(rec.name);  // said before any work; create() is the real guard
   fs::path cdir = containers.dir(rec.id);
 
   int userns_fd = -1;
+  std::optional<store::FileLock> running;
   auto remove_record = [&] {
     containers.remove(rec, [&](const fs::path& d) { layers.remove_tree_as_owner(d, userns_fd); });
   };
+  auto write_record = [&] {
+    running.emplace(containers.lock_path(rec.id));
+    containers.create(rec, state);
+  };
+  // With layers to unpack first (seconds, maybe), the record comes first:
+  // ps lists the container meanwhile, and layer GC leaves its layers alone.
+  bool record_first = !layers.has_all(content);
   try {
+    if (record_first) write_record();
+    make_dirs(cdir, 0700);
     layers.ensure(images, content);
     std::vector<fs::path> top_first;
     for (auto it = content.diff_ids.rbegin(); it != content.diff_ids.rend(); ++it)
@@ -177,13 +191,14 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     }
     runtime::Spec spec = build_spec(opts, in);
 
-    ContainerState state;
-    state.status = "running";
-    state.started = image::rfc3339_now();
-    runtime::ContainerProcess proc = runtime::start_container(spec, map, opts.interactive);
+    // The process sets itself up while the record is written: they need
+    // nothing of each other, and the machine has more than one core.
+    runtime::ContainerStart start(spec, map, opts.interactive);
+    if (!record_first) write_record();
+    runtime::ContainerProcess proc = start.finish();
     userns_fd = proc.userns_fd();
     state.pid = proc.pid();
-    containers.write_state(rec.id, state);
+    running->write_note(fmt::format("{}\n", state.pid));  // one write, no file to make: ps and rm -f read it
     int code = proc.wait();
     state.status = "exited";
     state.exit_code = code;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -40,6 +41,21 @@ std::string generate_name() {
   return fmt::format("{}_{}", kAdjectives[a], kNouns[n]);
 }
 
+static json state_json(const ContainerState& s) {
+  return json{{"status", s.status}, {"pid", s.pid}, {"exit_code", s.exit_code}, {"started", s.started},
+              {"finished", s.finished}};
+}
+
+static ContainerState state_from(const json& j) {
+  ContainerState s;
+  s.status = j.value("status", "created");
+  s.pid = j.value("pid", 0);
+  s.exit_code = j.value("exit_code", 0);
+  s.started = j.value("started", "");
+  s.finished = j.value("finished", "");
+  return s;
+}
+
 static json record_json(const ContainerRecord& r) {
   return json{{"id", r.id},         {"name", r.name},       {"image", r.image},     {"image_id", r.image_id},
               {"command", r.command}, {"layers", r.layers}, {"driver", r.driver}, {"created", r.created},
@@ -66,27 +82,32 @@ bool ContainerStore::name_taken(const std::string& name) const {
   return lstat((names_dir() / name).c_str(), &st) == 0;
 }
 
-void ContainerStore::create(const ContainerRecord& record) {
+void ContainerStore::check_name_free(const std::string& name) const {
+  std::error_code ec;
+  fs::path other = fs::read_symlink(names_dir() / name, ec);
+  if (!ec)
+    throw Error(fmt::format("the container name {:?} is already in use by container {:?}", "/" + name, other.string()),
+                0, "remove that container (skiff rm) or choose another name");
+}
+
+void ContainerStore::create(const ContainerRecord& record, const ContainerState& state) {
   make_dirs(names_dir(), 0700);
   // symlink() either creates the name or fails: the name index needs no lock.
   if (symlink(record.id.c_str(), (names_dir() / record.name).c_str()) != 0) {
     if (errno == EEXIST) {
-      std::string other;
-      try {
-        other = fs::read_symlink(names_dir() / record.name).string();
-      } catch (...) {
-      }
-      throw Error(fmt::format("the container name {:?} is already in use by container {:?}", "/" + record.name, other),
-                  0, "remove that container (skiff rm) or choose another name");
+      check_name_free(record.name);
+      throw Error(fmt::format("the container name {:?} is already in use", "/" + record.name));
     }
     throw_errno(fmt::format("reserve container name {}", record.name));
   }
   try {
-    if (::mkdir(dir(record.id).c_str(), 0700) != 0) throw_errno(fmt::format("mkdir {}", dir(record.id).string()));
+    if (::mkdir(dir(record.id).c_str(), 0700) != 0 && errno != EEXIST)
+      throw_errno(fmt::format("mkdir {}", dir(record.id).string()));
     // Records of containers need not survive a power cut (their processes do
     // not either), so they skip fsync: it costs milliseconds on every run.
-    write_file_atomic(dir(record.id) / "container.json", record_json(record).dump() + "\n",
-                      {.mode = 0600, .durable = false});
+    json j = record_json(record);
+    j["state"] = state_json(state);
+    write_file_atomic(dir(record.id) / "container.json", j.dump() + "\n", {.mode = 0600, .durable = false});
   } catch (...) {
     ::unlink((names_dir() / record.name).c_str());
     ::rmdir(dir(record.id).c_str());
@@ -95,9 +116,7 @@ void ContainerStore::create(const ContainerRecord& record) {
 }
 
 void ContainerStore::write_state(const std::string& id, const ContainerState& s) {
-  json j{{"status", s.status}, {"pid", s.pid}, {"exit_code", s.exit_code}, {"started", s.started},
-         {"finished", s.finished}};
-  write_file_atomic(dir(id) / "state.json", j.dump() + "\n", {.mode = 0600, .durable = false});
+  write_file_atomic(dir(id) / "state.json", state_json(s).dump() + "\n", {.mode = 0600, .durable = false});
 }
 
 std::optional<ContainerView> ContainerStore::load(const std::string& id) const {
@@ -105,21 +124,22 @@ std::optional<ContainerView> ContainerStore::load(const std::string& id) const {
   if (!text) return std::nullopt;
   ContainerView v;
   try {
-    v.record = record_from(json::parse(*text));
-    if (auto st = read_file_if_exists(dir(id) / "state.json")) {
-      auto j = json::parse(*st);
-      v.state.status = j.value("status", "created");
-      v.state.pid = j.value("pid", 0);
-      v.state.exit_code = j.value("exit_code", 0);
-      v.state.started = j.value("started", "");
-      v.state.finished = j.value("finished", "");
-    }
+    json j = json::parse(*text);
+    v.record = record_from(j);
+    if (j.contains("state")) v.state = state_from(j.at("state"));
+    if (auto st = read_file_if_exists(dir(id) / "state.json")) v.state = state_from(json::parse(*st));
   } catch (const json::exception&) {
     return std::nullopt;  // a record being written or damaged: not listed
   }
   // A running container's skiff holds this lock; flock dies with it.
   auto probe = store::FileLock::try_lock(lock_path(id));
   v.running = !probe.held() && v.state.status != "exited";
+  if (v.running && v.state.pid == 0) {
+    std::string note = store::FileLock::read_note(lock_path(id));
+    int pid = 0;
+    std::from_chars(note.data(), note.data() + note.size(), pid);
+    v.state.pid = pid;
+  }
   return v;
 }
 

@@ -159,6 +159,11 @@ StorageInfo LayerStore::storage() {
   return *info_;
 }
 
+bool LayerStore::has_all(const image::ImageContent& content) const {
+  return std::all_of(content.diff_ids.begin(), content.diff_ids.end(),
+                     [&](const std::string& d) { return access(layer_dir(d).c_str(), F_OK) == 0; });
+}
+
 void LayerStore::ensure(const image::ImageStore& images, const image::ImageContent& content) {
   storage();
   struct Missing {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <utility>
 
 #include "child_steps.hpp"
 #include "container_child.hpp"
@@ -196,9 +197,10 @@ int ContainerProcess::wait(bool kill_on_interrupt) {
   return decode_status(status);
 }
 
-ContainerProcess start_container(const Spec& spec, const IdMap& map, bool keep_stdin) {
-  LaunchPlan plan = make_launch_plan(spec, map.full, keep_stdin);
-
+ContainerStart::ContainerStart(const Spec& spec, const IdMap& map, bool keep_stdin)
+    : spec_(spec), plan_(std::make_unique<LaunchPlan>(make_launch_plan(spec, map.full, keep_stdin))),
+      keep_stdin_(keep_stdin) {
+  const LaunchPlan& plan = *plan_;
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
   UniqueFd sync_parent(sv[0]), sync_child(sv[1]);
@@ -224,41 +226,61 @@ ContainerProcess start_container(const Spec& spec, const IdMap& map, bool keep_s
     err_read.reset();
     container_child_main(plan, sync_child.get(), err_write.get());
   }
-  sync_child.reset();
-  err_write.reset();
-  // Until the process is handed over, any failure takes the child down with it.
-  struct KillOnError {
-    pid_t pid;
-    bool armed = true;
-    ~KillOnError() {
-      if (!armed) return;
-      kill(pid, SIGKILL);
-      int st;
-      waitpid(pid, &st, 0);
+  sync_ = std::move(sync_parent);
+  err_ = std::move(err_read);
+  try {
+    userns_.reset(::open(fmt::format("/proc/{}/ns/user", pid).c_str(), O_RDONLY | O_CLOEXEC));
+    id_map_.emplace(pid, map);
+    if (!map.full) {
+      // The map is in place already: let the child set itself up now.
+      char go = 'G';
+      if (::write(sync_.get(), &go, 1) != 1) throw_errno("start the container");
+      go_sent_ = true;
     }
-  } guard{pid};
-  UniqueFd userns(::open(fmt::format("/proc/{}/ns/user", pid).c_str(), O_RDONLY | O_CLOEXEC));
+  } catch (...) {
+    // No destructor runs for a constructor that throws.
+    kill(pid, SIGKILL);
+    int st;
+    waitpid(pid, &st, 0);
+    throw;
+  }
+  pid_ = pid;
+}
 
-  apply_id_map(pid, map);
-  char go = 'G';
-  if (::write(sync_parent.get(), &go, 1) != 1) throw_errno("start the container");
+ContainerStart::~ContainerStart() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int st;
+  waitpid(pid_, &st, 0);
+}
 
+ContainerProcess ContainerStart::finish() {
+  const LaunchPlan& plan = *plan_;
+  id_map_->finish();
+  if (!go_sent_) {
+    char go = 'G';
+    if (::write(sync_.get(), &go, 1) != 1) throw_errno("start the container");
+    go_sent_ = true;
+  }
   UniqueFd master;
-  if (plan.terminal) master = receive_fd(sync_parent.get());
+  if (plan.terminal) master = receive_fd(sync_.get());
   // The child says 'R' when it is about to exec, or reports a failure.
   char ready = 0;
   ssize_t n;
-  do n = ::read(sync_parent.get(), &ready, 1);
+  do n = ::read(sync_.get(), &ready, 1);
   while (n < 0 && errno == EINTR);
   ChildReport report{};
   ssize_t got;
-  do got = ::read(err_read.get(), &report, sizeof report);
+  do got = ::read(err_.get(), &report, sizeof report);
   while (got < 0 && errno == EINTR);
-  if (got == sizeof report) throw_child_failure(report, spec, plan);
+  if (got == sizeof report) throw_child_failure(report, spec_, plan);
   if (got != 0 || n != 1) throw Error("the container's process died while it was being set up");
   if (plan.terminal && !master) throw Error("the container did not hand over its terminal");
-  guard.armed = false;
-  return ContainerProcess(pid, std::move(userns), std::move(master), keep_stdin);
+  return ContainerProcess(std::exchange(pid_, -1), std::move(userns_), std::move(master), keep_stdin_);
+}
+
+ContainerProcess start_container(const Spec& spec, const IdMap& map, bool keep_stdin) {
+  return ContainerStart(spec, map, keep_stdin).finish();
 }
 
 }  // namespace skiff::runtime

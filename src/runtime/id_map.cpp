@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <utility>
 
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
@@ -154,26 +155,16 @@ static void write_proc(pid_t pid, const char* file, std::string_view text) {
     throw_errno(fmt::format("write {}", path));
 }
 
-void apply_id_map(pid_t pid, const IdMap& map) {
+PendingIdMap::PendingIdMap(pid_t pid, const IdMap& map) {
   if (map.full) {
-    // Two setuid helpers; running them side by side halves the wait.
-    pid_t u = spawn_helper("/usr/bin/newuidmap", pid, map.uids);
-    pid_t g = -1;
+    uid_helper_ = spawn_helper("/usr/bin/newuidmap", pid, map.uids);
     try {
-      g = spawn_helper("/usr/bin/newgidmap", pid, map.gids);
+      gid_helper_ = spawn_helper("/usr/bin/newgidmap", pid, map.gids);
     } catch (...) {
       int st;
-      waitpid(u, &st, 0);
+      waitpid(uid_helper_, &st, 0);  // (no destructor for a constructor that throws)
       throw;
     }
-    int st;
-    try {
-      wait_helper(u, "newuidmap");
-    } catch (...) {
-      waitpid(g, &st, 0);
-      throw;
-    }
-    wait_helper(g, "newgidmap");
     return;
   }
   write_proc(pid, "setgroups", "deny");
@@ -182,5 +173,29 @@ void apply_id_map(pid_t pid, const IdMap& map) {
   write_proc(pid, "uid_map", fmt::format("{} {} {}\n", u.containerID, u.hostID, u.size));
   write_proc(pid, "gid_map", fmt::format("{} {} {}\n", g.containerID, g.hostID, g.size));
 }
+
+PendingIdMap::~PendingIdMap() {
+  int st;
+  for (pid_t p : {uid_helper_, gid_helper_})
+    if (p > 0)
+      while (waitpid(p, &st, 0) < 0 && errno == EINTR) {
+      }
+}
+
+void PendingIdMap::finish() {
+  pid_t u = std::exchange(uid_helper_, -1);
+  pid_t g = std::exchange(gid_helper_, -1);
+  if (u < 0) return;
+  try {
+    wait_helper(u, "newuidmap");
+  } catch (...) {
+    int st;
+    waitpid(g, &st, 0);
+    throw;
+  }
+  wait_helper(g, "newgidmap");
+}
+
+void apply_id_map(pid_t pid, const IdMap& map) { PendingIdMap(pid, map).finish(); }
 
 }  // namespace skiff::runtime

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <unistd.h>
 
 #include "skiff/util/error.hpp"
 
@@ -24,6 +25,19 @@ FileLock FileLock::try_lock(const std::filesystem::path& path) {
   UniqueFd owned(fd);
   if (flock(fd, LOCK_EX | LOCK_NB) == 0) lock.fd_ = std::move(owned);
   return lock;
+}
+
+void FileLock::write_note(std::string_view text) const {
+  if (ftruncate(fd_.get(), 0) != 0 || pwrite(fd_.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()))
+    throw_errno("write lock note");
+}
+
+std::string FileLock::read_note(const std::filesystem::path& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return {};
+  char buf[64];
+  ssize_t n = pread(fd.get(), buf, sizeof buf, 0);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
 UniqueFd hold_in_progress(const std::filesystem::path& path) {

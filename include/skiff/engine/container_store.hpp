@@ -1,5 +1,7 @@
-// Containers as records on disk: containers/<id>/container.json (what it is)
-// and state.json (what happened), plus the name index.
+// Containers as records on disk: containers/<id>/container.json (what it is,
+// and the state it was made in), state.json (what happened, once it has
+// exited), and the name index. While a container runs, its skiff holds
+// locks/ctr-<id>.lock, which says the pid of the container's process.
 #pragma once
 
 #include <sys/types.h>
@@ -51,8 +53,12 @@ class ContainerStore {
   std::filesystem::path lock_path(const std::string& id) const;
 
   // Reserves the name (atomically: two runs with one --name cannot both win),
-  // makes the directory and writes the record.
-  void create(const ContainerRecord& record);
+  // makes the directory (if it is not there yet) and writes the record with
+  // its first state.
+  void create(const ContainerRecord& record, const ContainerState& state);
+  // Throws the error create() would give if the name is in use now.
+  void check_name_free(const std::string& name) const;
+  // Writes state.json: what happened to the container (it exited).
   void write_state(const std::string& id, const ContainerState& state);
   std::vector<ContainerView> list() const;
   // By full id, unique id prefix, or name; throws "no such container: X".

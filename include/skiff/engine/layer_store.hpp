@@ -35,6 +35,8 @@ class LayerStore {
   StorageInfo storage();
 
   std::filesystem::path layer_dir(const std::string& diff_id) const;
+  // Whether every layer of the image is unpacked already.
+  bool has_all(const image::ImageContent& content) const;
   // Unpacks every layer not yet there, from its blob, inside the user
   // namespace (so files keep the image's owners as subordinate ids).
   void ensure(const image::ImageStore& images, const image::ImageContent& content);

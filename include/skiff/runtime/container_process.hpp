@@ -4,6 +4,8 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <memory>
+#include <optional>
 #include <utility>
 
 #include "skiff/runtime/id_map.hpp"
@@ -42,9 +44,37 @@ class ContainerProcess {
   int interrupted_by_ = 0;
 };
 
-// Clones the container's process into new namespaces with map, sets it up
-// from spec and execs the command. Throws Error when any step before exec
-// fails (exit code 126 or 127 when the command cannot be run or found).
+struct LaunchPlan;
+
+// A container's first process while it sets itself up. The constructor
+// clones it into new namespaces and starts writing its id map; the process
+// then builds its root filesystem from spec (it needs the directories named
+// there, nothing else skiff writes), so the caller can write its records
+// meanwhile, on the other core.
+class ContainerStart {
+ public:
+  ContainerStart(const Spec& spec, const IdMap& map, bool keep_stdin);
+  ContainerStart(const ContainerStart&) = delete;
+  ContainerStart& operator=(const ContainerStart&) = delete;
+  ~ContainerStart();  // kills and reaps the process unless finish() handed it over
+
+  pid_t pid() const { return pid_; }
+  // Waits until the command is about to be exec'd. Throws Error when a step
+  // before exec failed (exit code 126 or 127 when the command cannot be run
+  // or found).
+  ContainerProcess finish();
+
+ private:
+  Spec spec_;  // for the words of an error
+  std::unique_ptr<LaunchPlan> plan_;
+  std::optional<PendingIdMap> id_map_;
+  UniqueFd sync_, err_, userns_;
+  pid_t pid_ = -1;
+  bool keep_stdin_;
+  bool go_sent_ = false;
+};
+
+// ContainerStart(spec, map, keep_stdin).finish().
 ContainerProcess start_container(const Spec& spec, const IdMap& map, bool keep_stdin);
 
 }  // namespace skiff::runtime

@@ -39,8 +39,24 @@ enum class UsernsMode { kDefault, kKeepId };
 // The map for the current user: root inside = the caller.
 IdMap current_id_map(UsernsMode mode = UsernsMode::kDefault);
 
-// Writes pid's maps: newuidmap/newgidmap (run at the same time) for a full
-// map, else setgroups=deny and the single-id maps written directly.
+// pid's id map being written: setgroups=deny and the single-id maps are
+// written at once; for a full map newuidmap and newgidmap start, side by
+// side, and the caller can do other work until finish().
+class PendingIdMap {
+ public:
+  PendingIdMap(pid_t pid, const IdMap& map);
+  PendingIdMap(const PendingIdMap&) = delete;
+  PendingIdMap& operator=(const PendingIdMap&) = delete;
+  ~PendingIdMap();  // waits for helpers still running (a failure is then ignored)
+  // Waits for the helpers; throws Error when one failed.
+  void finish();
+
+ private:
+  pid_t uid_helper_ = -1;
+  pid_t gid_helper_ = -1;
+};
+
+// Writes pid's maps and waits until they are in place.
 void apply_id_map(pid_t pid, const IdMap& map);
 
 }  // namespace skiff::runtime

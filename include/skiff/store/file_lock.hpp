@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -18,6 +19,10 @@ class FileLock {
   // Tries without waiting; the lock is not held when !held().
   static FileLock try_lock(const std::filesystem::path& path);
   bool held() const { return static_cast<bool>(fd_); }
+  // Replaces what the lock file says (a pid, for whoever finds it held).
+  void write_note(std::string_view text) const;
+  // What the lock file at path says; empty when there is none.
+  static std::string read_note(const std::filesystem::path& path);
 
  private:
   FileLock() = default;
