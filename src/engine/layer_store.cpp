@@ -236,11 +236,16 @@ std::optional<fs::path> LayerStore::mount_points_layer(const std::vector<fs::pat
   if (access(dir.c_str(), F_OK) == 0) return dir;
   // Made aside and renamed into place: a run that sees it sees all of it.
   make_dirs(paths_.tmp(), 0700);
-  fs::path tmp = paths_.tmp() / ("mount-points-" + random_hex(8));
+  // Named and held as an unpack is, so a killed skiff's half is swept.
+  fs::path tmp = paths_.tmp() / ("layer-mount-points-" + random_hex(8));
   try {
+    make_dirs(tmp, 0755);
+    UniqueFd alive = store::hold_in_progress(tmp);
+    // 0755 whatever the umask (make_dirs): a merged /etc shows the mode of
+    // its top layer's directory, and any user must get through.
     for (const char* name : kDirs) make_dirs(tmp / name, 0755);
-    for (const char* name : {"etc/hosts", "etc/hostname", "etc/resolv.conf"}) write_file_atomic(tmp / name, "", {.mode = 0644, .durable = false});
-    if (::chmod(tmp.c_str(), 0755) != 0) throw_errno(fmt::format("chmod {}", tmp.string()));
+    for (const char* name : {"etc/hosts", "etc/hostname", "etc/resolv.conf"})
+      write_file_atomic(tmp / name, "", {.mode = 0644, .durable = false});
     if (::rename(tmp.c_str(), dir.c_str()) != 0 && errno != EEXIST && errno != ENOTEMPTY)
       throw_errno(fmt::format("store {}", dir.string()));
   } catch (...) {

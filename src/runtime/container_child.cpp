@@ -469,6 +469,10 @@ void run_as_init(int err_fd) {
     setsid();
   }
 
+  // The command starts with the spec's umask (0022, runc's and docker's
+  // default), not the one of whoever ran skiff.
+  umask(plan.umask);
+
   // docker creates a missing working directory.
   if (chdir(plan.cwd) != 0) {
     char path[4096];

@@ -187,6 +187,7 @@ LaunchPlan make_launch_plan(const Spec& spec, bool full_id_map, bool keep_stdin)
   plan.cwd = plan.keep(proc.cwd.empty() ? "/" : proc.cwd);
   plan.uid = proc.user.uid;
   plan.gid = proc.user.gid;
+  plan.umask = static_cast<mode_t>(proc.user.umask & 0777);
   plan.groups.assign(proc.user.additionalGids.begin(), proc.user.additionalGids.end());
   plan.setgroups_allowed = full_id_map;
   plan.last_cap = last_capability();

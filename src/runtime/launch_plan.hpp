@@ -58,6 +58,7 @@ struct LaunchPlan {
   const char* cwd = "/";
   uid_t uid = 0;
   gid_t gid = 0;
+  mode_t umask = 022;
   std::vector<gid_t> groups;
   bool setgroups_allowed = true;
   uint64_t capabilities = 0;  // bit per capability kept

@@ -114,9 +114,16 @@ void write_file_atomic(const fs::path& path, std::string_view content, AtomicWri
   }
 }
 
+// The mode is set whatever the umask: directories made 0755 become roots and
+// layers that users in a container must get through (a user's umask 077
+// would otherwise make a container's / unreadable to all but root).
+static void make_dir_exact(const fs::path& path, mode_t mode) {
+  if ((mode & 077) != 0 && ::chmod(path.c_str(), mode) != 0) throw_errno(fmt::format("chmod {}", path.string()));
+}
+
 void make_dirs(const fs::path& path, mode_t mode) {
   if (path.empty()) return;
-  if (::mkdir(path.c_str(), mode) == 0) return;
+  if (::mkdir(path.c_str(), mode) == 0) return make_dir_exact(path, mode);
   if (errno == EEXIST) {
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return;
@@ -124,8 +131,8 @@ void make_dirs(const fs::path& path, mode_t mode) {
   }
   if (errno != ENOENT) throw_errno(fmt::format("mkdir {}", path.string()));
   make_dirs(path.parent_path(), mode);
-  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
-    throw_errno(fmt::format("mkdir {}", path.string()));
+  if (::mkdir(path.c_str(), mode) == 0) return make_dir_exact(path, mode);
+  if (errno != EEXIST) throw_errno(fmt::format("mkdir {}", path.string()));
 }
 
 // Removes everything below dirfd. Returns false on a permission error.

@@ -213,6 +213,22 @@ EOF
   fi
 }
 
+@test "build: with umask 077, a RUN as another user gets through the image, and the layers keep their modes" {
+  has_subuid || skip "needs subordinate ids"
+  dockerfile <<'EOF'
+FROM bb
+RUN mkdir /data && echo x > /data/file
+USER app
+RUN cat /data/file && stat -c %a / /data
+EOF
+  umask 077
+  run -0 --separate-stderr skiff build -t umasked "$CTX"
+  has_line x
+  has_line 755
+  run -0 --separate-stderr skiff run --rm -u app umasked stat -c %a / /data /data/file
+  same "$output" "$(printf '755\n755\n644')"
+}
+
 # --- history ------------------------------------------------------------------------
 
 @test "history: one row per instruction, newest first, with what made it" {

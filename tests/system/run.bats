@@ -383,3 +383,20 @@ setup_file() { :; }
   [ "${lines[0]}" = usr/etc ]
   [ "${lines[1]}" = linked ]
 }
+
+@test "run: with umask 077, a user other than root in the container can still use the image" {
+  has_subuid || skip "needs subordinate ids"
+  import_busybox
+  umask 077
+  run -0 skiff run --rm -u 1000:1000 bb sh -c 'stat -c %a / /etc; cat /etc/passwd >/dev/null && echo read'
+  [ "${lines[0]}" = 755 ]
+  [ "${lines[1]}" = 755 ]
+  [ "${lines[2]}" = read ]
+}
+
+@test "run: the command's umask is 0022 whatever skiff's is, as docker's" {
+  import_busybox
+  umask 077
+  run -0 skiff run --rm bb sh -c 'umask; touch /tmp/f; mkdir /tmp/d; stat -c %a /tmp/f /tmp/d'
+  [ "$output" = "$(printf '0022\n644\n755')" ]
+}

@@ -18,6 +18,7 @@ struct IdMapping {
 struct User {
   uint32_t uid = 0;
   uint32_t gid = 0;
+  uint32_t umask = 022;  // runc's default when the spec gives none
   std::vector<uint32_t> additionalGids;
 };
 

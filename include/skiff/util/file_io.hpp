@@ -26,7 +26,8 @@ struct AtomicWriteOptions {
 void write_file_atomic(const std::filesystem::path& path, std::string_view content,
                        AtomicWriteOptions opts = {});
 
-// mkdir -p with the given mode for directories it creates.
+// mkdir -p with the given mode, exactly (the umask does not narrow it), for
+// the directories it creates.
 void make_dirs(const std::filesystem::path& path, mode_t mode = 0755);
 
 // rm -rf without following symlinks; makes directories writable on the way when
