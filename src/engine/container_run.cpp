@@ -91,11 +91,19 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
 
   store::ensure_dirs(paths);
   image::ImageStore images(paths);
-  image::ImageContent content = images.load(find_or_pull(paths, images, opts));
-  const nlohmann::json config = content.config.value("config", nlohmann::json::object());
-
   runtime::IdMap default_map = runtime::current_id_map();
   runtime::IdMap map = opts.userns == "keep-id" ? runtime::current_id_map(runtime::UsernsMode::kKeepId) : default_map;
+
+  // With the image here already (the usual case), the container's process
+  // is cloned first: the kernel makes its namespaces and newuidmap and
+  // newgidmap map it while skiff reads the image and prepares the rest. (A
+  // pull comes first otherwise, with Ctrl-C still working.)
+  std::optional<runtime::ContainerStart> start;
+  std::optional<image::ImageRecord> local;
+  if (opts.pull == "missing" || opts.pull == "never") local = images.find(opts.image);
+  if (local) start.emplace(container_namespaces(opts), map);
+  image::ImageContent content = images.load(local ? *local : find_or_pull(paths, images, opts));
+  const nlohmann::json config = content.config.value("config", nlohmann::json::object());
   if (!map.full) announce_single_id_map(paths);
   LayerStore layers(paths, default_map);
   StorageInfo storage = layers.storage();
@@ -193,9 +201,11 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
 
     // The process sets itself up while the record is written: they need
     // nothing of each other, and the machine has more than one core.
-    runtime::ContainerStart start(spec, map, opts.interactive);
+    if (!start) start.emplace(spec.linux.namespaces, map);
+    start->launch(spec, opts.interactive);
     if (!record_first) write_record();
-    runtime::ContainerProcess proc = start.finish();
+    runtime::ContainerProcess proc = start->finish();
+    start.reset();
     userns_fd = proc.userns_fd();
     state.pid = proc.pid();
     running->write_note(fmt::format("{}\n", state.pid));  // one write, no file to make: ps and rm -f read it
@@ -214,7 +224,9 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     }
     return code;
   } catch (...) {
-    // A container that never ran leaves nothing behind.
+    // A container that never ran leaves nothing behind: its process goes
+    // first (it may be mounting what is removed next).
+    start.reset();
     userns_fd = -1;  // closed with the process
     try {
       remove_record();

@@ -49,6 +49,12 @@ std::vector<std::string> container_env(const RunOptions& opts, const json& confi
   return env;
 }
 
+std::vector<runtime::Namespace> container_namespaces(const RunOptions& opts) {
+  std::vector<runtime::Namespace> ns{{"user", ""}, {"mount", ""}, {"pid", ""}, {"ipc", ""}, {"uts", ""}};
+  if (opts.network == "none") ns.push_back({"network", ""});
+  return ns;
+}
+
 runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in) {
   runtime::Spec spec;
   const json& config = in.image_config;
@@ -111,8 +117,7 @@ runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in) {
   });
   spec.mounts.insert(spec.mounts.end(), user.begin(), user.end());
 
-  spec.linux.namespaces = {{"user", ""}, {"mount", ""}, {"pid", ""}, {"ipc", ""}, {"uts", ""}};
-  if (opts.network == "none") spec.linux.namespaces.push_back({"network", ""});
+  spec.linux.namespaces = container_namespaces(opts);
   spec.linux.maskedPaths = runtime::default_masked_paths();
   spec.linux.readonlyPaths = runtime::default_readonly_paths();
   return spec;

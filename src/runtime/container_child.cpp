@@ -33,6 +33,7 @@ namespace skiff::runtime {
 const char* child_step_text(ChildStep step) {
   switch (step) {
     case ChildStep::kSync: return "wait for the id map";
+    case ChildStep::kNamespaces: return "create the network, ipc and uts namespaces";
     case ChildStep::kMountPropagation: return "make mounts private";
     case ChildStep::kMountRootfs: return "mount the root filesystem (overlay)";
     case ChildStep::kFuseOverlayfs: return "mount the root filesystem (fuse-overlayfs)";
@@ -404,10 +405,13 @@ void run_as_init(int err_fd) {
 
 }  // namespace
 
-[[noreturn]] void container_child_main(const LaunchPlan& plan, int sync_fd, int err_fd) {
+[[noreturn]] void container_child_main(const LaunchPlan* shared_plan, int unshare_flags, int sync_fd, int err_fd) {
   g_err_fd = err_fd;
+  // It holds every capability in its new user namespace already, map or not.
+  if (unshare_flags != 0 && unshare(unshare_flags) != 0) fail(ChildStep::kNamespaces, errno);
   char go = 0;
   if (read(sync_fd, &go, 1) != 1 || go != 'G') _exit(125);  // skiff went away
+  const LaunchPlan& plan = *shared_plan;  // written by skiff before its go
 
   if (mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) fail(ChildStep::kMountPropagation, errno);
 

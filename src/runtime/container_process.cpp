@@ -1,9 +1,11 @@
 #include "skiff/runtime/container_process.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -197,10 +199,37 @@ int ContainerProcess::wait(bool kill_on_interrupt) {
   return decode_status(status);
 }
 
-ContainerStart::ContainerStart(const Spec& spec, const IdMap& map, bool keep_stdin)
-    : spec_(spec), plan_(std::make_unique<LaunchPlan>(make_launch_plan(spec, map.full, keep_stdin))),
-      keep_stdin_(keep_stdin) {
-  const LaunchPlan& plan = *plan_;
+// Memory shared with the cloned child, at the same address in both: skiff
+// builds the LaunchPlan here after clone(), the child reads it after the go.
+// Untouched pages cost nothing (MAP_NORESERVE).
+class PlanArena {
+ public:
+  static constexpr size_t kSize = 16 << 20;
+  PlanArena() {
+    base_ = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base_ == MAP_FAILED) throw_errno("map memory for the container's plan");
+    char* rest = static_cast<char*>(base_) + kPlanSpace;
+    // Nothing is ever taken from the heap: memory the child cannot see.
+    resource_.emplace(rest, kSize - kPlanSpace, std::pmr::null_memory_resource());
+  }
+  // The plan is not destroyed: everything in it lives in the arena, and the
+  // child may still be reading its argv and environment (its own mapping
+  // outlives this one).
+  ~PlanArena() {
+    resource_.reset();
+    munmap(base_, kSize);
+  }
+  const LaunchPlan* plan_address() const { return static_cast<const LaunchPlan*>(base_); }
+  LaunchPlan& make_plan() { return *new (base_) LaunchPlan(&*resource_); }
+
+ private:
+  static constexpr size_t kPlanSpace = (sizeof(LaunchPlan) + 63) / 64 * 64;
+  void* base_ = nullptr;
+  std::optional<std::pmr::monotonic_buffer_resource> resource_;
+};
+
+ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const IdMap& map)
+    : arena_(std::make_unique<PlanArena>()), clone_flags_(namespace_clone_flags(namespaces)), full_map_(map.full) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
   UniqueFd sync_parent(sv[0]), sync_child(sv[1]);
@@ -212,7 +241,12 @@ ContainerStart::ContainerStart(const Spec& spec, const IdMap& map, bool keep_std
   sigset_t set = forwarded_set();
   sigprocmask(SIG_BLOCK, &set, nullptr);
 
-  pid_t pid = static_cast<pid_t>(syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr, 0));
+  const LaunchPlan* shared_plan = arena_->plan_address();
+  // The user, mount and pid namespaces come with clone() (a pid namespace
+  // only holds children); the child makes the others itself, in parallel.
+  int at_clone = clone_flags_ & (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID);
+  int in_child = clone_flags_ & ~at_clone;
+  pid_t pid = static_cast<pid_t>(syscall(SYS_clone, at_clone | SIGCHLD, nullptr, nullptr, nullptr, 0));
   if (pid < 0) {
     int err = errno;
     throw Error("create the container's namespaces", err,
@@ -224,19 +258,13 @@ ContainerStart::ContainerStart(const Spec& spec, const IdMap& map, bool keep_std
   if (pid == 0) {
     sync_parent.reset();
     err_read.reset();
-    container_child_main(plan, sync_child.get(), err_write.get());
+    container_child_main(shared_plan, in_child, sync_child.get(), err_write.get());
   }
   sync_ = std::move(sync_parent);
   err_ = std::move(err_read);
   try {
     userns_.reset(::open(fmt::format("/proc/{}/ns/user", pid).c_str(), O_RDONLY | O_CLOEXEC));
     id_map_.emplace(pid, map);
-    if (!map.full) {
-      // The map is in place already: let the child set itself up now.
-      char go = 'G';
-      if (::write(sync_.get(), &go, 1) != 1) throw_errno("start the container");
-      go_sent_ = true;
-    }
   } catch (...) {
     // No destructor runs for a constructor that throws.
     kill(pid, SIGKILL);
@@ -254,14 +282,36 @@ ContainerStart::~ContainerStart() {
   waitpid(pid_, &st, 0);
 }
 
+// A child that died before its go (it reported why on the error pipe) is
+// found out by finish(): no SIGPIPE, no error here.
+void ContainerStart::say_go() {
+  char go = 'G';
+  (void)!send(sync_.get(), &go, 1, MSG_NOSIGNAL);
+  go_sent_ = true;
+}
+
+void ContainerStart::launch(const Spec& spec, bool keep_stdin) {
+  if (plan_) throw Error("the container was launched already");
+  spec_ = spec;
+  keep_stdin_ = keep_stdin;
+  LaunchPlan& plan = arena_->make_plan();
+  plan_ = &plan;
+  try {
+    fill_launch_plan(plan, spec, full_map_, keep_stdin);
+  } catch (const std::bad_alloc&) {
+    throw Error("the container's settings (environment, mounts) are too large");
+  }
+  if (plan.clone_flags != clone_flags_)
+    throw Error("the container's namespaces changed after it was created");
+  // With a single-id map, the map is in place already: the child goes now.
+  if (!full_map_) say_go();
+}
+
 ContainerProcess ContainerStart::finish() {
+  if (!plan_) throw Error("the container was not launched");
   const LaunchPlan& plan = *plan_;
   id_map_->finish();
-  if (!go_sent_) {
-    char go = 'G';
-    if (::write(sync_.get(), &go, 1) != 1) throw_errno("start the container");
-    go_sent_ = true;
-  }
+  if (!go_sent_) say_go();
   UniqueFd master;
   if (plan.terminal) master = receive_fd(sync_.get());
   // The child says 'R' when it is about to exec, or reports a failure.
@@ -280,7 +330,9 @@ ContainerProcess ContainerStart::finish() {
 }
 
 ContainerProcess start_container(const Spec& spec, const IdMap& map, bool keep_stdin) {
-  return ContainerStart(spec, map, keep_stdin).finish();
+  ContainerStart start(spec.linux.namespaces, map);
+  start.launch(spec, keep_stdin);
+  return start.finish();
 }
 
 }  // namespace skiff::runtime

@@ -74,19 +74,24 @@ void add_default_devices(LaunchPlan& plan) {
 
 }  // namespace
 
-LaunchPlan make_launch_plan(const Spec& spec, bool full_id_map, bool keep_stdin) {
-  LaunchPlan plan;
-  plan.clone_flags = CLONE_NEWUSER | CLONE_NEWNS;
-  for (const auto& ns : spec.linux.namespaces) {
+int namespace_clone_flags(const std::vector<Namespace>& namespaces) {
+  int flags = CLONE_NEWUSER | CLONE_NEWNS;
+  for (const auto& ns : namespaces) {
     if (!ns.path.empty()) throw Error(fmt::format("joining an existing {} namespace is not supported yet", ns.type));
-    if (ns.type == "pid") plan.clone_flags |= CLONE_NEWPID;
-    else if (ns.type == "network") plan.clone_flags |= CLONE_NEWNET, plan.loopback_up = true;
-    else if (ns.type == "ipc") plan.clone_flags |= CLONE_NEWIPC;
-    else if (ns.type == "uts") plan.clone_flags |= CLONE_NEWUTS;
-    else if (ns.type == "cgroup") plan.clone_flags |= CLONE_NEWCGROUP;
+    if (ns.type == "pid") flags |= CLONE_NEWPID;
+    else if (ns.type == "network") flags |= CLONE_NEWNET;
+    else if (ns.type == "ipc") flags |= CLONE_NEWIPC;
+    else if (ns.type == "uts") flags |= CLONE_NEWUTS;
+    else if (ns.type == "cgroup") flags |= CLONE_NEWCGROUP;
     else if (ns.type != "mount" && ns.type != "user")
       throw Error(fmt::format("unknown namespace type {:?}", ns.type));
   }
+  return flags;
+}
+
+void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool keep_stdin) {
+  plan.clone_flags = namespace_clone_flags(spec.linux.namespaces);
+  plan.loopback_up = (plan.clone_flags & CLONE_NEWNET) != 0;
   plan.rootfs = plan.keep(spec.root.path);
   plan.readonly_root = spec.root.readonly;
   if (spec.root.layers) {
@@ -200,8 +205,10 @@ LaunchPlan make_launch_plan(const Spec& spec, bool full_id_map, bool keep_stdin)
   plan.terminal = proc.terminal;
   plan.keep_stdin = keep_stdin;
   plan.init = spec.init;
-  if (spec.fake_id_calls) plan.seccomp = fake_id_calls_filter();
-  return plan;
+  if (spec.fake_id_calls) {
+    auto filter = fake_id_calls_filter();
+    plan.seccomp.assign(filter.begin(), filter.end());
+  }
 }
 
 }  // namespace skiff::runtime

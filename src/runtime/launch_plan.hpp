@@ -1,5 +1,7 @@
 // A Spec turned into plain C data that the forked child can act on without
-// allocating: the child runs between clone() and execve().
+// allocating: the child runs between clone() and execve(). All of it lives in
+// one memory resource, so that it can be built in memory shared with a child
+// that was cloned before the plan was known.
 #pragma once
 
 #include <linux/filter.h>
@@ -7,6 +9,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory_resource>
 #include <string>
 #include <vector>
 
@@ -37,8 +40,11 @@ struct MountOp {
 };
 
 struct LaunchPlan {
-  std::deque<std::string> strings;  // owns every const char* below (stable addresses)
-  std::vector<std::vector<char*>> vectors;
+  explicit LaunchPlan(std::pmr::memory_resource* mr)
+      : strings(mr), vectors(mr), mounts(mr), groups(mr), seccomp(mr) {}
+
+  std::pmr::deque<std::pmr::string> strings;  // owns every const char* below (stable addresses)
+  std::pmr::vector<std::pmr::vector<char*>> vectors;
 
   int clone_flags = 0;
   const char* rootfs = nullptr;  // host path where the rootfs is mounted
@@ -48,7 +54,7 @@ struct LaunchPlan {
   const char* overlay_data = nullptr;
   char* const* fuse_argv = nullptr;
   bool readonly_root = false;
-  std::vector<MountOp> mounts;
+  std::pmr::vector<MountOp> mounts;
   const char* hostname = nullptr;
   bool loopback_up = false;
 
@@ -59,7 +65,7 @@ struct LaunchPlan {
   uid_t uid = 0;
   gid_t gid = 0;
   mode_t umask = 022;
-  std::vector<gid_t> groups;
+  std::pmr::vector<gid_t> groups;
   bool setgroups_allowed = true;
   uint64_t capabilities = 0;  // bit per capability kept
   int last_cap = 40;
@@ -67,13 +73,16 @@ struct LaunchPlan {
   bool terminal = false;
   bool keep_stdin = false;
   bool init = false;
-  std::vector<sock_filter> seccomp;  // a filter to install before dropping capabilities
+  std::pmr::vector<sock_filter> seccomp;  // a filter to install before dropping capabilities
 
-  const char* keep(std::string s) { return strings.emplace_back(std::move(s)).c_str(); }
+  const char* keep(std::string_view s) { return strings.emplace_back(s).c_str(); }
   char* const* keep_argv(const std::vector<std::string>& v);
 };
 
-// Builds the plan; throws Error for specs skiff cannot honour.
-LaunchPlan make_launch_plan(const Spec& spec, bool full_id_map, bool keep_stdin);
+// The clone() flags for these namespaces (user and mount always).
+int namespace_clone_flags(const std::vector<Namespace>& namespaces);
+
+// Fills plan (freshly made) from spec; throws Error for specs skiff cannot honour.
+void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool keep_stdin);
 
 }  // namespace skiff::runtime

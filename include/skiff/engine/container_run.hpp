@@ -26,6 +26,10 @@ struct SpecInputs {
 // /etc/hosts for --network host), nothing else.
 runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in);
 
+// The namespaces a container gets: user, mount, pid, ipc, uts, and network
+// for --network none.
+std::vector<runtime::Namespace> container_namespaces(const RunOptions& opts);
+
 // The command a container runs: entrypoint + cmd, with docker's override rules.
 std::vector<std::string> container_args(const RunOptions& opts, const nlohmann::json& image_config);
 
