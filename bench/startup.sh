@@ -290,11 +290,15 @@ run_timeit() { # user title args...
   esac
 }
 
+# skiff-host keeps the host's network: the same namespaces as the floors.
+# --network none also makes a network namespace, which the -net floors add.
 CASES=(skiff "$SK run --rm --network none bench-busybox true")
+CASES+=(skiff-host "$SK run --rm --network host bench-busybox true")
 CASES+=("${PODMAN_CASES[@]}")
 CASES+=(floor-1id "$(command -v unshare) -Urmpf --mount-proc true")
 CASES+=(floor-1id-chroot "$(command -v unshare) -Urmpf --mount-proc chroot $ROOTFS /bin/true")
 CASES+=(floor-fullmap "$(command -v unshare) --map-auto --map-root-user -mpf --mount-proc true")
+CASES+=(floor-fullmap-net "$(command -v unshare) --map-auto --map-root-user -mpfn --mount-proc true")
 run_timeit "$BENCH_USER" "with subordinate IDs" -- "${CASES[@]}"
 
 if [ "$NOSUB" = 1 ]; then
@@ -302,7 +306,9 @@ if [ "$NOSUB" = 1 ]; then
   skiff_import "$NOSUB_USER" || true
   run_timeit "$NOSUB_USER" "without subordinate IDs" -- \
     skiff "$SK run --rm --network none bench-busybox true" \
-    floor-1id "$(command -v unshare) -Urmpf --mount-proc true"
+    skiff-host "$SK run --rm --network host bench-busybox true" \
+    floor-1id "$(command -v unshare) -Urmpf --mount-proc true" \
+    floor-1id-net "$(command -v unshare) -Urmpfn --mount-proc true"
 fi
 
 if [ -n "$RESULTS" ]; then
