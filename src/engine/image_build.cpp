@@ -112,7 +112,49 @@ std::vector<std::string> stage_shell(const StageState& s) {
 
 // Where a RUN step of a user without subordinate ids finds the apt
 // configuration skiff gives it (in /dev: never part of a layer).
-constexpr const char* kAptConfig = "/dev/.skiff-apt.conf";
+constexpr std::string_view kAptDir = "/dev/.skiff-apt";
+
+// apt drops to its _apt user and checks that the ids really changed, which a
+// single-id map cannot do: a RUN step of a user without subordinate ids gets
+// APT_CONFIG naming a file of skiff's that tells apt to stay root. This
+// writes that configuration into host_dir, which the step binds read-only at
+// kAptDir; own_config is the APT_CONFIG the step would otherwise have
+// (absolute), whose file is read first, as apt would have read it.
+//
+// apt reads the APT_CONFIG file, then the parts (/etc/apt/apt.conf.d/*),
+// then the main file (Dir::Etc::main, /etc/apt/apt.conf), and a later value
+// wins (apt.conf(5); pkgInitConfig in apt-pkg/init.cc). There is no
+// environment variable for -o, so skiff's APT_CONFIG also names skiff's own
+// main file: it reads the image's /etc/apt/apt.conf where apt would have,
+// and then sets the sandbox user once more, after every part. A user's own
+// Dir::Etc::main in own_config is left to stand.
+//
+// Both the user's file and /etc/apt/apt.conf are read through a directory
+// holding one symlink to them, not with #include "FILE": an included file
+// that is missing is an error to apt, a dangling link in an included
+// directory only a notice (which the Ignore-Files-Silently pattern mutes),
+// and a RUN step may create or remove either file before it calls apt.
+void write_apt_stay_root(const fs::path& host_dir, const std::optional<std::string>& own_config) {
+  auto link = [&](const std::string& target, const fs::path& subdir) {
+    make_dirs(host_dir / subdir, 0755);
+    fs::path at = host_dir / subdir / "skiff-link.conf";
+    if (symlink(target.c_str(), at.c_str()) != 0) throw_errno(fmt::format("symlink {}", at.string()));
+  };
+  std::string conf = fmt::format(
+      "// skiff: the user building has no subordinate ids, so apt stays root in this RUN step.\n"
+      "Dir::Ignore-Files-Silently:: \"^skiff-link[.]conf$\";\n"
+      "Dir::Etc::main \"{}/main.conf\";\n",
+      kAptDir);
+  if (own_config) {
+    link(*own_config, "own");
+    conf += fmt::format("#include \"{}/own/\";\n", kAptDir);
+  }
+  conf += "APT::Sandbox::User \"root\";\n";
+  link("/etc/apt/apt.conf", "main");
+  std::string main = fmt::format("#include \"{}/main/\";\nAPT::Sandbox::User \"root\";\n", kAptDir);
+  write_file_atomic(host_dir / "apt.conf", conf, {.mode = 0644, .durable = false});
+  write_file_atomic(host_dir / "main.conf", main, {.mode = 0644, .durable = false});
+}
 
 // Signals that stop a build. They are blocked while it runs and looked at
 // between steps (and during RUN, by the wait), so that a stopped build
@@ -657,18 +699,24 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
     rl.workdir = dirs.work().string();
     rl.volatile_upper = true;
     si.layers = rl;
-    if (!map_.full && !env_value(s, "APT_CONFIG")) {
-      // apt drops to its _apt user and checks that the ids really changed,
-      // which a single-id map cannot do: it is told to stay root instead.
-      std::string conf = "APT::Sandbox::User \"root\";\n";
-      if (read_from_layers(top_first, "/etc/apt/apt.conf")) conf = "#include \"/etc/apt/apt.conf\";\n" + conf;
-      write_file_atomic(dirs.dir / "apt.conf", conf, {.mode = 0644, .durable = false});
-      ro.env.push_back(std::string("APT_CONFIG=") + kAptConfig);
+    if (!map_.full) {
+      // The step's own APT_CONFIG (ENV, else an ARG) stays in the image's
+      // config; apt reads it through skiff's, for this step only.
+      std::optional<std::string> own = env_value(s, "APT_CONFIG");
+      if (auto it = s.args.find("APT_CONFIG"); !own && it != s.args.end()) own = it->second;
+      if (own && own->empty()) own.reset();  // apt ignores an empty one
+      // apt would take a relative one from its working directory: the step
+      // starts in WORKDIR.
+      if (own && (*own)[0] != '/') {
+        std::string workdir = config.value("WorkingDir", "");
+        own = (fs::path(workdir.empty() ? "/" : workdir) / *own).lexically_normal().string();
+      }
+      write_apt_stay_root(dirs.dir / "apt", own);
+      ro.env.push_back(fmt::format("APT_CONFIG={}/apt.conf", kAptDir));
     }
     runtime::Spec spec = build_spec(ro, si);
-    if (!map_.full && !env_value(s, "APT_CONFIG"))
-      spec.mounts.push_back({kAptConfig, "bind", (dirs.dir / "apt.conf").string(), {"rbind", "ro"}});
     if (!map_.full) {
+      spec.mounts.push_back({std::string(kAptDir), "bind", (dirs.dir / "apt").string(), {"rbind", "ro"}});
       spec.fake_id_calls = true;
       if (!noted_single_map_ && !opts_.quiet) {
         noted_single_map_ = true;

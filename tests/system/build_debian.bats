@@ -173,3 +173,83 @@ wrote"
   fi
   nothing_left_behind
 }
+
+@test "build FROM Debian: APT_CONFIG from the Dockerfile: apt reads that file, installs, and the image keeps it" {
+  printf 'Acquire::Retries "7";\n' > "$CTX/custom.conf"
+  {
+    from_debian_with_local_repo
+    cat <<'EOF'
+COPY custom.conf /etc/apt/custom.conf
+ENV APT_CONFIG=/etc/apt/custom.conf
+RUN apt-config dump | grep -E '^(Acquire::Retries|APT::Sandbox::User) ' && apt-get update && apt-get install -y hello
+EOF
+  } | dockerfile
+  run -0 --separate-stderr skiff build --build-arg REPO="$REPO" -t apt-config "$CTX"
+  strip_cr
+  has_line 'Acquire::Retries "7";'
+  if has_subuid; then
+    has_line 'APT::Sandbox::User "_apt";'
+  else
+    has_line 'APT::Sandbox::User "root";'
+  fi
+  has_line "Setting up hello ($(repo_version hello)) ..."
+  lacks "$stderr" "E: "
+  lacks "$stderr" "skiff-link"
+  built_id_is apt-config
+
+  # The image has the Dockerfile's APT_CONFIG, and nothing of skiff's.
+  run -0 inspect_field apt-config '[e for e in d["Config"]["Env"] if e.startswith("APT_CONFIG=")]'
+  same "$output" '["APT_CONFIG=/etc/apt/custom.conf"]'
+  run -0 --separate-stderr skiff run --rm apt-config sh -c 'echo "$APT_CONFIG"; hello'
+  same "$output" "/etc/apt/custom.conf
+Hello, world!"
+  run -0 sh -c 'find "$SKIFF_ROOT" -name "*skiff-apt*" 2>/dev/null; true'
+  same "$output" ""
+  nothing_left_behind
+}
+
+@test "build FROM Debian: apt stays root over a sandbox user set in apt.conf.d and in an apt.conf made by the step; apt.conf is read once" {
+  {
+    from_debian_with_local_repo
+    cat <<'EOF'
+RUN echo 'APT::Sandbox::User "_apt";' > /etc/apt/apt.conf.d/99sandbox \
+ && printf 'APT::Sandbox::User "_apt";\nDPkg::Post-Invoke:: "echo post-invoke-hook";\n' > /etc/apt/apt.conf \
+ && apt-config dump | grep -E '^(APT::Sandbox::User|DPkg::Post-Invoke::) ' \
+ && apt-get update && apt-get install -y hello
+EOF
+  } | dockerfile
+  run -0 --separate-stderr skiff build --build-arg REPO="$REPO" -t apt-sandbox "$CTX"
+  strip_cr
+  if has_subuid; then
+    has_line 'APT::Sandbox::User "_apt";'
+  else
+    has_line 'APT::Sandbox::User "root";'
+  fi
+  same "$(count_lines 'DPkg::Post-Invoke:: "echo post-invoke-hook";')" 1
+  has_line "Setting up hello ($(repo_version hello)) ..."
+  same "$(count_lines post-invoke-hook)" 1
+  lacks "$stderr" "E: "
+  nothing_left_behind
+}
+
+@test "build FROM Debian: APT_CONFIG from an ARG, relative to WORKDIR, its file missing and then made by the step" {
+  cat <<'EOF' | dockerfile
+FROM debian-base
+WORKDIR /etc/apt
+ARG APT_CONFIG=from-arg.conf
+RUN apt-config dump >/dev/null && echo apt-ran
+RUN echo 'Acquire::Retries "7";' > from-arg.conf && apt-config dump | grep -E '^(Acquire::Retries|APT::Sandbox::User) '
+EOF
+  run -0 --separate-stderr skiff build -t apt-arg "$CTX"
+  has_line apt-ran
+  has_line 'Acquire::Retries "7";'
+  if has_subuid; then
+    has_line 'APT::Sandbox::User "_apt";'
+  else
+    has_line 'APT::Sandbox::User "root";'
+    lacks "$stderr" "skiff-link"
+  fi
+  run -0 inspect_field apt-arg '[e for e in d["Config"].get("Env", []) if e.startswith("APT_CONFIG=")]'
+  same "$output" "[]"
+  nothing_left_behind
+}
