@@ -14,6 +14,10 @@
 #   NOSUB_USER=skiff-bench-nosub      user without ranges (NOSUB=0 to skip)
 #   PODMAN=1          0 skips the podman cases
 #   PODMAN_OVERLAY=1  0 skips the extra podman case with --storage-driver overlay
+#   STORE_FS=ext4     where the stores and run roots go: "ext4" (a fresh ext4
+#                     with a journal in a loop-mounted image file, mounted in a
+#                     private mount namespace this script runs in) or "dir"
+#                     (the bench dir's own file system, as it is)
 #   KEEP=0            1 keeps the temporary bench directory (for inspection)
 #   RESULTS=FILE      also append the report to FILE
 #
@@ -30,6 +34,7 @@ PODMAN=${PODMAN:-1}
 PODMAN_OVERLAY=${PODMAN_OVERLAY:-1}
 KEEP=${KEEP:-0}
 RESULTS=${RESULTS:-}
+STORE_FS=${STORE_FS:-ext4}
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/lib.sh
@@ -39,6 +44,13 @@ SKIFF=${SKIFF:-$REPO/build/src/skiff}
 
 
 [ "$(id -u)" = 0 ] || die "run as root (sudo $0): it creates the bench users and switches to them"
+[[ "$STORE_FS" =~ ^(ext4|dir)$ ]] || die "STORE_FS must be ext4 or dir"
+# The store's mount lives in a mount namespace of this script's own: it goes
+# with the script, whatever ends it.
+if [ "$STORE_FS" = ext4 ] && [ -z "${SKIFF_BENCH_NS:-}" ]; then
+  command -v mkfs.ext4 >/dev/null || die "STORE_FS=ext4 needs mkfs.ext4: apt-get install -y e2fsprogs (or STORE_FS=dir)"
+  exec unshare -m --propagation private env SKIFF_BENCH_NS=1 "$0" "$@"
+fi
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer"
 [[ "$WARMUP" =~ ^[0-9]+$ ]] || die "WARMUP must be a non-negative integer"
 
@@ -70,6 +82,7 @@ cleanup() {
   trap - EXIT INT TERM
   kill_ours || true
   if [ -n "$BENCH" ] && [ -d "$BENCH" ]; then
+    mountpoint -q "$BENCH/s" 2>/dev/null && { umount "$BENCH/s" || note "could not unmount $BENCH/s"; }
     if [ "$KEEP" = 1 ]; then
       say "KEEP=1: leaving $BENCH"
     else
@@ -137,6 +150,24 @@ if ldd "$BENCH/bin/skiff" 2>/dev/null | grep -q 'not found'; then
 fi
 cd "$BENCH"   # a directory every user here can enter
 
+# ------------------------------------------------------------ the store ----
+# Stores and run roots go to $BENCH/s.  STORE_FS=ext4: a new ext4 (mkfs
+# defaults, so with a journal, no discard) in a sparse image file. On this
+# host's journal-less root file system, mounted with discard, every file
+# made after a few deleted trees costs up to a millisecond and every file
+# removed a discard: the figures then say more about that disk than about
+# skiff (see "The file system" below). The floors touch no disk.
+mkdir -p "$BENCH/s"
+if [ "$STORE_FS" = ext4 ]; then
+  truncate -s 4G "$BENCH/store.img"
+  mkfs.ext4 -q -E lazy_itable_init=0,lazy_journal_init=0 "$BENCH/store.img" || die "mkfs.ext4 failed"
+  mount -o loop -- "$BENCH/store.img" "$BENCH/s" || die "cannot mount the store file system"
+  STORE_DESC="a new ext4 (journal) in a loop-mounted image"
+else
+  STORE_DESC="$(df --output=fstype "$BENCH" | tail -n 1) under the bench dir ($(findmnt -no OPTIONS -T "$BENCH"))"
+fi
+chmod 755 "$BENCH/s"
+
 # ---------------------------------------------------------------- rootfs ---
 say "building the busybox rootfs"
 ROOTFS=$BENCH/rootfs
@@ -166,12 +197,12 @@ chmod 644 "$BENCH/rootfs.tar"
 declare -A UHOME UDIR URUN
 NUSERS=0
 setup_user() { # user
-  local u=$1 d=$BENCH/u-$1
+  local u=$1 d=$BENCH/s/u-$1
   NUSERS=$((NUSERS + 1))
   # Keep XDG_RUNTIME_DIR short: with one longer than ~40 characters conmon's
   # sockets under it overflow the 108-byte sun_path limit and every
   # `podman run` then waits out a 20 s timeout before returning.
-  local r=$BENCH/r$NUSERS
+  local r=$BENCH/s/r$NUSERS
   UHOME[$u]=$(getent passwd "$u" | cut -d: -f6)
   UDIR[$u]=$d
   URUN[$u]=$r
@@ -259,6 +290,7 @@ header() {
   echo "skiff: $SKIFF_SRC ($(stat -c %s "$SKIFF_SRC") bytes, sha256 $(sha256sum "$SKIFF_SRC" | cut -c1-12))"
   [ -n "$PODMAN_INFO" ] && echo "podman: $PODMAN_INFO; runc $(runc --version 2>/dev/null | head -1 | awk '{print $3}')"
   echo "rootfs: busybox $(/bin/busybox | head -1 | awk '{print $2}') static, $(du -sh "$BENCH/rootfs.tar" | cut -f1) tar"
+  echo "stores: $STORE_DESC"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "runs: $RUNS measured + $WARMUP warm-up per case, interleaved; timing by timeit inside one process of the user"
 }
