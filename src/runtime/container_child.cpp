@@ -94,6 +94,30 @@ int open_target(int root, const char* target, bool file, bool create) {
   memcpy(path, target, len + 1);
   int fd = openat2_in_root(root, path, O_PATH);
   if (fd >= 0 || errno != ENOENT || !create) return fd;
+  // Mostly only the last component is missing (a device node in the fresh
+  // /dev): make it in its parent straight away.
+  if (char* slash = strrchr(path, '/'); slash && slash[1] != '\0') {
+    *slash = '\0';
+    int parent = openat2_in_root(root, slash == path ? "/" : path, O_PATH | O_DIRECTORY);
+    *slash = '/';
+    if (parent >= 0) {
+      int r;
+      if (file) {
+        r = openat(parent, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (r >= 0) close(r), r = 0;
+      } else {
+        r = mkdirat(parent, slash + 1, 0755);
+      }
+      int err = errno;
+      close(parent);
+      if (r < 0 && err != EEXIST) {
+        errno = err;
+        return -1;
+      }
+      return openat2_in_root(root, path, O_PATH);
+    }
+    if (errno != ENOENT) return -1;
+  }
   // Walk down, creating what is missing.
   for (size_t i = 1; i <= len; ++i) {
     if (path[i] != '/' && path[i] != '\0') continue;
@@ -515,9 +539,10 @@ void run_as_init(int err_fd) {
   if (send(sync_fd, &ready, 1, MSG_NOSIGNAL) != 1) _exit(125);
   close(sync_fd);
 
-  // skiff blocked these while it cloned; the command starts with defaults.
+  // The command starts with every signal at its default (exec resets the
+  // handled ones) and none blocked (skiff blocked some while it cloned).
   for (int sig = 1; sig < NSIG; ++sig)
-    if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+    if (sigismember(&plan.ignored_signals, sig) == 1) signal(sig, SIG_DFL);
   if (plan.init) run_as_init(err_fd);
   sigset_t none;
   sigemptyset(&none);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -74,6 +75,9 @@ struct LaunchPlan {
   bool keep_stdin = false;
   bool init = false;
   std::pmr::vector<sock_filter> seccomp;  // a filter to install before dropping capabilities
+  // Signals skiff ignores (so the child would too, exec or not): the command
+  // gets them back at their default. Handled ones are reset by exec itself.
+  sigset_t ignored_signals{};
 
   const char* keep(std::string_view s) { return strings.emplace_back(s).c_str(); }
   char* const* keep_argv(const std::vector<std::string>& v);

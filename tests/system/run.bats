@@ -400,3 +400,9 @@ setup_file() { :; }
   run -0 skiff run --rm bb sh -c 'umask; touch /tmp/f; mkdir /tmp/d; stat -c %a /tmp/f /tmp/d'
   [ "$output" = "$(printf '0022\n644\n755')" ]
 }
+
+@test "run: signals ignored where skiff was started are not ignored in the container" {
+  import_busybox
+  run -0 bash -c 'trap "" INT PIPE HUP; "$SKIFF" run --rm bb grep SigIgn /proc/self/status'
+  [ "$output" = "SigIgn:	0000000000000000" ]
+}
