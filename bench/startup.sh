@@ -156,7 +156,7 @@ cd "$BENCH"   # a directory every user here can enter
 # host's journal-less root file system, mounted with discard, every file
 # made after a few deleted trees costs up to a millisecond and every file
 # removed a discard: the figures then say more about that disk than about
-# skiff (see "The file system" below). The floors touch no disk.
+# skiff (see "The file system" in bench/README.md). The floors touch no disk.
 mkdir -p "$BENCH/s"
 if [ "$STORE_FS" = ext4 ]; then
   truncate -s 4G "$BENCH/store.img"
