@@ -194,6 +194,8 @@ void LayerStore::ensure(const image::ImageStore& images, const image::ImageConte
         std::none_of(to_unpack.begin(), to_unpack.end(), [&](auto& t) { return t.diff_id == m.diff_id; }))
       to_unpack.push_back(m);
   if (to_unpack.empty()) return;
+  // What an unpack killed before (by a run or a pull) left in tmp/ goes now.
+  sweep_stale_unpacks();
   bool keep_owners = map_.full;
   image::UnpackStats total;
   // Owners are only real inside the namespace, so the whole unpack runs there.

@@ -406,3 +406,11 @@ setup_file() { :; }
   run -0 bash -c 'trap "" INT PIPE HUP; "$SKIFF" run --rm bb grep SigIgn /proc/self/status'
   [ "$output" = "SigIgn:	0000000000000000" ]
 }
+
+@test "run: an unpack that a killed skiff left half done in the store is swept by the next unpack" {
+  import_busybox
+  mkdir -p "$SKIFF_ROOT/tmp/layer-0123456789ab/usr"
+  echo half > "$SKIFF_ROOT/tmp/layer-0123456789ab/usr/file"
+  run -0 skiff run --rm bb true
+  [ ! -e "$SKIFF_ROOT/tmp/layer-0123456789ab" ]
+}
