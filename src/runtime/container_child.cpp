@@ -80,6 +80,32 @@ int openat2_in_root(int root, const char* path, int flags) {
   return static_cast<int>(syscall(SYS_openat2, root, path, &how, sizeof how));
 }
 
+// Makes the last component of path (absolute inside the container) in its
+// parent, itself resolved in the root: an empty file when file, else a
+// directory. An existing one is fine. Returns 0, or -1 with errno set
+// (ENOENT when the parent is missing too).
+int make_in_parent(int root, char* path, bool file) {
+  char* slash = strrchr(path, '/');
+  *slash = '\0';
+  int parent = openat2_in_root(root, slash == path ? "/" : path, O_PATH | O_DIRECTORY);
+  *slash = '/';
+  if (parent < 0) return -1;
+  int r;
+  if (file) {
+    r = openat(parent, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (r >= 0) close(r), r = 0;
+  } else {
+    r = mkdirat(parent, slash + 1, 0755);
+  }
+  int err = errno;
+  close(parent);
+  if (r < 0 && err != EEXIST) {
+    errno = err;
+    return -1;
+  }
+  return 0;
+}
+
 // Opens target (absolute inside the container) as an O_PATH fd, resolving
 // every symlink inside the rootfs, so an image cannot redirect a mount onto
 // the host (CVE-2019-16884 and kin). Creates missing directories and, when
@@ -96,29 +122,11 @@ int open_target(int root, const char* target, bool file, bool create) {
   if (fd >= 0 || errno != ENOENT || !create) return fd;
   // Mostly only the last component is missing (a device node in the fresh
   // /dev): make it in its parent straight away.
-  if (char* slash = strrchr(path, '/'); slash && slash[1] != '\0') {
-    *slash = '\0';
-    int parent = openat2_in_root(root, slash == path ? "/" : path, O_PATH | O_DIRECTORY);
-    *slash = '/';
-    if (parent >= 0) {
-      int r;
-      if (file) {
-        r = openat(parent, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (r >= 0) close(r), r = 0;
-      } else {
-        r = mkdirat(parent, slash + 1, 0755);
-      }
-      int err = errno;
-      close(parent);
-      if (r < 0 && err != EEXIST) {
-        errno = err;
-        return -1;
-      }
-      return openat2_in_root(root, path, O_PATH);
-    }
+  if (len > 1 && path[len - 1] != '/') {
+    if (make_in_parent(root, path, file) == 0) return openat2_in_root(root, path, O_PATH);
     if (errno != ENOENT) return -1;
   }
-  // Walk down, creating what is missing.
+  // Else walk down, creating what is missing.
   for (size_t i = 1; i <= len; ++i) {
     if (path[i] != '/' && path[i] != '\0') continue;
     char saved = path[i];
@@ -126,27 +134,7 @@ int open_target(int root, const char* target, bool file, bool create) {
     int probe = openat2_in_root(root, path, O_PATH);
     if (probe >= 0) {
       close(probe);
-    } else if (errno == ENOENT) {
-      // Create the last component in its parent, itself resolved in the root.
-      char* slash = strrchr(path, '/');
-      *slash = '\0';
-      int parent = openat2_in_root(root, slash == path ? "/" : path, O_PATH | O_DIRECTORY);
-      *slash = '/';
-      if (parent < 0) return -1;
-      int r;
-      if (saved == '\0' && file) {
-        r = openat(parent, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (r >= 0) close(r), r = 0;
-      } else {
-        r = mkdirat(parent, slash + 1, 0755);
-      }
-      int err = errno;
-      close(parent);
-      if (r < 0 && err != EEXIST) {
-        errno = err;
-        return -1;
-      }
-    } else {
+    } else if (errno != ENOENT || make_in_parent(root, path, saved == '\0' && file) != 0) {
       return -1;
     }
     path[i] = saved;
