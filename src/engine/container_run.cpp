@@ -98,6 +98,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   // is cloned first: the kernel makes its namespaces and newuidmap and
   // newgidmap map it while skiff reads the image and prepares the rest. (A
   // pull comes first otherwise, with Ctrl-C still working.)
+  if (!opts.name.empty()) ContainerStore(paths).check_name_free(opts.name);  // said before any work
   std::optional<runtime::ContainerStart> start;
   std::optional<image::ImageRecord> local;
   if (opts.pull == "missing" || opts.pull == "never") local = images.find(opts.image);
@@ -136,7 +137,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   ContainerState state;
   state.status = "running";
   state.started = rec.created;
-  containers.check_name_free(rec.name);  // said before any work; create() is the real guard
+  containers.check_name_free(rec.name);  // create() is the real guard
   fs::path cdir = containers.dir(rec.id);
 
   int userns_fd = -1;

@@ -277,6 +277,9 @@ ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const I
 
 ContainerStart::~ContainerStart() {
   if (pid_ <= 0) return;
+  // The id-map helpers first: killed under them, the child would make them
+  // complain that its /proc directory is gone.
+  id_map_.reset();
   kill(pid_, SIGKILL);
   int st;
   waitpid(pid_, &st, 0);
