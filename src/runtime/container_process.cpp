@@ -313,7 +313,19 @@ void ContainerStart::launch(const Spec& spec, bool keep_stdin) {
 ContainerProcess ContainerStart::finish() {
   if (!plan_) throw Error("the container was not launched");
   const LaunchPlan& plan = *plan_;
-  id_map_->finish();
+  try {
+    id_map_->finish();
+  } catch (const Error&) {
+    // The helpers fail when the child died before they mapped it (say, it
+    // could not make its namespaces): its own report says why.
+    kill(pid_, SIGKILL);
+    ChildReport report{};
+    ssize_t got;
+    do got = ::read(err_.get(), &report, sizeof report);
+    while (got < 0 && errno == EINTR);
+    if (got == sizeof report) throw_child_failure(report, spec_, plan);
+    throw;
+  }
   if (!go_sent_) say_go();
   UniqueFd master;
   if (plan.terminal) master = receive_fd(sync_.get());
