@@ -99,11 +99,11 @@ std::optional<size_t> Builder::find_stage(std::string_view name, size_t before) 
 // Stages the target needs: its FROM stage and COPY --from stages, recursively.
 std::set<size_t> Builder::needed_stages(size_t target) const {
   std::set<size_t> need;
-  std::vector<size_t> todo{target};
+  std::vector<size_t> pending{target};
   build::EnvLookup meta = meta_lookup();
-  while (!todo.empty()) {
-    size_t i = todo.back();
-    todo.pop_back();
+  while (!pending.empty()) {
+    size_t i = pending.back();
+    pending.pop_back();
     if (!need.insert(i).second) continue;
     const auto& st = df_.stages[i];
     std::string base = st.base;
@@ -111,7 +111,7 @@ std::set<size_t> Builder::needed_stages(size_t target) const {
       base = build::expand_word(st.base, meta, {.escape = df_.escape});
     } catch (const Error&) {
     }
-    if (auto dep = find_stage(base, i)) todo.push_back(*dep);
+    if (auto dep = find_stage(base, i)) pending.push_back(*dep);
     for (const auto& in : st.instructions)
       if (const auto* c = std::get_if<build::CopyInstruction>(&in.body); c && !c->from.empty()) {
         std::string from = c->from;
@@ -119,7 +119,7 @@ std::set<size_t> Builder::needed_stages(size_t target) const {
           from = build::expand_word(c->from, meta, {.escape = df_.escape});
         } catch (const Error&) {
         }
-        if (auto dep = find_stage(from, i)) todo.push_back(*dep);
+        if (auto dep = find_stage(from, i)) pending.push_back(*dep);
       }
   }
   return need;
@@ -160,13 +160,7 @@ void Builder::from(StageState& s, const build::Stage& st, size_t index) {
   fi.line = st.line;
   fi.text = st.text;
   fi.body = build::FromInstruction{st.base, st.name, st.platform};
-  build::EnvLookup meta = meta_lookup();
-  build::Instruction ex;
-  try {
-    ex = build::expand_instruction(fi, meta, df_.escape);
-  } catch (const Error& e) {
-    throw e.with_context(where(fi));
-  }
+  build::Instruction ex = expand(fi, meta_lookup());
   const auto& f = std::get<build::FromInstruction>(ex.body);
   if (!f.platform.empty()) {
     image::Platform want = image::parse_platform(f.platform);
@@ -245,12 +239,7 @@ const StageState& Builder::stage(size_t index) {
 void Builder::dispatch(StageState& s, const build::Instruction& raw, size_t stage_index) {
   // ARG first: its own value expands with what came before.
   if (std::holds_alternative<build::ArgInstruction>(raw.body)) {
-    build::Instruction ex;
-    try {
-      ex = build::expand_instruction(raw, lookup(s), df_.escape);
-    } catch (const Error& e) {
-      throw e.with_context(where(raw));
-    }
+    build::Instruction ex = expand(raw, lookup(s));
     for (const auto& a : std::get<build::ArgInstruction>(ex.body).args) {
       std::optional<std::string> v = build_arg(a.name);
       if (!v) v = a.value;
@@ -262,12 +251,7 @@ void Builder::dispatch(StageState& s, const build::Instruction& raw, size_t stag
     }
     return;
   }
-  build::Instruction in;
-  try {
-    in = build::expand_instruction(raw, lookup(s), df_.escape);
-  } catch (const Error& e) {
-    throw e.with_context(where(raw));
-  }
+  build::Instruction in = expand(raw, lookup(s));
   std::vector<std::string> shell = stage_shell(s);
   auto nop = [&](const std::string& what) {
     s.key = hash_key({s.key, what});

@@ -110,6 +110,14 @@ class Builder {
 
   // Messages and build args.
   std::string where(const build::Instruction& in) const { return fmt::format("{}:{}", df_.file_name, in.line); }
+  // raw with its variables substituted from env; errors name Dockerfile:LINE.
+  build::Instruction expand(const build::Instruction& raw, const build::EnvLookup& env) const {
+    try {
+      return build::expand_instruction(raw, env, df_.escape);
+    } catch (const Error& e) {
+      throw e.with_context(where(raw));
+    }
+  }
   void say(const std::string& line) const {
     if (!opts_.quiet) {
       fmt::print("{}\n", line);

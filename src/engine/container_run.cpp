@@ -137,7 +137,6 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   ContainerState state;
   state.status = "running";
   state.started = rec.created;
-  containers.check_name_free(rec.name);  // create() is the real guard
   fs::path cdir = containers.dir(rec.id);
 
   int userns_fd = -1;
@@ -153,9 +152,11 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   // ps lists the container meanwhile, and layer GC leaves its layers alone.
   bool record_first = !layers.has_all(content);
   try {
-    if (record_first) write_record();
+    if (record_first) {
+      write_record();
+      layers.ensure(images, content);
+    }
     make_dirs(cdir, 0700);
-    layers.ensure(images, content);
     std::vector<fs::path> top_first;
     for (auto it = content.diff_ids.rbegin(); it != content.diff_ids.rend(); ++it)
       top_first.push_back(layers.layer_dir(*it));

@@ -66,13 +66,7 @@ BuildResult Builder::run() {
   // The global scope: the platform args, then the ARGs before the first FROM.
   for (const auto& [k, v] : build::platform_args(host, host)) meta_args_[k] = v;
   for (const auto& raw : df_.meta_args) {
-    build::EnvLookup meta = meta_lookup();
-    build::Instruction ex;
-    try {
-      ex = build::expand_instruction(raw, meta, df_.escape);
-    } catch (const Error& e) {
-      throw e.with_context(where(raw));
-    }
+    build::Instruction ex = expand(raw, meta_lookup());
     for (const auto& a : std::get<build::ArgInstruction>(ex.body).args) {
       std::optional<std::string> v = build_arg(a.name);
       if (!v) v = a.value;

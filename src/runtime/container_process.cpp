@@ -62,16 +62,27 @@ int decode_status(int status) {
   return kExitSkiffError;
 }
 
-[[noreturn]] void throw_child_failure(const ChildReport& r, const Spec& spec, const LaunchPlan& plan) {
+// The child's report on the error pipe, if it wrote one (EOF: it exec'd).
+std::optional<ChildReport> read_report(int err_fd) {
+  ChildReport report{};
+  ssize_t got;
+  do got = ::read(err_fd, &report, sizeof report);
+  while (got < 0 && errno == EINTR);
+  if (got == sizeof report) return report;
+  if (got != 0) throw Error("the container's process died while it was being set up");
+  return std::nullopt;
+}
+
+[[noreturn]] void throw_child_failure(const ChildReport& r, const LaunchPlan& plan) {
   if (r.step == ChildStep::kExec) {
-    const std::string& cmd = spec.process.args.front();
+    std::string_view cmd = plan.argv[0];
     if (r.err == ESRCH)
       throw Error(fmt::format("exec {:?}: executable file not found in $PATH", cmd), 0, {}, kExitNotFound);
     if (r.err == ENOENT) throw Error(fmt::format("exec {:?}: no such file or directory", cmd), 0, {}, kExitNotFound);
     throw Error(fmt::format("exec {:?}", cmd), r.err, {}, kExitCannotInvoke);
   }
   if (r.step == ChildStep::kWorkdir)
-    throw Error(fmt::format("change to working directory {}", spec.process.cwd), r.err, {}, kExitCannotInvoke);
+    throw Error(fmt::format("change to working directory {}", plan.cwd), r.err, {}, kExitCannotInvoke);
   std::string what = child_step_text(r.step);
   if (r.index >= 0 && static_cast<size_t>(r.index) < plan.mounts.size()) {
     const auto& op = plan.mounts[static_cast<size_t>(r.index)];
@@ -295,7 +306,6 @@ void ContainerStart::say_go() {
 
 void ContainerStart::launch(const Spec& spec, bool keep_stdin) {
   if (plan_) throw Error("the container was launched already");
-  spec_ = spec;
   keep_stdin_ = keep_stdin;
   LaunchPlan& plan = arena_->make_plan();
   plan_ = &plan;
@@ -319,11 +329,7 @@ ContainerProcess ContainerStart::finish() {
     // The helpers fail when the child died before they mapped it (say, it
     // could not make its namespaces): its own report says why.
     kill(pid_, SIGKILL);
-    ChildReport report{};
-    ssize_t got;
-    do got = ::read(err_.get(), &report, sizeof report);
-    while (got < 0 && errno == EINTR);
-    if (got == sizeof report) throw_child_failure(report, spec_, plan);
+    if (auto report = read_report(err_.get())) throw_child_failure(*report, plan);
     throw;
   }
   if (!go_sent_) say_go();
@@ -334,12 +340,8 @@ ContainerProcess ContainerStart::finish() {
   ssize_t n;
   do n = ::read(sync_.get(), &ready, 1);
   while (n < 0 && errno == EINTR);
-  ChildReport report{};
-  ssize_t got;
-  do got = ::read(err_.get(), &report, sizeof report);
-  while (got < 0 && errno == EINTR);
-  if (got == sizeof report) throw_child_failure(report, spec_, plan);
-  if (got != 0 || n != 1) throw Error("the container's process died while it was being set up");
+  if (auto report = read_report(err_.get())) throw_child_failure(*report, plan);
+  if (n != 1) throw Error("the container's process died while it was being set up");
   if (plan.terminal && !master) throw Error("the container did not hand over its terminal");
   return ContainerProcess(std::exchange(pid_, -1), std::move(userns_), std::move(master), keep_stdin_);
 }

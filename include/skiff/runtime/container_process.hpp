@@ -63,7 +63,6 @@ class ContainerStart {
   ContainerStart& operator=(const ContainerStart&) = delete;
   ~ContainerStart();  // kills and reaps the process unless finish() handed it over
 
-  pid_t pid() const { return pid_; }
   // The spec must ask for the namespaces given to the constructor.
   void launch(const Spec& spec, bool keep_stdin);
   // Waits until the command is about to be exec'd. Throws Error when a step
@@ -74,7 +73,6 @@ class ContainerStart {
  private:
   void say_go();
   std::unique_ptr<PlanArena> arena_;
-  Spec spec_;  // for the words of an error
   LaunchPlan* plan_ = nullptr;  // in arena_, once launched
   std::optional<PendingIdMap> id_map_;
   UniqueFd sync_, err_, userns_;
