@@ -25,9 +25,9 @@ std::string rfc3339_now() {
   clock_gettime(CLOCK_REALTIME, &ts);
   tm t{};
   gmtime_r(&ts.tv_sec, &t);
-  char buf[64];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
-  return fmt::format("{}.{:09d}Z", buf, ts.tv_nsec);
+  // Not strftime: it reads /etc/localtime first, for a time in UTC.
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:09d}Z", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
+                     t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec);
 }
 
 fs::path ImageStore::blob_path(std::string_view digest) const { return paths_.blobs() / digest_hex(digest); }

@@ -8,7 +8,6 @@ namespace skiff::runtime {
 enum class ChildStep : int32_t {
   kSync = 1,
   kNamespaces,
-  kMountPropagation,
   kMountRootfs,
   kFuseOverlayfs,
   kMountTarget,

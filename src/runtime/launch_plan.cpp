@@ -92,7 +92,6 @@ int namespace_clone_flags(const std::vector<Namespace>& namespaces) {
 
 void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool keep_stdin) {
   plan.clone_flags = namespace_clone_flags(spec.linux.namespaces);
-  plan.loopback_up = (plan.clone_flags & CLONE_NEWNET) != 0;
   plan.rootfs = plan.keep(spec.root.path);
   plan.readonly_root = spec.root.readonly;
   if (spec.root.layers) {

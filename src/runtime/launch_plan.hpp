@@ -57,7 +57,6 @@ struct LaunchPlan {
   bool readonly_root = false;
   std::pmr::vector<MountOp> mounts;
   const char* hostname = nullptr;
-  bool loopback_up = false;
 
   char* const* argv = nullptr;
   char* const* envp = nullptr;

@@ -28,7 +28,10 @@ FileLock FileLock::try_lock(const std::filesystem::path& path) {
 }
 
 void FileLock::write_note(std::string_view text) const {
-  if (ftruncate(fd_.get(), 0) != 0 || pwrite(fd_.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()))
+  // No ftruncate first: the lock files that carry notes are new, and ext4
+  // flushes a file truncated to zero when it is closed (auto_da_alloc), which
+  // the removal of the file would then wait for.
+  if (pwrite(fd_.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()))
     throw_errno("write lock note");
 }
 

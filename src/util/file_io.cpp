@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -135,49 +136,67 @@ void make_dirs(const fs::path& path, mode_t mode) {
   if (errno != EEXIST) throw_errno(fmt::format("mkdir {}", path.string()));
 }
 
+// Opens the directory name in dirfd to read it; one we own but cannot read
+// (overlay's work dirs are 0000) is given 0700 first.
+static int open_dir_to_empty(int dirfd, const char* name) {
+  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == EACCES && fchmodat(dirfd, name, 0700, 0) == 0)
+    fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  return fd;
+}
+
 // Removes everything below dirfd. Returns false on a permission error.
+// Directories are tried with rmdir first (most are empty: a container's
+// upper dir, overlay's work dirs), and only read when that fails.
 static bool remove_contents(int dirfd, const fs::path& where) {
-  int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) throw_errno("dup");
-  DIR* dir = fdopendir(dup);
-  if (!dir) {
-    ::close(dup);
-    throw_errno(fmt::format("opendir {}", where.string()));
+  {
+    // Write and search on dirfd itself, or nothing in it can go.
+    struct stat st {};
+    if (fstat(dirfd, &st) == 0 && (st.st_mode & 0300) != 0300 && st.st_uid == geteuid()) fchmod(dirfd, st.st_mode | 0700);
   }
   bool ok = true;
-  while (struct dirent* e = readdir(dir)) {
-    const char* name = e->d_name;
-    if (!strcmp(name, ".") || !strcmp(name, "..")) continue;
-    if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) continue;
-    if (errno == EISDIR) {
-      int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (sub < 0 && errno == EACCES) {
-        // A directory we own but cannot read (overlay's work dir, 0000): fix it.
-        fchmodat(dirfd, name, 0700, 0);
-        sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  alignas(8) char buf[8192];
+  for (;;) {
+    long n = syscall(SYS_getdents64, dirfd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno(fmt::format("read directory {}", where.string()));
+    }
+    if (n == 0) break;
+    for (long off = 0; off < n;) {
+      // struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, name.
+      const char* entry = buf + off;
+      uint16_t reclen;
+      memcpy(&reclen, entry + 16, sizeof reclen);
+      off += reclen;
+      const char* name = entry + 19;
+      if (!strcmp(name, ".") || !strcmp(name, "..")) continue;
+      bool dir = static_cast<unsigned char>(entry[18]) == DT_DIR;
+      if (!dir) {
+        if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) continue;
+        if (errno != EISDIR) {
+          if (errno == EACCES || errno == EPERM) { ok = false; continue; }
+          throw_errno(fmt::format("remove {}", (where / name).string()));
+        }
+      } else if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) {
+        continue;
+      } else if (errno != ENOTEMPTY && errno != EEXIST && errno != EACCES && errno != EPERM) {
+        throw_errno(fmt::format("remove {}", (where / name).string()));
       }
+      // A directory with something in it.
+      int sub = open_dir_to_empty(dirfd, name);
       if (sub < 0) {
         if (errno == EACCES || errno == EPERM) { ok = false; continue; }
-        closedir(dir);
         throw_errno(fmt::format("open {}", (where / name).string()));
       }
       UniqueFd owned(sub);
-      struct stat st {};
-      if (fstat(sub, &st) == 0 && (st.st_mode & 0700) != 0700 && st.st_uid == geteuid()) fchmod(sub, 0700);
       if (!remove_contents(sub, where / name)) ok = false;
       if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT) {
         if (errno == EACCES || errno == EPERM || errno == ENOTEMPTY) { ok = false; continue; }
-        closedir(dir);
         throw_errno(fmt::format("remove {}", (where / name).string()));
       }
-      continue;
     }
-    if (errno == EACCES || errno == EPERM) { ok = false; continue; }
-    int err = errno;
-    closedir(dir);
-    throw Error(fmt::format("remove {}", (where / name).string()), err);
   }
-  closedir(dir);
   return ok;
 }
 
@@ -187,11 +206,8 @@ bool remove_tree(const fs::path& path) {
     if (errno == EACCES || errno == EPERM) return false;
     throw_errno(fmt::format("remove {}", path.string()));
   }
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 && errno == EACCES) {
-    ::chmod(path.c_str(), 0700);
-    fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  }
+  if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return true;
+  int fd = open_dir_to_empty(AT_FDCWD, path.c_str());
   if (fd < 0) {
     if (errno == ENOENT) return true;
     if (errno == EACCES || errno == EPERM) return false;

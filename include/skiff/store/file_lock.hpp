@@ -19,7 +19,8 @@ class FileLock {
   // Tries without waiting; the lock is not held when !held().
   static FileLock try_lock(const std::filesystem::path& path);
   bool held() const { return static_cast<bool>(fd_); }
-  // Replaces what the lock file says (a pid, for whoever finds it held).
+  // Writes what the lock file says (a pid, for whoever finds it held) at its
+  // start, over what is there: meant for new lock files.
   void write_note(std::string_view text) const;
   // What the lock file at path says; empty when there is none.
   static std::string read_note(const std::filesystem::path& path);
