@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <linux/capability.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
@@ -195,8 +196,10 @@ int openat2_in_root(int root, const char* path, int flags) {
 
 // Makes the last component of path (absolute inside the container) in its
 // parent, itself resolved in the root: an empty file when file, else a
-// directory. An existing one is fine. Returns 0, or -1 with errno set
-// (ENOENT when the parent is missing too).
+// directory. Returns an fd on it (the new file's own, or an O_PATH one on
+// the directory), -2 when it existed already, or -1 with errno set (ENOENT
+// when the parent is missing too). Nothing runs in the container yet, so the
+// name just made is still what was made.
 int make_in_parent(int root, char* path, bool file) {
   char* slash = strrchr(path, '/');
   *slash = '\0';
@@ -206,23 +209,24 @@ int make_in_parent(int root, char* path, bool file) {
   int r;
   if (file) {
     r = openat(parent, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (r >= 0) close(r), r = 0;
   } else {
     r = mkdirat(parent, slash + 1, 0755);
+    if (r == 0) r = openat(parent, slash + 1, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   }
   int err = errno;
   close(parent);
-  if (r < 0 && err != EEXIST) {
+  if (r < 0) {
     errno = err;
-    return -1;
+    return err == EEXIST ? -2 : -1;
   }
-  return 0;
+  return r;
 }
 
-// Opens target (absolute inside the container) as an O_PATH fd, resolving
-// every symlink inside the rootfs, so an image cannot redirect a mount onto
-// the host (CVE-2019-16884 and kin). Creates missing directories and, when
-// file, the last component as an empty file. Returns -1 with errno set.
+// Opens target (absolute inside the container), resolving every symlink
+// inside the rootfs, so an image cannot redirect a mount onto the host
+// (CVE-2019-16884 and kin). Creates missing directories and, when file, the
+// last component as an empty file. The fd is an O_PATH one, or the new
+// file's own. Returns -1 with errno set.
 int open_target(int root, const char* target, bool file, bool create) {
   char path[4096];
   size_t len = strlen(target);
@@ -236,7 +240,9 @@ int open_target(int root, const char* target, bool file, bool create) {
   // Mostly only the last component is missing (a device node in the fresh
   // /dev): make it in its parent straight away.
   if (len > 1 && path[len - 1] != '/') {
-    if (make_in_parent(root, path, file) == 0) return openat2_in_root(root, path, O_PATH);
+    fd = make_in_parent(root, path, file);
+    if (fd >= 0) return fd;
+    if (fd == -2) return openat2_in_root(root, path, O_PATH);
     if (errno != ENOENT) return -1;
   }
   // Else walk down, creating what is missing.
@@ -245,14 +251,23 @@ int open_target(int root, const char* target, bool file, bool create) {
     char saved = path[i];
     path[i] = '\0';
     int probe = openat2_in_root(root, path, O_PATH);
-    if (probe >= 0) {
-      close(probe);
-    } else if (errno != ENOENT || make_in_parent(root, path, saved == '\0' && file) != 0) {
-      return -1;
-    }
+    if (probe < 0 && errno == ENOENT) probe = make_in_parent(root, path, saved == '\0' && file);
+    if (probe == -1) return -1;
+    if (probe >= 0) close(probe);
     path[i] = saved;
   }
   return openat2_in_root(root, path, O_PATH);
+}
+
+// A directory inside the container, opened to make things in (not O_PATH),
+// made first when missing.
+int open_dir_in_root(int root, const char* path) {
+  int fd = openat2_in_root(root, path, O_RDONLY | O_DIRECTORY);
+  if (fd >= 0 || errno != ENOENT) return fd;
+  int made = open_target(root, path, false, true);
+  if (made < 0) return -1;
+  close(made);
+  return openat2_in_root(root, path, O_RDONLY | O_DIRECTORY);
 }
 
 void fd_path(char* buf, size_t size, int fd) { snprintf(buf, size, "/proc/self/fd/%d", fd); }
@@ -276,7 +291,48 @@ int remount_readonly(const char* path) {
   return mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(path), nullptr);
 }
 
-void do_mount(const LaunchPlan& plan, int root, const MountOp& op, int index) {
+// Binds a copy of source (a host path, or with source_fd the object of an
+// fd) over the target fd, read-only. With the mount API (Linux 5.12) the
+// copy is made read-only, through all its submounts when recursive (docker's
+// ro), before it is attached: three calls, no remount. Else a bind and a
+// remount of its top.
+int bind_readonly(int root, const MountOp& op, const char* source, int source_fd, int target) {
+  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (op.recursive ? AT_RECURSIVE : 0);
+  int tree = source_fd >= 0 ? static_cast<int>(syscall(SYS_open_tree, source_fd, "", flags | AT_EMPTY_PATH))
+                            : static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, source, flags));
+  if (tree >= 0) {
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    int r = static_cast<int>(
+        syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (op.recursive ? AT_RECURSIVE : 0), &attr, sizeof attr));
+    if (r == 0)
+      r = static_cast<int>(
+          syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH));
+    int err = errno;
+    close(tree);
+    if (r == 0 || err != ENOSYS) {
+      errno = err;
+      return r;
+    }
+  } else if (errno != ENOSYS) {
+    return -1;
+  }
+  char tpath[64], spath[64];
+  fd_path(tpath, sizeof tpath, target);
+  if (source_fd >= 0) fd_path(spath, sizeof spath, source_fd);
+  if (mount(source_fd >= 0 ? spath : source, tpath, nullptr, MS_BIND | (op.recursive ? MS_REC : 0), nullptr) != 0)
+    return -1;
+  int top = open_target(root, op.target, op.file, false);  // the new mount, on top of target
+  if (top < 0) return -1;
+  fd_path(tpath, sizeof tpath, top);
+  int r = remount_readonly(tpath);
+  int err = errno;
+  close(top);
+  errno = err;
+  return r;
+}
+
+void do_mount(int root, const MountOp& op, int index) {
   char tpath[64];
   switch (op.kind) {
     case MountOp::Kind::kSymlink: {
@@ -286,13 +342,10 @@ void do_mount(const LaunchPlan& plan, int root, const MountOp& op, int index) {
       if (n >= sizeof parent) fail(ChildStep::kSymlink, ENAMETOOLONG, index);
       memcpy(parent, op.target, n);
       parent[n] = '\0';
-      int dir = open_target(root, n == 0 ? "/" : parent, false, true);
+      int dir = open_dir_in_root(root, n == 0 ? "/" : parent);
       if (dir < 0) fail(ChildStep::kMountTarget, errno, index);
-      int d2 = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);  // O_PATH fds cannot symlinkat
+      if (symlinkat(op.source, dir, slash + 1) != 0 && errno != EEXIST) fail(ChildStep::kSymlink, errno, index);
       close(dir);
-      if (d2 < 0) fail(ChildStep::kSymlink, errno, index);
-      if (symlinkat(op.source, d2, slash + 1) != 0 && errno != EEXIST) fail(ChildStep::kSymlink, errno, index);
-      close(d2);
       return;
     }
     case MountOp::Kind::kMask:
@@ -302,20 +355,15 @@ void do_mount(const LaunchPlan& plan, int root, const MountOp& op, int index) {
         if (errno == ENOENT) return;
         fail(ChildStep::kMountTarget, errno, index);
       }
-      fd_path(tpath, sizeof tpath, fd);
-      struct stat st {};
-      fstat(fd, &st);
-      int r;
       if (op.kind == MountOp::Kind::kMask) {
-        r = S_ISDIR(st.st_mode) ? mount("tmpfs", tpath, "tmpfs", MS_RDONLY, "size=0k")
-                                : mount("/dev/null", tpath, nullptr, MS_BIND, nullptr);
-        if (r != 0) fail(ChildStep::kMask, errno, index);
-      } else {
-        if (mount(tpath, tpath, nullptr, MS_BIND | MS_REC, nullptr) != 0) fail(ChildStep::kReadonlyPath, errno, index);
-        close(fd);
-        fd = open_target(root, op.target, false, false);  // the new mount on top
         fd_path(tpath, sizeof tpath, fd);
-        if (remount_readonly(tpath) != 0) fail(ChildStep::kReadonlyPath, errno, index);
+        struct stat st {};
+        fstat(fd, &st);
+        int r = S_ISDIR(st.st_mode) ? mount("tmpfs", tpath, "tmpfs", MS_RDONLY, "size=0k")
+                                    : mount("/dev/null", tpath, nullptr, MS_BIND, nullptr);
+        if (r != 0) fail(ChildStep::kMask, errno, index);
+      } else if (bind_readonly(root, op, nullptr, fd, fd) != 0) {
+        fail(ChildStep::kReadonlyPath, errno, index);
       }
       close(fd);
       return;
@@ -323,26 +371,21 @@ void do_mount(const LaunchPlan& plan, int root, const MountOp& op, int index) {
     case MountOp::Kind::kBind: {
       int fd = open_target(root, op.target, op.file, true);
       if (fd < 0) fail(ChildStep::kMountTarget, errno, index);
-      fd_path(tpath, sizeof tpath, fd);
-      if (mount(op.source, tpath, nullptr, MS_BIND | (op.recursive ? MS_REC : 0), nullptr) != 0)
-        fail(ChildStep::kBind, errno, index);
-      close(fd);
       if (op.readonly) {
-        fd = open_target(root, op.target, op.file, false);
+        if (bind_readonly(root, op, op.source, -1, fd) != 0) fail(ChildStep::kBind, errno, index);
+      } else {
         fd_path(tpath, sizeof tpath, fd);
-        if (remount_readonly(tpath) != 0) fail(ChildStep::kBind, errno, index);
-        close(fd);
+        if (mount(op.source, tpath, nullptr, MS_BIND | (op.recursive ? MS_REC : 0), nullptr) != 0)
+          fail(ChildStep::kBind, errno, index);
       }
+      close(fd);
       return;
     }
     case MountOp::Kind::kData: {
       // Written to the container's /dev tmpfs under a scratch name, bound onto
       // the target, then unlinked there: the bind mount keeps the file, and
       // nothing touches the disk.
-      int dev_path = open_target(root, "/dev", false, false);
-      if (dev_path < 0) fail(ChildStep::kMountTarget, errno, index);
-      int dev = openat(dev_path, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      close(dev_path);
+      int dev = openat2_in_root(root, "/dev", O_RDONLY | O_DIRECTORY);
       if (dev < 0) fail(ChildStep::kMountTarget, errno, index);
       char name[32];
       snprintf(name, sizeof name, ".skiff-data-%d", index);
@@ -356,17 +399,15 @@ void do_mount(const LaunchPlan& plan, int root, const MountOp& op, int index) {
       }
       int fd = open_target(root, op.target, true, true);
       if (fd < 0) fail(ChildStep::kMountTarget, errno, index);
-      char spath[64];
-      fd_path(spath, sizeof spath, f);
-      fd_path(tpath, sizeof tpath, fd);
-      if (mount(spath, tpath, nullptr, MS_BIND, nullptr) != 0) fail(ChildStep::kBind, errno, index);
-      close(fd);
       if (op.readonly) {
-        fd = open_target(root, op.target, true, false);
+        if (bind_readonly(root, op, nullptr, f, fd) != 0) fail(ChildStep::kBind, errno, index);
+      } else {
+        char spath[64];
+        fd_path(spath, sizeof spath, f);
         fd_path(tpath, sizeof tpath, fd);
-        if (remount_readonly(tpath) != 0) fail(ChildStep::kBind, errno, index);
-        close(fd);
+        if (mount(spath, tpath, nullptr, MS_BIND, nullptr) != 0) fail(ChildStep::kBind, errno, index);
       }
+      close(fd);
       unlinkat(dev, name, 0);
       close(f);
       close(dev);
@@ -381,15 +422,9 @@ void do_mount(const LaunchPlan& plan, int root, const MountOp& op, int index) {
         int err = errno;
         // sysfs needs a network namespace of our own; with the host's network,
         // show the host's /sys read-only as podman does.
-        if (!op.bind_fallback || mount(op.source, tpath, nullptr, MS_BIND | MS_REC, nullptr) != 0)
-          fail(ChildStep::kMount, err, index);
-        close(fd);
-        fd = open_target(root, op.target, false, false);
-        fd_path(tpath, sizeof tpath, fd);
-        if (remount_readonly(tpath) != 0) fail(ChildStep::kMount, errno, index);
+        if (!op.bind_fallback || bind_readonly(root, op, op.source, -1, fd) != 0) fail(ChildStep::kMount, err, index);
       }
       close(fd);
-      (void)plan;
       return;
     }
   }
@@ -570,7 +605,7 @@ void run_as_init(int err_fd) {
 
   int root = open(plan.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) fail(ChildStep::kMountRootfs, errno);
-  for (size_t i = 0; i < plan.mounts.size(); ++i) do_mount(plan, root, plan.mounts[i], static_cast<int>(i));
+  for (size_t i = 0; i < plan.mounts.size(); ++i) do_mount(root, plan.mounts[i], static_cast<int>(i));
 
   if (plan.readonly_root && remount_readonly(plan.rootfs) != 0) fail(ChildStep::kReadonlyRoot, errno);
   join_net();
