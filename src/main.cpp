@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
+#include "cli/run_flags.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff_version.h"
 
@@ -42,32 +43,11 @@ int report_parse_error(const CLI::App& app, const CLI::ParseError& e, int argc, 
   return skiff::kExitSkiffError;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  skiff::cli::CliContext ctx;
-  CLI::App app{"skiff: build, ship and run containers as an ordinary user, with no daemon", "skiff"};
-  app.require_subcommand(1);
-  app.fallthrough();
-  app.set_version_flag("-v,--version", std::string("skiff version ") + SKIFF_VERSION);
-  app.add_option("--root", ctx.root, "persistent storage (default $XDG_DATA_HOME/skiff)")
-      ->envname("SKIFF_ROOT")
-      ->type_name("DIR");
-  app.add_option("--runroot", ctx.runroot, "volatile state: locks (default $XDG_RUNTIME_DIR/skiff)")
-      ->envname("SKIFF_RUNROOT")
-      ->type_name("DIR");
-  skiff::cli::add_commands(app, ctx, skiff::cli::first_command_word(argc, argv));
-
+// Runs fn, turning skiff's errors into a message and docker's exit code.
+template <typename Fn>
+int reporting_errors(Fn&& fn) {
   try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    return report_parse_error(app, e, argc, argv);
+    return fn();
   } catch (const skiff::Error& e) {
     fflush(stdout);
     fmt::print(stderr, "skiff: {}\n", e.what());
@@ -78,5 +58,35 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "skiff: {}\n", e.what());
     return skiff::kExitSkiffError;
   }
-  return ctx.exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  skiff::cli::CliContext ctx;
+  // The usual `skiff run` goes straight to work (see cli/run_flags.hpp).
+  if (auto flags = skiff::cli::parse_run_fast(argc, argv, ctx))
+    return reporting_errors([&] { return skiff::cli::run_from_flags(*flags, ctx); });
+
+  CLI::App app{"skiff: build, ship and run containers as an ordinary user, with no daemon", "skiff"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.set_version_flag("-v,--version", std::string("skiff version ") + SKIFF_VERSION);
+  skiff::cli::add_global_options(app, ctx);
+  skiff::cli::add_commands(app, ctx, skiff::cli::first_command_word(argc, argv));
+
+  return reporting_errors([&] {
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+      return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+      return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+      return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+      return report_parse_error(app, e, argc, argv);
+    }
+    return ctx.exit_code;
+  });
 }

@@ -1,7 +1,11 @@
 // skiff run [OPTIONS] IMAGE [COMMAND [ARG...]]
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 
-#include "cli_context.hpp"
+#include <cstdlib>
+#include <string_view>
+
+#include "cli/run_flags.hpp"
 #include "skiff/engine/container_run.hpp"
 #include "skiff/engine/run_options_parse.hpp"
 #include "skiff/util/error.hpp"
@@ -11,77 +15,239 @@ namespace skiff::cli {
 
 namespace {
 
-struct RunFlags {
-  engine::RunOptions opts;
-  std::vector<std::string> positional;  // IMAGE COMMAND...
-  std::vector<std::string> env, env_files, volumes, mounts, tmpfs;
-  std::string entrypoint;
-  bool entrypoint_set = false;
-  std::string memory, cpus, pids_limit;
+// One flag of run: its names as CLI11 spells them, and where its value goes
+// (exactly one of flag, value, optional, list).
+struct FlagDef {
+  const char* names;
+  const char* help;
+  const char* type = nullptr;
+  bool& (*flag)(RunFlags&) = nullptr;
+  std::string& (*value)(RunFlags&) = nullptr;
+  std::optional<std::string>& (*optional)(RunFlags&) = nullptr;
+  std::vector<std::string>& (*list)(RunFlags&) = nullptr;        // one value per occurrence
+  void (*seen)(RunFlags&) = nullptr;                             // after each value
+};
+
+using F = RunFlags&;
+const FlagDef kRunFlags[] = {
+    {.names = "--rm", .help = "remove the container when it exits", .flag = [](F f) -> bool& { return f.opts.remove; }},
+    {.names = "-e,--env", .help = "set an environment variable (NAME=VALUE, or NAME to pass the host's)",
+     .type = "NAME[=VALUE]", .list = [](F f) -> std::vector<std::string>& { return f.env; }},
+    {.names = "--env-file", .help = "read environment variables from a file", .type = "FILE",
+     .list = [](F f) -> std::vector<std::string>& { return f.env_files; }},
+    {.names = "-w,--workdir", .help = "working directory inside the container", .type = "DIR",
+     .optional = [](F f) -> std::optional<std::string>& { return f.opts.workdir; }},
+    {.names = "-u,--user", .help = "user[:group] to run as (name or number)", .type = "USER",
+     .optional = [](F f) -> std::optional<std::string>& { return f.opts.user; }},
+    {.names = "-v,--volume", .help = "bind mount HOST-DIR:CONTAINER-DIR[:ro|rw]", .type = "VOLUME",
+     .list = [](F f) -> std::vector<std::string>& { return f.volumes; }},
+    {.names = "--mount", .help = "type=bind|tmpfs,... mount", .type = "MOUNT",
+     .list = [](F f) -> std::vector<std::string>& { return f.mounts; }},
+    {.names = "--tmpfs", .help = "mount a tmpfs at DIR[:OPTIONS]", .type = "DIR",
+     .list = [](F f) -> std::vector<std::string>& { return f.tmpfs; }},
+    {.names = "--name", .help = "name the container", .value = [](F f) -> std::string& { return f.opts.name; }},
+    {.names = "-h,--hostname", .help = "the container's host name",
+     .value = [](F f) -> std::string& { return f.opts.hostname; }},
+    {.names = "--entrypoint", .help = "override the image's entrypoint", .type = "CMD",
+     .value = [](F f) -> std::string& { return f.entrypoint; }, .seen = [](F f) { f.entrypoint_set = true; }},
+    {.names = "-i,--interactive", .help = "keep standard input open",
+     .flag = [](F f) -> bool& { return f.opts.interactive; }},
+    {.names = "-t,--tty", .help = "allocate a pseudo-terminal", .flag = [](F f) -> bool& { return f.opts.tty; }},
+    {.names = "--read-only", .help = "mount the root file system read-only",
+     .flag = [](F f) -> bool& { return f.opts.read_only; }},
+    {.names = "--network,--net", .help = "network mode: none or host", .type = "MODE",
+     .value = [](F f) -> std::string& { return f.opts.network; }},
+    {.names = "--init", .help = "run an init as PID 1 that forwards signals and reaps zombies",
+     .flag = [](F f) -> bool& { return f.opts.init; }},
+    {.names = "--userns", .help = "user namespace mode: keep-id", .type = "MODE",
+     .value = [](F f) -> std::string& { return f.opts.userns; }},
+    {.names = "-m,--memory", .help = "memory limit (needs cgroup v2 delegation)", .type = "BYTES",
+     .value = [](F f) -> std::string& { return f.memory; }},
+    {.names = "--cpus", .help = "CPU limit (needs cgroup v2 delegation)", .type = "N",
+     .value = [](F f) -> std::string& { return f.cpus; }},
+    {.names = "--pids-limit", .help = "process limit (needs cgroup v2 delegation)", .type = "N",
+     .value = [](F f) -> std::string& { return f.pids_limit; }},
+    {.names = "--pull", .help = "pull the image first: missing (default), always or never", .type = "POLICY",
+     .value = [](F f) -> std::string& { return f.opts.pull; }},
 };
 
 void configure(CLI::App* run, CliContext& ctx) {
   auto flags = std::make_shared<RunFlags>();
-  run->set_help_flag("--help", "show this help");
-  run->positionals_at_end();  // everything after IMAGE belongs to the command
-  auto& o = flags->opts;
-  run->add_flag("--rm", o.remove, "remove the container when it exits");
-  run->add_option("-e,--env", flags->env, "set an environment variable (NAME=VALUE, or NAME to pass the host's)")
-      ->type_name("NAME[=VALUE]")->allow_extra_args(false);
-  run->add_option("--env-file", flags->env_files, "read environment variables from a file")->type_name("FILE")
-      ->allow_extra_args(false);
-  run->add_option("-w,--workdir", o.workdir, "working directory inside the container")->type_name("DIR");
-  run->add_option("-u,--user", o.user, "user[:group] to run as (name or number)")->type_name("USER");
-  run->add_option("-v,--volume", flags->volumes, "bind mount HOST-DIR:CONTAINER-DIR[:ro|rw]")->type_name("VOLUME")
-      ->allow_extra_args(false);
-  run->add_option("--mount", flags->mounts, "type=bind|tmpfs,... mount")->type_name("MOUNT")->allow_extra_args(false);
-  run->add_option("--tmpfs", flags->tmpfs, "mount a tmpfs at DIR[:OPTIONS]")->type_name("DIR")->allow_extra_args(false);
-  run->add_option("--name", o.name, "name the container");
-  run->add_option("-h,--hostname", o.hostname, "the container's host name");
-  run->add_option("--entrypoint", flags->entrypoint, "override the image's entrypoint")->type_name("CMD")
-      ->each([flags](const std::string&) { flags->entrypoint_set = true; });
-  run->add_flag("-i,--interactive", o.interactive, "keep standard input open");
-  run->add_flag("-t,--tty", o.tty, "allocate a pseudo-terminal");
-  run->add_flag("--read-only", o.read_only, "mount the root file system read-only");
-  run->add_option("--network,--net", o.network, "network mode: none or host")->type_name("MODE");
-  run->add_flag("--init", o.init, "run an init as PID 1 that forwards signals and reaps zombies");
-  run->add_option("--userns", o.userns, "user namespace mode: keep-id")->type_name("MODE");
-  run->add_option("-m,--memory", flags->memory, "memory limit (needs cgroup v2 delegation)")->type_name("BYTES");
-  run->add_option("--cpus", flags->cpus, "CPU limit (needs cgroup v2 delegation)")->type_name("N");
-  run->add_option("--pids-limit", flags->pids_limit, "process limit (needs cgroup v2 delegation)")->type_name("N");
-  run->add_option("--pull", o.pull, "pull the image first: missing (default), always or never")
-      ->type_name("POLICY");
-  run->add_option("image", flags->positional, "IMAGE [COMMAND [ARG...]]")->required()->type_name("IMAGE");
+  add_run_flags(run, *flags);
+  run->callback([flags, &ctx] { ctx.exit_code = run_from_flags(*flags, ctx); });
+}
 
-  run->callback([flags, &ctx] {
-    auto& f = *flags;
-    auto& ro = f.opts;
-    for (auto* limit : {&f.memory, &f.cpus, &f.pids_limit})
-      if (!limit->empty())
-        throw Error("resource limits need cgroup v2 with controllers delegated to your user, which this host "
-                    "does not provide",
-                    0, "ask the administrator to enable cgroup v2 delegation (systemd user slices)");
-    ro.image = f.positional.front();
-    ro.command.assign(f.positional.begin() + 1, f.positional.end());
-    if (f.entrypoint_set) ro.entrypoint = f.entrypoint;
-    for (const auto& file : f.env_files) engine::read_env_file(file, ro.env);
-    for (const auto& e : f.env)
-      if (auto v = engine::parse_env(e)) ro.env.push_back(*v);
-    for (const auto& v : f.volumes) ro.volumes.push_back(engine::parse_volume(v));
-    for (const auto& m : f.mounts) engine::parse_mount(m, ro);
-    for (const auto& t : f.tmpfs) ro.tmpfs.push_back(engine::parse_tmpfs(t));
-    if (ro.tty && !isatty(STDIN_FILENO) && ro.interactive)
-      throw Error("the input device is not a TTY", 0, "drop -t, or run skiff from a terminal");
-    if (ro.pull != "missing" && ro.pull != "always" && ro.pull != "never" && ro.pull != "newer")
-      throw Error(fmt::format("invalid --pull policy {:?}: use missing, always or never", ro.pull));
-    // Progress goes to stderr, so that stdout carries only the command's output.
-    auto pull_events = make_transfer_progress(stderr);
-    ro.pull_events = pull_events.get();
-    ctx.exit_code = engine::run_container(ctx.paths(), ro);
-  });
+// The flag argv names ("--env", "-e"), or nullptr.
+const FlagDef* find_flag(std::string_view name) {
+  for (const auto& def : kRunFlags) {
+    std::string_view names = def.names;
+    while (!names.empty()) {
+      size_t comma = names.find(',');
+      if (names.substr(0, comma) == name) return &def;
+      if (comma == std::string_view::npos) break;
+      names.remove_prefix(comma + 1);
+    }
+  }
+  return nullptr;
+}
+
+// Stores one value; false where CLI11 would complain or decide otherwise
+// (a second value for a single-valued flag).
+bool store(const FlagDef& def, RunFlags& f, std::string_view v, std::vector<const FlagDef*>& given) {
+  if (!def.list) {
+    if (std::find(given.begin(), given.end(), &def) != given.end()) return false;
+    given.push_back(&def);
+  }
+  if (def.list) def.list(f).emplace_back(v);
+  else if (def.value) def.value(f).assign(v);
+  else def.optional(f).emplace(v);
+  if (def.seen) def.seen(f);
+  return true;
 }
 
 }  // namespace
+
+void add_run_flags(CLI::App* run, RunFlags& flags) {
+  run->set_help_flag("--help", "show this help");
+  run->positionals_at_end();  // everything after IMAGE belongs to the command
+  for (const auto& def : kRunFlags) {
+    CLI::Option* o;
+    if (def.flag) {
+      o = run->add_flag(def.names, def.flag(flags), def.help);
+    } else if (def.list) {
+      o = run->add_option(def.names, def.list(flags), def.help)->allow_extra_args(false);
+    } else if (def.value) {
+      o = run->add_option(def.names, def.value(flags), def.help);
+    } else {
+      o = run->add_option(def.names, def.optional(flags), def.help);
+    }
+    if (def.type) o->type_name(def.type);
+    if (def.seen) o->each([&flags, seen = def.seen](const std::string&) { seen(flags); });
+  }
+  run->add_option("image", flags.positional, "IMAGE [COMMAND [ARG...]]")->required()->type_name("IMAGE");
+}
+
+void add_global_options(CLI::App& app, CliContext& ctx) {
+  app.add_option("--root", ctx.root, "persistent storage (default $XDG_DATA_HOME/skiff)")
+      ->envname("SKIFF_ROOT")
+      ->type_name("DIR");
+  app.add_option("--runroot", ctx.runroot, "volatile state: locks (default $XDG_RUNTIME_DIR/skiff)")
+      ->envname("SKIFF_RUNROOT")
+      ->type_name("DIR");
+}
+
+std::optional<RunFlags> parse_run_fast(int argc, char** argv, CliContext& ctx) {
+  CliContext c;
+  bool root_given = false, runroot_given = false;
+  int i = 1;
+  // skiff's own options, then the command.
+  for (;; ++i) {
+    if (i >= argc) return std::nullopt;
+    std::string_view a = argv[i];
+    bool root = a == "--root" || a.rfind("--root=", 0) == 0;
+    bool runroot = a == "--runroot" || a.rfind("--runroot=", 0) == 0;
+    if (!root && !runroot) break;
+    if ((root && root_given) || (runroot && runroot_given)) return std::nullopt;
+    std::string_view v;
+    if (size_t eq = a.find('='); eq != std::string_view::npos) {
+      v = a.substr(eq + 1);
+    } else {
+      if (i + 1 >= argc || argv[i + 1][0] == '-') return std::nullopt;
+      v = argv[++i];
+    }
+    (root ? c.root : c.runroot).assign(v);
+    (root ? root_given : runroot_given) = true;
+  }
+  std::string_view word = argv[i];
+  if (word == "container" && i + 1 < argc && std::string_view(argv[i + 1]) == "run") ++i;
+  else if (word != "run") return std::nullopt;
+  ++i;
+
+  RunFlags f;
+  std::vector<const FlagDef*> given;
+  for (; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a.size() < 2 || a[0] != '-') break;  // IMAGE
+    if (a == "--") return std::nullopt;
+    if (a[1] == '-') {
+      size_t eq = a.find('=');
+      const FlagDef* def = find_flag(a.substr(0, eq));
+      if (!def) return std::nullopt;
+      if (def->flag) {
+        if (eq != std::string_view::npos) return std::nullopt;
+        def->flag(f) = true;
+        continue;
+      }
+      std::string_view v;
+      if (eq != std::string_view::npos) {
+        v = a.substr(eq + 1);
+      } else {
+        if (i + 1 >= argc || argv[i + 1][0] == '-') return std::nullopt;
+        v = argv[++i];
+      }
+      if (!store(*def, f, v, given)) return std::nullopt;
+      continue;
+    }
+    // -x, -xy (flags together), -x VALUE, -xVALUE
+    const FlagDef* def = find_flag(a.substr(0, 2));
+    if (!def) return std::nullopt;
+    if (def->flag) {
+      for (char letter : a.substr(1)) {
+        char name[3] = {'-', letter, '\0'};
+        const FlagDef* d = find_flag(name);
+        if (!d || !d->flag) return std::nullopt;
+        d->flag(f) = true;
+      }
+      continue;
+    }
+    std::string_view v;
+    if (a.size() > 2) {
+      v = a.substr(2);
+      if (v[0] == '=') return std::nullopt;
+    } else {
+      if (i + 1 >= argc || argv[i + 1][0] == '-') return std::nullopt;
+      v = argv[++i];
+    }
+    if (!store(*def, f, v, given)) return std::nullopt;
+  }
+  if (i >= argc) return std::nullopt;  // no IMAGE: CLI11 says so
+  f.positional.assign(argv + i, argv + argc);
+  // CLI11 reads an environment variable for an option not given.
+  for (auto [given_flag, value, env] :
+       {std::tuple{root_given, &c.root, "SKIFF_ROOT"}, std::tuple{runroot_given, &c.runroot, "SKIFF_RUNROOT"}}) {
+    if (given_flag) continue;
+    if (const char* e = getenv(env); e && *e) value->assign(e);
+  }
+  ctx.root = std::move(c.root);
+  ctx.runroot = std::move(c.runroot);
+  return f;
+}
+
+int run_from_flags(RunFlags& f, CliContext& ctx) {
+  auto& ro = f.opts;
+  for (auto* limit : {&f.memory, &f.cpus, &f.pids_limit})
+    if (!limit->empty())
+      throw Error("resource limits need cgroup v2 with controllers delegated to your user, which this host "
+                  "does not provide",
+                  0, "ask the administrator to enable cgroup v2 delegation (systemd user slices)");
+  ro.image = f.positional.front();
+  ro.command.assign(f.positional.begin() + 1, f.positional.end());
+  if (f.entrypoint_set) ro.entrypoint = f.entrypoint;
+  for (const auto& file : f.env_files) engine::read_env_file(file, ro.env);
+  for (const auto& e : f.env)
+    if (auto v = engine::parse_env(e)) ro.env.push_back(*v);
+  for (const auto& v : f.volumes) ro.volumes.push_back(engine::parse_volume(v));
+  for (const auto& m : f.mounts) engine::parse_mount(m, ro);
+  for (const auto& t : f.tmpfs) ro.tmpfs.push_back(engine::parse_tmpfs(t));
+  if (ro.tty && !isatty(STDIN_FILENO) && ro.interactive)
+    throw Error("the input device is not a TTY", 0, "drop -t, or run skiff from a terminal");
+  if (ro.pull != "missing" && ro.pull != "always" && ro.pull != "never" && ro.pull != "newer")
+    throw Error(fmt::format("invalid --pull policy {:?}: use missing, always or never", ro.pull));
+  // Progress goes to stderr, so that stdout carries only the command's output.
+  auto pull_events = make_transfer_progress(stderr);
+  ro.pull_events = pull_events.get();
+  return engine::run_container(ctx.paths(), ro);
+}
 
 void add_run_command(CLI::App& app, CliContext& ctx) {
   configure(app.add_subcommand("run", "run a command in a new container"), ctx);
