@@ -194,6 +194,44 @@ int openat2_in_root(int root, const char* path, int flags) {
   return static_cast<int>(syscall(SYS_openat2, root, path, &how, sizeof how));
 }
 
+// The directory the last target was made in, kept open: after the /dev
+// tmpfs most targets are made in /dev. A mount on it or above it drops it.
+struct DirCache {
+  char path[4096];
+  int fd = -1;
+};
+DirCache g_dir;
+
+// A directory inside the container (resolved in the root), opened to make
+// things in; borrowed from the cache, not to be closed. -1 with errno set.
+int dir_in_root(int root, const char* path) {
+  if (g_dir.fd >= 0 && strcmp(g_dir.path, path) == 0) return g_dir.fd;
+  size_t len = strlen(path);
+  if (len >= sizeof g_dir.path) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  int fd = openat2_in_root(root, path, O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return -1;
+  if (g_dir.fd >= 0) close(g_dir.fd);
+  memcpy(g_dir.path, path, len + 1);
+  g_dir.fd = fd;
+  return fd;
+}
+
+// Something is about to be mounted on target: the cached directory goes if
+// it is target or below it.
+void mounting_on(const char* target) {
+  if (g_dir.fd < 0) return;
+  size_t n = strlen(target);
+  while (n > 1 && target[n - 1] == '/') --n;
+  bool covers = (n == 1 && target[0] == '/') ||
+                (strncmp(g_dir.path, target, n) == 0 && (g_dir.path[n] == '\0' || g_dir.path[n] == '/'));
+  if (!covers) return;
+  close(g_dir.fd);
+  g_dir.fd = -1;
+}
+
 // Makes the last component of path (absolute inside the container) in its
 // parent, itself resolved in the root: an empty file when file, else a
 // directory. Returns an fd on it (the new file's own, or an O_PATH one on
@@ -203,7 +241,7 @@ int openat2_in_root(int root, const char* path, int flags) {
 int make_in_parent(int root, char* path, bool file) {
   char* slash = strrchr(path, '/');
   *slash = '\0';
-  int parent = openat2_in_root(root, slash == path ? "/" : path, O_PATH | O_DIRECTORY);
+  int parent = dir_in_root(root, slash == path ? "/" : path);
   *slash = '/';
   if (parent < 0) return -1;
   int r;
@@ -213,12 +251,7 @@ int make_in_parent(int root, char* path, bool file) {
     r = mkdirat(parent, slash + 1, 0755);
     if (r == 0) r = openat(parent, slash + 1, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   }
-  int err = errno;
-  close(parent);
-  if (r < 0) {
-    errno = err;
-    return err == EEXIST ? -2 : -1;
-  }
+  if (r < 0) return errno == EEXIST ? -2 : -1;
   return r;
 }
 
@@ -259,15 +292,14 @@ int open_target(int root, const char* target, bool file, bool create) {
   return openat2_in_root(root, path, O_PATH);
 }
 
-// A directory inside the container, opened to make things in (not O_PATH),
-// made first when missing.
-int open_dir_in_root(int root, const char* path) {
-  int fd = openat2_in_root(root, path, O_RDONLY | O_DIRECTORY);
+// dir_in_root(), the directory made first when missing.
+int make_dir_in_root(int root, const char* path) {
+  int fd = dir_in_root(root, path);
   if (fd >= 0 || errno != ENOENT) return fd;
   int made = open_target(root, path, false, true);
   if (made < 0) return -1;
   close(made);
-  return openat2_in_root(root, path, O_RDONLY | O_DIRECTORY);
+  return dir_in_root(root, path);
 }
 
 void fd_path(char* buf, size_t size, int fd) { snprintf(buf, size, "/proc/self/fd/%d", fd); }
@@ -334,6 +366,7 @@ int bind_readonly(int root, const MountOp& op, const char* source, int source_fd
 
 void do_mount(int root, const MountOp& op, int index) {
   char tpath[64];
+  if (op.kind != MountOp::Kind::kSymlink) mounting_on(op.target);
   switch (op.kind) {
     case MountOp::Kind::kSymlink: {
       const char* slash = strrchr(op.target, '/');
@@ -342,10 +375,9 @@ void do_mount(int root, const MountOp& op, int index) {
       if (n >= sizeof parent) fail(ChildStep::kSymlink, ENAMETOOLONG, index);
       memcpy(parent, op.target, n);
       parent[n] = '\0';
-      int dir = open_dir_in_root(root, n == 0 ? "/" : parent);
+      int dir = make_dir_in_root(root, n == 0 ? "/" : parent);
       if (dir < 0) fail(ChildStep::kMountTarget, errno, index);
       if (symlinkat(op.source, dir, slash + 1) != 0 && errno != EEXIST) fail(ChildStep::kSymlink, errno, index);
-      close(dir);
       return;
     }
     case MountOp::Kind::kMask:
@@ -385,7 +417,7 @@ void do_mount(int root, const MountOp& op, int index) {
       // Written to the container's /dev tmpfs under a scratch name, bound onto
       // the target, then unlinked there: the bind mount keeps the file, and
       // nothing touches the disk.
-      int dev = openat2_in_root(root, "/dev", O_RDONLY | O_DIRECTORY);
+      int dev = dir_in_root(root, "/dev");
       if (dev < 0) fail(ChildStep::kMountTarget, errno, index);
       char name[32];
       snprintf(name, sizeof name, ".skiff-data-%d", index);
@@ -410,7 +442,6 @@ void do_mount(int root, const MountOp& op, int index) {
       close(fd);
       unlinkat(dev, name, 0);
       close(f);
-      close(dev);
       return;
     }
     case MountOp::Kind::kMount: {
