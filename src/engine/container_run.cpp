@@ -102,7 +102,8 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   std::optional<runtime::ContainerStart> start;
   std::optional<image::ImageRecord> local;
   if (opts.pull == "missing" || opts.pull == "never") local = images.find(opts.image);
-  if (local) start.emplace(container_namespaces(opts), map);
+  const runtime::StartMode mode = runtime::ContainerStart::best_mode(map, opts.init);
+  if (local) start.emplace(container_namespaces(opts), map, mode);
   image::ImageContent content = images.load(local ? *local : find_or_pull(paths, images, opts));
   const nlohmann::json config = content.config.value("config", nlohmann::json::object());
   if (!map.full) announce_single_id_map(paths);
@@ -145,14 +146,14 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     containers.remove(rec, [&](const fs::path& d) { layers.remove_tree_as_owner(d, userns_fd); });
   };
   auto write_record = [&] {
+    if (running) return;
     running.emplace(containers.lock_path(rec.id));
     containers.create(rec, state);
   };
-  // With layers to unpack first (seconds, maybe), the record comes first:
-  // ps lists the container meanwhile, and layer GC leaves its layers alone.
-  bool record_first = !layers.has_all(content);
   try {
-    if (record_first) {
+    // With layers to unpack first (seconds, maybe), the record comes first:
+    // ps lists the container meanwhile, and layer GC leaves its layers alone.
+    if (!layers.has_all(content)) {
       write_record();
       layers.ensure(images, content);
     }
@@ -202,10 +203,12 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     runtime::Spec spec = build_spec(opts, in);
 
     // The process sets itself up while the record is written: they need
-    // nothing of each other, and the machine has more than one core.
-    if (!start) start.emplace(spec.linux.namespaces, map);
+    // nothing of each other, and the machine has more than one core. (When
+    // it is cloned at launch, skiff sleeps meanwhile: the record comes first.)
+    if (!start) start.emplace(spec.linux.namespaces, map, mode);
+    if (mode == runtime::StartMode::kOnLaunch) write_record();
     start->launch(spec, opts.interactive);
-    if (!record_first) write_record();
+    write_record();
     runtime::ContainerProcess proc = start->finish();
     start.reset();
     userns_fd = proc.userns_fd();

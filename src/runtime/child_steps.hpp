@@ -7,6 +7,7 @@ namespace skiff::runtime {
 
 enum class ChildStep : int32_t {
   kSync = 1,
+  kIdMap,
   kNamespaces,
   kMountRootfs,
   kFuseOverlayfs,

@@ -36,6 +36,7 @@ namespace skiff::runtime {
 const char* child_step_text(ChildStep step) {
   switch (step) {
     case ChildStep::kSync: return "wait for the id map";
+    case ChildStep::kIdMap: return "write its id map";
     case ChildStep::kNamespaces: return "create the network, ipc and uts namespaces";
     case ChildStep::kMountRootfs: return "mount the root filesystem (overlay)";
     case ChildStep::kFuseOverlayfs: return "mount the root filesystem (fuse-overlayfs)";
@@ -158,6 +159,15 @@ bool start_net_maker() {
   pid_t* tid = const_cast<pid_t*>(&g_net.tid);
   if (clone(net_maker_main, g_net.stack + sizeof g_net.stack, flags, nullptr, tid, nullptr, tid) < 0) return false;
   g_net.running = true;
+  // A new thread starts on its creator's CPU and waits there until the
+  // creator sleeps; put it on another one, which is idle when skiff sleeps
+  // (and only then matters). Where that fails, it runs where it is.
+  cpu_set_t cpus;
+  int here = sched_getcpu();
+  if (here >= 0 && sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 1) {
+    CPU_CLR(here, &cpus);
+    sched_setaffinity(g_net.tid, sizeof cpus, &cpus);
+  }
   return true;
 #else
   return false;
@@ -584,17 +594,40 @@ void run_as_init(int err_fd) {
   }
 }
 
+void write_self(const char* file, const char* text) {
+  int fd = open(file, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail(ChildStep::kIdMap, errno);
+  size_t len = strlen(text);
+  if (write(fd, text, len) != static_cast<ssize_t>(len)) fail(ChildStep::kIdMap, errno);
+  close(fd);
+}
+
 }  // namespace
 
-[[noreturn]] void container_child_main(const LaunchPlan* shared_plan, int unshare_flags, int sync_fd, int err_fd) {
+[[noreturn]] void container_child_main(const LaunchPlan* shared_plan, int unshare_flags, int sync_fd, int err_fd,
+                                       bool plan_ready) {
+  // Set afresh: a child that shared skiff's memory may have left them.
   g_err_fd = err_fd;
+  g_dir.fd = -1;
+  g_net.running = false;
+  g_net.tid = 0;
+  g_net.sock = -1;
+  g_net.err = 0;
+  g_net.step = ChildStep::kNamespaces;
+  if (plan_ready && shared_plan->self_map) {
+    write_self("/proc/self/setgroups", "deny");
+    write_self("/proc/self/uid_map", shared_plan->uid_map);
+    write_self("/proc/self/gid_map", shared_plan->gid_map);
+  }
   // It holds every capability in its new user namespace already, map or not.
   bool make_net = (unshare_flags & CLONE_NEWNET) != 0;
   unshare_flags &= ~CLONE_NEWNET;
   if (make_net && !start_net_maker()) make_net_here();
   if (unshare_flags != 0 && unshare(unshare_flags) != 0) fail(ChildStep::kNamespaces, errno);
-  char go = 0;
-  if (read(sync_fd, &go, 1) != 1 || go != 'G') _exit(125);  // skiff went away
+  if (!plan_ready) {
+    char go = 0;
+    if (read(sync_fd, &go, 1) != 1 || go != 'G') _exit(125);  // skiff went away
+  }
   const LaunchPlan& plan = *shared_plan;  // written by skiff before its go
 
   // No MS_SLAVE remount of /: a mount namespace made with a new user

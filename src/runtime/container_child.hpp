@@ -12,6 +12,10 @@ namespace skiff::runtime {
 // unshare_flags are the namespaces it makes itself at once, before it waits:
 // the kernel's work for a network namespace (0.4 ms) then overlaps with
 // skiff's own.
-[[noreturn]] void container_child_main(const LaunchPlan* plan, int unshare_flags, int sync_fd, int err_fd);
+// With plan_ready (StartMode::kOnLaunch) the plan is complete from the start
+// and the child runs in skiff's own memory (skiff sleeps until it execs): it
+// writes its own id map and does not wait.
+[[noreturn]] void container_child_main(const LaunchPlan* plan, int unshare_flags, int sync_fd, int err_fd,
+                                       bool plan_ready);
 
 }  // namespace skiff::runtime

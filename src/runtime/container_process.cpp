@@ -239,25 +239,82 @@ class PlanArena {
   std::optional<std::pmr::monotonic_buffer_resource> resource_;
 };
 
-ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const IdMap& map)
-    : arena_(std::make_unique<PlanArena>()), clone_flags_(namespace_clone_flags(namespaces)), full_map_(map.full) {
+StartMode ContainerStart::best_mode(const IdMap& map, bool init) {
+  // A full map needs newuidmap and newgidmap run by skiff after the clone,
+  // and --init stays in the process that would have to exec: neither can
+  // wait for skiff to sleep through the set-up.
+  return map.full || init ? StartMode::kEarlyClone : StartMode::kOnLaunch;
+}
+
+ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const IdMap& map, StartMode mode)
+    : arena_(std::make_unique<PlanArena>()),
+      map_(map),
+      mode_(mode),
+      clone_flags_(namespace_clone_flags(namespaces)),
+      full_map_(map.full) {
+  if (mode == StartMode::kOnLaunch && map.full)
+    throw Error("a container with subordinate ids cannot map itself");
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
-  UniqueFd sync_parent(sv[0]), sync_child(sv[1]);
+  sync_.reset(sv[0]);
+  sync_child_.reset(sv[1]);
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe");
-  UniqueFd err_read(p[0]), err_write(p[1]);
+  err_.reset(p[0]);
+  err_write_.reset(p[1]);
 
   // Signals wait in skiff's queue from here on; wait() forwards them.
   sigset_t set = forwarded_set();
   sigprocmask(SIG_BLOCK, &set, nullptr);
+  if (mode == StartMode::kEarlyClone) clone_child(false);
+}
 
-  const LaunchPlan* shared_plan = arena_->plan_address();
+namespace {
+
+struct ChildArgs {
+  const LaunchPlan* plan;
+  int unshare_flags;
+  int sync_fd;
+  int err_fd;
+  bool plan_ready;
+};
+
+int child_entry(void* arg) {
+  const auto& a = *static_cast<const ChildArgs*>(arg);
+  container_child_main(a.plan, a.unshare_flags, a.sync_fd, a.err_fd, a.plan_ready);
+}
+
+// The child's stack when it shares skiff's memory.
+constexpr size_t kChildStack = 256 << 10;
+
+}  // namespace
+
+void ContainerStart::clone_child(bool on_launch) {
   // The user, mount and pid namespaces come with clone() (a pid namespace
   // only holds children); the child makes the others itself, in parallel.
   int at_clone = clone_flags_ & (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID);
-  int in_child = clone_flags_ & ~at_clone;
-  pid_t pid = static_cast<pid_t>(syscall(SYS_clone, at_clone | SIGCHLD, nullptr, nullptr, nullptr, 0));
+  ChildArgs args{arena_->plan_address(), clone_flags_ & ~at_clone,
+                 sync_child_.get(), err_write_.get(), on_launch};
+  pid_t pid;
+  if (on_launch) {
+    // vfork's way: the child runs in skiff's memory, on a stack of its own,
+    // while skiff sleeps until it has exec'd (or died).
+    void* stack = mmap(nullptr, kChildStack, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) throw_errno("map the container process's stack");
+    pid = clone(child_entry, static_cast<char*>(stack) + kChildStack, at_clone | CLONE_VM | CLONE_VFORK | SIGCHLD,
+                &args);
+    int err = errno;
+    munmap(stack, kChildStack);
+    errno = err;
+  } else {
+    pid = static_cast<pid_t>(syscall(SYS_clone, at_clone | SIGCHLD, nullptr, nullptr, nullptr, 0));
+    if (pid == 0) {
+      sync_.reset();
+      err_.reset();
+      child_entry(&args);
+    }
+  }
   if (pid < 0) {
     int err = errno;
     throw Error("create the container's namespaces", err,
@@ -266,24 +323,21 @@ ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const I
                       "user.max_user_namespaces)"
                     : "");
   }
-  if (pid == 0) {
-    sync_parent.reset();
-    err_read.reset();
-    container_child_main(shared_plan, in_child, sync_child.get(), err_write.get());
-  }
-  sync_ = std::move(sync_parent);
-  err_ = std::move(err_read);
+  sync_child_.reset();
+  err_write_.reset();
+  pid_ = pid;
+  if (on_launch) return;  // it mapped itself, and may be gone already
   try {
     userns_.reset(::open(fmt::format("/proc/{}/ns/user", pid).c_str(), O_RDONLY | O_CLOEXEC));
-    id_map_.emplace(pid, map);
+    id_map_.emplace(pid, map_);
   } catch (...) {
     // No destructor runs for a constructor that throws.
+    pid_ = -1;
     kill(pid, SIGKILL);
     int st;
     waitpid(pid, &st, 0);
     throw;
   }
-  pid_ = pid;
 }
 
 ContainerStart::~ContainerStart() {
@@ -316,6 +370,15 @@ void ContainerStart::launch(const Spec& spec, bool keep_stdin) {
   }
   if (plan.clone_flags != clone_flags_)
     throw Error("the container's namespaces changed after it was created");
+  if (mode_ == StartMode::kOnLaunch) {
+    const auto& u = map_.uids.front();
+    const auto& g = map_.gids.front();
+    plan.self_map = true;
+    plan.uid_map = plan.keep(fmt::format("{} {} {}\n", u.containerID, u.hostID, u.size));
+    plan.gid_map = plan.keep(fmt::format("{} {} {}\n", g.containerID, g.hostID, g.size));
+    clone_child(true);
+    return;
+  }
   // With a single-id map, the map is in place already: the child goes now.
   if (!full_map_) say_go();
 }
@@ -324,7 +387,7 @@ ContainerProcess ContainerStart::finish() {
   if (!plan_) throw Error("the container was not launched");
   const LaunchPlan& plan = *plan_;
   try {
-    id_map_->finish();
+    if (id_map_) id_map_->finish();
   } catch (const Error&) {
     // The helpers fail when the child died before they mapped it (say, it
     // could not make its namespaces): its own report says why.
@@ -332,7 +395,9 @@ ContainerProcess ContainerStart::finish() {
     if (auto report = read_report(err_.get())) throw_child_failure(*report, plan);
     throw;
   }
-  if (!go_sent_) say_go();
+  if (!go_sent_ && mode_ == StartMode::kEarlyClone) say_go();
+  if (mode_ == StartMode::kOnLaunch)  // (for removing what the container leaves; it may be gone already)
+    userns_.reset(::open(fmt::format("/proc/{}/ns/user", pid_).c_str(), O_RDONLY | O_CLOEXEC));
   UniqueFd master;
   if (plan.terminal) master = receive_fd(sync_.get());
   // The child says 'R' when it is about to exec, or reports a failure.
@@ -347,7 +412,7 @@ ContainerProcess ContainerStart::finish() {
 }
 
 ContainerProcess start_container(const Spec& spec, const IdMap& map, bool keep_stdin) {
-  ContainerStart start(spec.linux.namespaces, map);
+  ContainerStart start(spec.linux.namespaces, map, ContainerStart::best_mode(map, spec.init));
   start.launch(spec, keep_stdin);
   return start.finish();
 }

@@ -48,6 +48,10 @@ struct LaunchPlan {
   std::pmr::vector<std::pmr::vector<char*>> vectors;
 
   int clone_flags = 0;
+  // The child writes its own single-id map (StartMode::kOnLaunch).
+  bool self_map = false;
+  const char* uid_map = nullptr;
+  const char* gid_map = nullptr;
   const char* rootfs = nullptr;  // host path where the rootfs is mounted
   RootfsLayers::Driver driver = RootfsLayers::Driver::kOverlay;
   bool has_layers = false;

@@ -56,9 +56,21 @@ class PlanArena;
 //   it then builds its root filesystem (it needs the directories the spec
 //   names, nothing else skiff writes), while skiff writes its records;
 // - finish() waits for its word.
+//
+// StartMode::kOnLaunch, for a single-id map and no --init, is the other way
+// round: nothing happens before launch(), which clones the process with the
+// plan ready, sharing skiff's memory while skiff sleeps until the command is
+// exec'd (vfork's way: no copy of skiff's memory to make, touch and tear
+// down), and the process writes its own id map. The caller writes its
+// records before launch().
+enum class StartMode { kEarlyClone, kOnLaunch };
+
 class ContainerStart {
  public:
-  ContainerStart(const std::vector<Namespace>& namespaces, const IdMap& map);
+  ContainerStart(const std::vector<Namespace>& namespaces, const IdMap& map,
+                 StartMode mode = StartMode::kEarlyClone);
+  // The mode for this map and spec: kOnLaunch where it can be.
+  static StartMode best_mode(const IdMap& map, bool init);
   ContainerStart(const ContainerStart&) = delete;
   ContainerStart& operator=(const ContainerStart&) = delete;
   ~ContainerStart();  // kills and reaps the process unless finish() handed it over
@@ -72,10 +84,14 @@ class ContainerStart {
 
  private:
   void say_go();
+  void clone_child(bool on_launch);
   std::unique_ptr<PlanArena> arena_;
   LaunchPlan* plan_ = nullptr;  // in arena_, once launched
   std::optional<PendingIdMap> id_map_;
   UniqueFd sync_, err_, userns_;
+  UniqueFd sync_child_, err_write_;  // the child's ends, until it is cloned
+  IdMap map_;
+  StartMode mode_;
   pid_t pid_ = -1;
   int clone_flags_ = 0;
   bool full_map_ = false;
