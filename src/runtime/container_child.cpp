@@ -463,7 +463,7 @@ void do_mount(int root, const MountOp& op, int index) {
         int err = errno;
         // sysfs needs a network namespace of our own; with the host's network,
         // show the host's /sys read-only as podman does.
-        if (!op.bind_fallback || bind_readonly(root, op, op.source, -1, fd) != 0) fail(ChildStep::kMount, err, index);
+        if (!op.bind_fallback || bind_readonly(root, op, op.target, -1, fd) != 0) fail(ChildStep::kMount, err, index);
       }
       close(fd);
       return;

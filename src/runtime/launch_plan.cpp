@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 
 #include "skiff/runtime/capabilities.hpp"
 #include "skiff/util/error.hpp"
@@ -116,9 +118,21 @@ void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool
 
   bool dev_seen = false;
   bool dev_tmpfs = false;  // the last mount on /dev is a tmpfs
+  // sysfs waits for the network namespace, which a thread of the child makes
+  // meanwhile: it goes as late as it can, before anything on or below its
+  // target and before the masks.
+  std::optional<MountOp> sysfs;
+  auto flush_sysfs = [&] {
+    if (sysfs) plan.mounts.push_back(*std::exchange(sysfs, std::nullopt));
+  };
   for (const auto& m : spec.mounts) {
     if (m.destination.empty() || m.destination[0] != '/')
       throw Error(fmt::format("mount destination {:?} is not an absolute path", m.destination));
+    if (sysfs) {
+      std::string_view t = sysfs->target;
+      if (m.destination.rfind(t, 0) == 0 && (m.destination.size() == t.size() || m.destination[t.size()] == '/'))
+        flush_sysfs();
+    }
     ParsedOptions o = parse_options(m.options);
     MountOp op;
     op.target = plan.keep(m.destination);
@@ -159,7 +173,10 @@ void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool
       }
       op.data = data.empty() ? nullptr : plan.keep(data);
       op.bind_fallback = m.type == "sysfs";
-      if (op.bind_fallback) op.source = plan.keep(m.destination);
+    }
+    if (op.kind == MountOp::Kind::kMount && m.type == "sysfs" && !sysfs) {
+      sysfs = op;
+      continue;
     }
     plan.mounts.push_back(op);
     if (m.destination == "/dev") dev_tmpfs = m.type == "tmpfs" && !m.content;
@@ -168,6 +185,7 @@ void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool
       add_default_devices(plan);
     }
   }
+  flush_sysfs();
   for (const auto& p : spec.linux.maskedPaths) {
     MountOp op;
     op.kind = MountOp::Kind::kMask;

@@ -37,7 +37,7 @@ struct MountOp {
   bool file = false;       // target is a file (binding a file)
   bool readonly = false;   // remount read-only after binding
   bool recursive = true;   // rbind
-  bool bind_fallback = false;  // if the mount fails, rbind the host's path instead (sysfs)
+  bool bind_fallback = false;  // if the mount fails, rbind the host's target path instead (sysfs)
 };
 
 struct LaunchPlan {
