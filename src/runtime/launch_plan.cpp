@@ -119,20 +119,22 @@ void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool
   bool dev_seen = false;
   bool dev_tmpfs = false;  // the last mount on /dev is a tmpfs
   // sysfs waits for the network namespace, which a thread of the child makes
-  // meanwhile: it goes as late as it can, before anything on or below its
-  // target and before the masks.
+  // meanwhile: it goes as late as it can, just before the first mount on or
+  // below its target (the masks and read-only paths elsewhere, /proc's,
+  // come before it: they are independent of each other).
   std::optional<MountOp> sysfs;
+  auto below_sysfs = [&](std::string_view path) {
+    if (!sysfs) return false;
+    std::string_view t = sysfs->target;
+    return path.rfind(t, 0) == 0 && (path.size() == t.size() || path[t.size()] == '/');
+  };
   auto flush_sysfs = [&] {
     if (sysfs) plan.mounts.push_back(*std::exchange(sysfs, std::nullopt));
   };
   for (const auto& m : spec.mounts) {
     if (m.destination.empty() || m.destination[0] != '/')
       throw Error(fmt::format("mount destination {:?} is not an absolute path", m.destination));
-    if (sysfs) {
-      std::string_view t = sysfs->target;
-      if (m.destination.rfind(t, 0) == 0 && (m.destination.size() == t.size() || m.destination[t.size()] == '/'))
-        flush_sysfs();
-    }
+    if (below_sysfs(m.destination)) flush_sysfs();
     ParsedOptions o = parse_options(m.options);
     MountOp op;
     op.target = plan.keep(m.destination);
@@ -185,19 +187,25 @@ void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool
       add_default_devices(plan);
     }
   }
-  flush_sysfs();
+  std::vector<MountOp> hiding;  // masked, then read-only paths
   for (const auto& p : spec.linux.maskedPaths) {
     MountOp op;
     op.kind = MountOp::Kind::kMask;
     op.target = plan.keep(p);
-    plan.mounts.push_back(op);
+    hiding.push_back(op);
   }
   for (const auto& p : spec.linux.readonlyPaths) {
     MountOp op;
     op.kind = MountOp::Kind::kReadonly;
     op.target = plan.keep(p);
+    hiding.push_back(op);
+  }
+  std::stable_partition(hiding.begin(), hiding.end(), [&](const MountOp& op) { return !below_sysfs(op.target); });
+  for (const auto& op : hiding) {
+    if (below_sysfs(op.target)) flush_sysfs();
     plan.mounts.push_back(op);
   }
+  flush_sysfs();
 
   const auto& proc = spec.process;
   if (proc.args.empty()) throw Error("no command given and the image has no CMD or ENTRYPOINT", 0,
