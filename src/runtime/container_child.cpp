@@ -107,8 +107,11 @@ long raw_syscall(long n, long a = 0, long b = 0, long c = 0) {
 }
 #endif
 
+#ifdef SKIFF_RAW_SYSCALLS
+alignas(64) char g_net_stack[16384];  // the thread's
+#endif
+
 struct NetMaker {
-  alignas(64) char stack[16384];
   volatile pid_t tid = 0;  // the kernel zeroes it and wakes the futex when the thread is gone
   int sock = -1;           // a socket in the new namespace, which it keeps alive
   int err = 0;
@@ -157,7 +160,7 @@ bool start_net_maker() {
   int flags = CLONE_VM | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_PARENT_SETTID |
               CLONE_CHILD_CLEARTID;
   pid_t* tid = const_cast<pid_t*>(&g_net.tid);
-  if (clone(net_maker_main, g_net.stack + sizeof g_net.stack, flags, nullptr, tid, nullptr, tid) < 0) return false;
+  if (clone(net_maker_main, g_net_stack + sizeof g_net_stack, flags, nullptr, tid, nullptr, tid) < 0) return false;
   g_net.running = true;
   // A new thread starts on its creator's CPU and waits there until the
   // creator sleeps; put it on another one, which is idle when skiff sleeps
@@ -609,12 +612,8 @@ void write_self(const char* file, const char* text) {
   // Set afresh: a child that shared skiff's memory may have left them.
   g_err_fd = err_fd;
   g_dir.fd = -1;
-  g_net.running = false;
-  g_net.tid = 0;
-  g_net.sock = -1;
-  g_net.err = 0;
-  g_net.step = ChildStep::kNamespaces;
-  if (plan_ready && shared_plan->self_map) {
+  g_net = NetMaker{};
+  if (plan_ready && shared_plan->uid_map) {
     write_self("/proc/self/setgroups", "deny");
     write_self("/proc/self/uid_map", shared_plan->uid_map);
     write_self("/proc/self/gid_map", shared_plan->gid_map);

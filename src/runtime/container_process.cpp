@@ -250,8 +250,7 @@ ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const I
     : arena_(std::make_unique<PlanArena>()),
       map_(map),
       mode_(mode),
-      clone_flags_(namespace_clone_flags(namespaces)),
-      full_map_(map.full) {
+      clone_flags_(namespace_clone_flags(namespaces)) {
   if (mode == StartMode::kOnLaunch && map.full)
     throw Error("a container with subordinate ids cannot map itself");
   int sv[2];
@@ -282,6 +281,12 @@ struct ChildArgs {
 int child_entry(void* arg) {
   const auto& a = *static_cast<const ChildArgs*>(arg);
   container_child_main(a.plan, a.unshare_flags, a.sync_fd, a.err_fd, a.plan_ready);
+}
+
+// The process's user namespace, kept for removing what it leaves (invalid
+// when the process is gone already).
+UniqueFd open_userns(pid_t pid) {
+  return UniqueFd(::open(fmt::format("/proc/{}/ns/user", pid).c_str(), O_RDONLY | O_CLOEXEC));
 }
 
 // The child's stack when it shares skiff's memory.
@@ -328,7 +333,7 @@ void ContainerStart::clone_child(bool on_launch) {
   pid_ = pid;
   if (on_launch) return;  // it mapped itself, and may be gone already
   try {
-    userns_.reset(::open(fmt::format("/proc/{}/ns/user", pid).c_str(), O_RDONLY | O_CLOEXEC));
+    userns_ = open_userns(pid);
     id_map_.emplace(pid, map_);
   } catch (...) {
     // No destructor runs for a constructor that throws.
@@ -364,23 +369,20 @@ void ContainerStart::launch(const Spec& spec, bool keep_stdin) {
   LaunchPlan& plan = arena_->make_plan();
   plan_ = &plan;
   try {
-    fill_launch_plan(plan, spec, full_map_, keep_stdin);
+    fill_launch_plan(plan, spec, map_.full, keep_stdin);
   } catch (const std::bad_alloc&) {
     throw Error("the container's settings (environment, mounts) are too large");
   }
   if (plan.clone_flags != clone_flags_)
     throw Error("the container's namespaces changed after it was created");
   if (mode_ == StartMode::kOnLaunch) {
-    const auto& u = map_.uids.front();
-    const auto& g = map_.gids.front();
-    plan.self_map = true;
-    plan.uid_map = plan.keep(fmt::format("{} {} {}\n", u.containerID, u.hostID, u.size));
-    plan.gid_map = plan.keep(fmt::format("{} {} {}\n", g.containerID, g.hostID, g.size));
+    plan.uid_map = plan.keep(map_line(map_.uids.front()));
+    plan.gid_map = plan.keep(map_line(map_.gids.front()));
     clone_child(true);
     return;
   }
   // With a single-id map, the map is in place already: the child goes now.
-  if (!full_map_) say_go();
+  if (!map_.full) say_go();
 }
 
 ContainerProcess ContainerStart::finish() {
@@ -397,7 +399,7 @@ ContainerProcess ContainerStart::finish() {
   }
   if (!go_sent_ && mode_ == StartMode::kEarlyClone) say_go();
   if (mode_ == StartMode::kOnLaunch)  // (for removing what the container leaves; it may be gone already)
-    userns_.reset(::open(fmt::format("/proc/{}/ns/user", pid_).c_str(), O_RDONLY | O_CLOEXEC));
+    userns_ = open_userns(pid_);
   UniqueFd master;
   if (plan.terminal) master = receive_fd(sync_.get());
   // The child says 'R' when it is about to exec, or reports a failure.

@@ -148,6 +148,8 @@ static void wait_helper(pid_t child, const char* helper) {
                 "check your ranges in /etc/subuid and /etc/subgid");
 }
 
+std::string map_line(const IdMapping& m) { return fmt::format("{} {} {}\n", m.containerID, m.hostID, m.size); }
+
 static void write_proc(pid_t pid, const char* file, std::string_view text) {
   auto path = fmt::format("/proc/{}/{}", pid, file);
   UniqueFd fd = open_or_throw(path, O_WRONLY);
@@ -168,10 +170,8 @@ PendingIdMap::PendingIdMap(pid_t pid, const IdMap& map) {
     return;
   }
   write_proc(pid, "setgroups", "deny");
-  const auto& u = map.uids.front();
-  const auto& g = map.gids.front();
-  write_proc(pid, "uid_map", fmt::format("{} {} {}\n", u.containerID, u.hostID, u.size));
-  write_proc(pid, "gid_map", fmt::format("{} {} {}\n", g.containerID, g.hostID, g.size));
+  write_proc(pid, "uid_map", map_line(map.uids.front()));
+  write_proc(pid, "gid_map", map_line(map.gids.front()));
 }
 
 PendingIdMap::~PendingIdMap() {

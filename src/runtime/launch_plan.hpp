@@ -48,8 +48,7 @@ struct LaunchPlan {
   std::pmr::vector<std::pmr::vector<char*>> vectors;
 
   int clone_flags = 0;
-  // The child writes its own single-id map (StartMode::kOnLaunch).
-  bool self_map = false;
+  // The single-id map the child writes itself (StartMode::kOnLaunch), else null.
   const char* uid_map = nullptr;
   const char* gid_map = nullptr;
   const char* rootfs = nullptr;  // host path where the rootfs is mounted

@@ -94,7 +94,6 @@ class ContainerStart {
   StartMode mode_;
   pid_t pid_ = -1;
   int clone_flags_ = 0;
-  bool full_map_ = false;
   bool keep_stdin_ = false;
   bool go_sent_ = false;
 };

@@ -39,6 +39,9 @@ enum class UsernsMode { kDefault, kKeepId };
 // The map for the current user: root inside = the caller.
 IdMap current_id_map(UsernsMode mode = UsernsMode::kDefault);
 
+// The line of /proc/PID/uid_map or gid_map for one mapping ("0 1000 1\n").
+std::string map_line(const IdMapping& m);
+
 // pid's id map being written: setgroups=deny and the single-id maps are
 // written at once; for a full map newuidmap and newgidmap start, side by
 // side, and the caller can do other work until finish().
