@@ -26,10 +26,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "child_steps.hpp"
 #include "container_child.hpp"
 #include "launch_plan.hpp"
+#include "raw_syscall.hpp"
 
 namespace skiff::runtime {
 
@@ -88,25 +90,6 @@ int g_err_fd = -1;
 // them): it makes raw system calls only, which return -errno and touch
 // nothing else. Where skiff knows no raw call, the child does it all itself.
 
-#if defined(__x86_64__)
-#define SKIFF_RAW_SYSCALLS 1
-long raw_syscall(long n, long a = 0, long b = 0, long c = 0) {
-  long r;
-  asm volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
-  return r;
-}
-#elif defined(__aarch64__)
-#define SKIFF_RAW_SYSCALLS 1
-long raw_syscall(long n, long a = 0, long b = 0, long c = 0) {
-  register long x8 asm("x8") = n;
-  register long x0 asm("x0") = a;
-  register long x1 asm("x1") = b;
-  register long x2 asm("x2") = c;
-  asm volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
-  return x0;
-}
-#endif
-
 #ifdef SKIFF_RAW_SYSCALLS
 alignas(64) char g_net_stack[16384];  // the thread's
 #endif
@@ -117,22 +100,14 @@ struct NetMaker {
   int err = 0;
   ChildStep step = ChildStep::kNamespaces;
   bool running = false;
+  cpu_set_t cpus{};  // where the thread moves first
+  bool move = false;
 };
 NetMaker g_net;
 
-// Brings lo up through the datagram socket s (in the namespace to set up).
-// Returns 0 or -errno.
-template <typename Ioctl>
-long loopback_up(int s, Ioctl&& io) {
-  struct ifreq ifr {};
-  memcpy(ifr.ifr_name, "lo", 3);
-  if (long r = io(s, SIOCGIFFLAGS, &ifr); r < 0) return r;
-  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
-  return io(s, SIOCSIFFLAGS, &ifr);
-}
-
 #ifdef SKIFF_RAW_SYSCALLS
 int net_maker_main(void*) {
+  if (g_net.move) move_to(0, &g_net.cpus);
   long r = raw_syscall(SYS_unshare, CLONE_NEWNET);
   if (r < 0) {
     g_net.err = static_cast<int>(-r);
@@ -159,18 +134,11 @@ bool start_net_maker() {
   // fuse-overlayfs), which a shared fs_struct would forbid.
   int flags = CLONE_VM | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_PARENT_SETTID |
               CLONE_CHILD_CLEARTID;
+  g_net.move = other_cpus(&g_net.cpus);
   pid_t* tid = const_cast<pid_t*>(&g_net.tid);
   if (clone(net_maker_main, g_net_stack + sizeof g_net_stack, flags, nullptr, tid, nullptr, tid) < 0) return false;
   g_net.running = true;
-  // A new thread starts on its creator's CPU and waits there until the
-  // creator sleeps; put it on another one, which is idle when skiff sleeps
-  // (and only then matters). Where that fails, it runs where it is.
-  cpu_set_t cpus;
-  int here = sched_getcpu();
-  if (here >= 0 && sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 1) {
-    CPU_CLR(here, &cpus);
-    sched_setaffinity(g_net.tid, sizeof cpus, &cpus);
-  }
+  if (g_net.move) move_to(g_net.tid, &g_net.cpus);
   return true;
 #else
   return false;
@@ -188,8 +156,28 @@ void make_net_here() {
   close(s);
 }
 
-// Waits for the thread and moves the child into its namespace. Idempotent.
+const PendingNet* g_pending_net = nullptr;
+
+// Waits for NamespacesAhead's helper and moves the child into the network
+// namespace it made.
+void join_pending_net(const PendingNet& p) {
+  for (pid_t t; (t = *p.helper_tid) != 0;)
+    syscall(SYS_futex, p.helper_tid, FUTEX_WAIT, t, nullptr, nullptr, 0);
+  if (*p.err != 0) fail(*p.step, *p.err);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/fd/%d", p.owner, *p.fd);
+  int ns = open(path, O_RDONLY | O_CLOEXEC);
+  if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) fail(ChildStep::kNamespaces, errno);
+  close(ns);
+}
+
+// Waits for the thread (or the helper) and moves the child into its
+// namespace. Idempotent.
 void join_net() {
+  if (g_pending_net) {
+    join_pending_net(*std::exchange(g_pending_net, nullptr));
+    return;
+  }
   if (!g_net.running) return;
   g_net.running = false;
   for (pid_t t; (t = g_net.tid) != 0;) syscall(SYS_futex, &g_net.tid, FUTEX_WAIT, t, nullptr, nullptr, 0);
@@ -613,6 +601,7 @@ void write_self(const char* file, const char* text) {
   g_err_fd = err_fd;
   g_dir.fd = -1;
   g_net = NetMaker{};
+  g_pending_net = plan_ready && shared_plan->pending_net.helper_tid ? &shared_plan->pending_net : nullptr;
   if (plan_ready && shared_plan->uid_map) {
     write_self("/proc/self/setgroups", "deny");
     write_self("/proc/self/uid_map", shared_plan->uid_map);

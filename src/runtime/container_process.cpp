@@ -19,6 +19,7 @@
 #include "child_steps.hpp"
 #include "container_child.hpp"
 #include "launch_plan.hpp"
+#include "namespaces_ahead.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 #include "skiff/util/log.hpp"
@@ -239,11 +240,13 @@ class PlanArena {
   std::optional<std::pmr::monotonic_buffer_resource> resource_;
 };
 
-StartMode ContainerStart::best_mode(const IdMap& map, bool init) {
+StartMode ContainerStart::best_mode(const IdMap& map, bool init, bool one_container) {
   // A full map needs newuidmap and newgidmap run by skiff after the clone,
   // and --init stays in the process that would have to exec: neither can
   // wait for skiff to sleep through the set-up.
-  return map.full || init ? StartMode::kEarlyClone : StartMode::kOnLaunch;
+  if (map.full || init) return StartMode::kEarlyClone;
+  return one_container && NamespacesAhead::flags_made(CLONE_NEWUSER) ? StartMode::kJoinOnLaunch
+                                                                       : StartMode::kOnLaunch;
 }
 
 ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const IdMap& map, StartMode mode)
@@ -251,7 +254,7 @@ ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const I
       map_(map),
       mode_(mode),
       clone_flags_(namespace_clone_flags(namespaces)) {
-  if (mode == StartMode::kOnLaunch && map.full)
+  if (mode != StartMode::kEarlyClone && map.full)
     throw Error("a container with subordinate ids cannot map itself");
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
@@ -266,6 +269,11 @@ ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const I
   sigset_t set = forwarded_set();
   sigprocmask(SIG_BLOCK, &set, nullptr);
   if (mode == StartMode::kEarlyClone) clone_child(false);
+  if (mode == StartMode::kJoinOnLaunch) {
+    ahead_flags_ = NamespacesAhead::flags_made(clone_flags_);
+    ahead_ = std::make_unique<NamespacesAhead>(ahead_flags_, map_line(map_.uids.front()),
+                                               map_line(map_.gids.front()));
+  }
 }
 
 namespace {
@@ -297,8 +305,10 @@ constexpr size_t kChildStack = 256 << 10;
 void ContainerStart::clone_child(bool on_launch) {
   // The user, mount and pid namespaces come with clone() (a pid namespace
   // only holds children); the child makes the others itself, in parallel.
-  int at_clone = clone_flags_ & (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID);
-  ChildArgs args{arena_->plan_address(), clone_flags_ & ~at_clone,
+  // (Those made ahead are skiff's own by now.)
+  int flags = clone_flags_ & ~ahead_flags_;
+  int at_clone = flags & (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID);
+  ChildArgs args{arena_->plan_address(), flags & ~at_clone,
                  sync_child_.get(), err_write_.get(), on_launch};
   pid_t pid;
   if (on_launch) {
@@ -379,6 +389,13 @@ void ContainerStart::launch(const Spec& spec, bool keep_stdin) {
     plan.uid_map = plan.keep(map_line(map_.uids.front()));
     plan.gid_map = plan.keep(map_line(map_.gids.front()));
     clone_child(true);
+    return;
+  }
+  if (mode_ == StartMode::kJoinOnLaunch) {
+    userns_ = ahead_->join();
+    plan.pending_net = ahead_->pending_net();
+    clone_child(true);
+    ahead_.reset();  // the child is done with it: it exec'd or died
     return;
   }
   // With a single-id map, the map is in place already: the child goes now.

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "child_steps.hpp"
 #include "skiff/runtime/spec.hpp"
 
 namespace skiff::runtime {
@@ -40,6 +41,18 @@ struct MountOp {
   bool bind_fallback = false;  // if the mount fails, rbind the host's target path instead (sysfs)
 };
 
+// A network namespace still being made by a helper (NamespacesAhead) when
+// the child is cloned: the child joins it when it needs it, once the helper
+// is gone (the kernel zeroes *helper_tid), through /proc/OWNER/fd/FD (the
+// helper opened it into skiff's file table).
+struct PendingNet {
+  const volatile pid_t* helper_tid = nullptr;  // null: nothing pending
+  const int* fd = nullptr;
+  const int* err = nullptr;  // the helper's failure, if any
+  const ChildStep* step = nullptr;
+  pid_t owner = 0;
+};
+
 struct LaunchPlan {
   explicit LaunchPlan(std::pmr::memory_resource* mr)
       : strings(mr), vectors(mr), mounts(mr), groups(mr), seccomp(mr) {}
@@ -51,6 +64,7 @@ struct LaunchPlan {
   // The single-id map the child writes itself (StartMode::kOnLaunch), else null.
   const char* uid_map = nullptr;
   const char* gid_map = nullptr;
+  PendingNet pending_net;  // the network namespace to join, when made apart
   const char* rootfs = nullptr;  // host path where the rootfs is mounted
   RootfsLayers::Driver driver = RootfsLayers::Driver::kOverlay;
   bool has_layers = false;

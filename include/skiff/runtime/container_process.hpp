@@ -63,14 +63,23 @@ class PlanArena;
 // exec'd (vfork's way: no copy of skiff's memory to make, touch and tear
 // down), and the process writes its own id map. The caller writes its
 // records before launch().
-enum class StartMode { kEarlyClone, kOnLaunch };
+//
+// StartMode::kJoinOnLaunch, for a skiff that runs one container (skiff
+// run): as kOnLaunch, but its user, network, uts and ipc namespaces are made
+// ahead by a helper while skiff reads the image, and launch() moves skiff
+// itself into them for good before it clones the process into its mount and
+// pid namespaces (see namespaces_ahead.hpp).
+enum class StartMode { kEarlyClone, kOnLaunch, kJoinOnLaunch };
+
+class NamespacesAhead;
 
 class ContainerStart {
  public:
   ContainerStart(const std::vector<Namespace>& namespaces, const IdMap& map,
                  StartMode mode = StartMode::kEarlyClone);
-  // The mode for this map and spec: kOnLaunch where it can be.
-  static StartMode best_mode(const IdMap& map, bool init);
+  // The mode for this map and spec: kOnLaunch where it can be, and
+  // kJoinOnLaunch when this skiff runs this one container only.
+  static StartMode best_mode(const IdMap& map, bool init, bool one_container = false);
   ContainerStart(const ContainerStart&) = delete;
   ContainerStart& operator=(const ContainerStart&) = delete;
   ~ContainerStart();  // kills and reaps the process unless finish() handed it over
@@ -86,6 +95,8 @@ class ContainerStart {
   void say_go();
   void clone_child(bool on_launch);
   std::unique_ptr<PlanArena> arena_;
+  std::unique_ptr<NamespacesAhead> ahead_;
+  int ahead_flags_ = 0;  // the namespaces ahead_ makes
   LaunchPlan* plan_ = nullptr;  // in arena_, once launched
   std::optional<PendingIdMap> id_map_;
   UniqueFd sync_, err_, userns_;
