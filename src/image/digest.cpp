@@ -9,7 +9,36 @@
 
 #include "skiff/util/error.hpp"
 
+#ifdef SKIFF_LAZY_OPENSSL_CPUID
+// The call in libcrypto's .init code (and OpenSSL's own, at its first
+// initialisation) comes here; the real one runs once skiff hashes.
+namespace {
+bool g_hashing = false;
+}
+extern "C" void __real_OPENSSL_cpuid_setup();
+extern "C" void __wrap_OPENSSL_cpuid_setup() {
+  if (g_hashing) __real_OPENSSL_cpuid_setup();
+}
+#endif
+
 namespace skiff::image {
+
+namespace {
+
+// OpenSSL's CPU features (SHA extensions, AVX2), found at the first hash
+// instead of at every start (see meson.build).
+void find_cpu_features() {
+#ifdef SKIFF_LAZY_OPENSSL_CPUID
+  static const bool found = [] {
+    g_hashing = true;
+    __real_OPENSSL_cpuid_setup();  // once: it keeps count itself
+    return true;
+  }();
+  (void)found;
+#endif
+}
+
+}  // namespace
 
 struct Sha256::State {
   EVP_MD_CTX* ctx = nullptr;
@@ -17,6 +46,7 @@ struct Sha256::State {
 };
 
 Sha256::Sha256() : state_(std::make_unique<State>()) {
+  find_cpu_features();
   state_->ctx = EVP_MD_CTX_new();
   if (!state_->ctx || EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr) != 1)
     throw Error("sha256: cannot initialise OpenSSL digest");
