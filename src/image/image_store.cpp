@@ -23,11 +23,16 @@ using nlohmann::json;
 std::string rfc3339_now() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
-  tm t{};
-  gmtime_r(&ts.tv_sec, &t);
-  // Not strftime: it reads /etc/localtime first, for a time in UTC.
-  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:09d}Z", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
-                     t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec);
+  // The calendar's arithmetic, not strftime or gmtime_r: glibc reads
+  // /etc/localtime at their first call, for a time in UTC.
+  namespace chr = std::chrono;
+  chr::sys_seconds secs{chr::seconds{ts.tv_sec}};
+  chr::sys_days day = chr::floor<chr::days>(secs);
+  chr::year_month_day ymd{day};
+  chr::hh_mm_ss hms{secs - day};
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:09d}Z", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
+                     hms.minutes().count(), hms.seconds().count(), ts.tv_nsec);
 }
 
 fs::path ImageStore::blob_path(std::string_view digest) const { return paths_.blobs() / digest_hex(digest); }
