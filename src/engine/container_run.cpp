@@ -146,7 +146,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   int userns_fd = -1;
   std::optional<store::FileLock> running;
   auto remove_record = [&] {
-    containers.remove(rec, [&](const fs::path& d) { layers.remove_tree_as_owner(d, userns_fd); });
+    containers.remove(rec, [&](const fs::path& d) { layers.remove_container_dir(d, userns_fd); });
   };
   auto write_record = [&] {
     if (running) return;

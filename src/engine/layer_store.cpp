@@ -57,6 +57,30 @@ void LayerStore::remove_tree_as_owner(const fs::path& path, int userns_fd) const
   else runtime::run_in_userns(map_, fn);
 }
 
+void LayerStore::remove_container_dir(const fs::path& dir, int userns_fd) const {
+  // What a container that wrote nothing leaves is known: its empty writable
+  // layer, and overlay's work directory with the marker of its volatile
+  // option, in directories of mode 0. Removed name by name, deepest first,
+  // no directory read; the first name that will not go leaves the rest to
+  // remove_tree_as_owner (a container that wrote files, a skiff that
+  // cannot get through mode 0 outside the user namespace).
+  struct Known {
+    const char* path;
+    bool dir;
+  };
+  static constexpr Known kKnown[] = {{"upper", true},
+                                     {"work/work/incompat/volatile/dirty", false},
+                                     {"work/work/incompat/volatile", true},
+                                     {"work/work/incompat", true},
+                                     {"work/work", true},
+                                     {"work", true}};
+  if (UniqueFd d{::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)}) {
+    for (const Known& k : kKnown)
+      if (unlinkat(d.get(), k.path, k.dir ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT) break;
+  }
+  remove_tree_as_owner(dir, userns_fd);
+}
+
 static bool on_nfs(const fs::path& p) {
   struct statfs sf {};
   return statfs(p.c_str(), &sf) == 0 && sf.f_type == NFS_SUPER_MAGIC;

@@ -64,6 +64,9 @@ class LayerStore {
   // Deletes a tree; files owned by subordinate ids are removed from inside
   // the user namespace (joining userns_fd when given, else a new one).
   void remove_tree_as_owner(const std::filesystem::path& path, int userns_fd = -1) const;
+  // A container's directory (its writable layer and overlay's work
+  // directory), as remove_tree_as_owner.
+  void remove_container_dir(const std::filesystem::path& dir, int userns_fd = -1) const;
 
  private:
   StorageInfo probe();
