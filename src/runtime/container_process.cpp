@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <mutex>
 #include <utility>
+#include <vector>
 
 #include "child_steps.hpp"
 #include "container_child.hpp"
@@ -213,16 +215,16 @@ int ContainerProcess::wait(bool kill_on_interrupt) {
 
 // Memory shared with the cloned child, at the same address in both: skiff
 // builds the LaunchPlan here after clone(), the child reads it after the go.
-// Untouched pages cost nothing (MAP_NORESERVE).
+// Untouched pages cost nothing (MAP_NORESERVE). Cloned vfork's way, the
+// child also runs on a stack kept here.
 class PlanArena {
  public:
   static constexpr size_t kSize = 16 << 20;
+  static constexpr size_t kChildStack = 256 << 10;
   PlanArena() {
     base_ = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base_ == MAP_FAILED) throw_errno("map memory for the container's plan");
-    char* rest = static_cast<char*>(base_) + kPlanSpace;
-    // Nothing is ever taken from the heap: memory the child cannot see.
-    resource_.emplace(rest, kSize - kPlanSpace, std::pmr::null_memory_resource());
+    reset();
   }
   // The plan is not destroyed: everything in it lives in the arena, and the
   // child may still be reading its argv and environment (its own mapping
@@ -230,15 +232,64 @@ class PlanArena {
   ~PlanArena() {
     resource_.reset();
     munmap(base_, kSize);
+    if (stack_) munmap(stack_, kChildStack);
+  }
+  // Empty again, for another plan.
+  void reset() {
+    char* rest = static_cast<char*>(base_) + kPlanSpace;
+    // Nothing is ever taken from the heap: memory the child cannot see.
+    resource_.emplace(rest, kSize - kPlanSpace, std::pmr::null_memory_resource());
   }
   const LaunchPlan* plan_address() const { return static_cast<const LaunchPlan*>(base_); }
   LaunchPlan& make_plan() { return *new (base_) LaunchPlan(&*resource_); }
+  // The top of the stack of a child sharing skiff's memory.
+  void* child_stack_top() {
+    if (!stack_) {
+      void* m = mmap(nullptr, kChildStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+                     -1, 0);
+      if (m == MAP_FAILED) throw_errno("map the container process's stack");
+      stack_ = m;
+    }
+    return static_cast<char*>(stack_) + kChildStack;
+  }
 
  private:
   static constexpr size_t kPlanSpace = (sizeof(LaunchPlan) + 63) / 64 * 64;
   void* base_ = nullptr;
+  void* stack_ = nullptr;
   std::optional<std::pmr::monotonic_buffer_resource> resource_;
 };
+
+namespace {
+
+// Arenas given back by starts whose child shared skiff's memory: that child
+// has exec'd (or died) when clone() returns, so nothing refers to them any
+// more, and the next start in this skiff takes one again. They are never
+// unmapped: unmapping memory that another CPU has used interrupts that CPU
+// to flush its TLB, 50 us on a virtual machine at every start. (A child
+// cloned early keeps its own mapping of the arena: that one goes.)
+std::mutex g_arenas_mutex;
+std::vector<std::unique_ptr<PlanArena>>* g_arenas = new std::vector<std::unique_ptr<PlanArena>>;  // never freed
+
+std::unique_ptr<PlanArena> take_arena() {
+  {
+    std::lock_guard lock(g_arenas_mutex);
+    if (!g_arenas->empty()) {
+      auto a = std::move(g_arenas->back());
+      g_arenas->pop_back();
+      a->reset();
+      return a;
+    }
+  }
+  return std::make_unique<PlanArena>();
+}
+
+void keep_arena(std::unique_ptr<PlanArena> a) {
+  std::lock_guard lock(g_arenas_mutex);
+  g_arenas->push_back(std::move(a));
+}
+
+}  // namespace
 
 StartMode ContainerStart::best_mode(const IdMap& map, bool init, bool one_container) {
   // A full map needs newuidmap and newgidmap run by skiff after the clone,
@@ -250,7 +301,7 @@ StartMode ContainerStart::best_mode(const IdMap& map, bool init, bool one_contai
 }
 
 ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const IdMap& map, StartMode mode)
-    : arena_(std::make_unique<PlanArena>()),
+    : arena_(take_arena()),
       map_(map),
       mode_(mode),
       clone_flags_(namespace_clone_flags(namespaces)) {
@@ -297,9 +348,6 @@ UniqueFd open_userns(pid_t pid) {
   return UniqueFd(::open(fmt::format("/proc/{}/ns/user", pid).c_str(), O_RDONLY | O_CLOEXEC));
 }
 
-// The child's stack when it shares skiff's memory.
-constexpr size_t kChildStack = 256 << 10;
-
 }  // namespace
 
 void ContainerStart::clone_child(bool on_launch) {
@@ -314,14 +362,7 @@ void ContainerStart::clone_child(bool on_launch) {
   if (on_launch) {
     // vfork's way: the child runs in skiff's memory, on a stack of its own,
     // while skiff sleeps until it has exec'd (or died).
-    void* stack = mmap(nullptr, kChildStack, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) throw_errno("map the container process's stack");
-    pid = clone(child_entry, static_cast<char*>(stack) + kChildStack, at_clone | CLONE_VM | CLONE_VFORK | SIGCHLD,
-                &args);
-    int err = errno;
-    munmap(stack, kChildStack);
-    errno = err;
+    pid = clone(child_entry, arena_->child_stack_top(), at_clone | CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
   } else {
     pid = static_cast<pid_t>(syscall(SYS_clone, at_clone | SIGCHLD, nullptr, nullptr, nullptr, 0));
     if (pid == 0) {
@@ -356,6 +397,8 @@ void ContainerStart::clone_child(bool on_launch) {
 }
 
 ContainerStart::~ContainerStart() {
+  // Shared with no child (one that shared skiff's memory is gone from it).
+  if (mode_ != StartMode::kEarlyClone) keep_arena(std::move(arena_));
   if (pid_ <= 0) return;
   // The id-map helpers first: killed under them, the child would make them
   // complain that its /proc directory is gone.
