@@ -71,7 +71,8 @@ TEST_CASE("a packed directory unpacks to the same files, links and modes") {
   fs::path out = t.path / "out";
   unpack(t.path / "blob", out, true);
   CHECK(read(out / "etc/hello") == "hello\n");
-  CHECK(read(out / "bin/tool") == std::string(3 << 20, 'x'));
+  // (Not decomposed: Catch would print both 3 MB strings into the TAP log.)
+  CHECK((read(out / "bin/tool") == std::string(3 << 20, 'x')));
   CHECK(read(out / long_name) == "long");
   CHECK(read(out / deep) == "deep");
   CHECK(fs::read_symlink(out / "bin/link") == "../etc/hello");
