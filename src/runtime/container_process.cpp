@@ -301,12 +301,20 @@ StartMode ContainerStart::best_mode(const IdMap& map, bool init, bool one_contai
 }
 
 ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const IdMap& map, StartMode mode)
-    : arena_(take_arena()),
-      map_(map),
-      mode_(mode),
-      clone_flags_(namespace_clone_flags(namespaces)) {
+    : map_(map), mode_(mode), clone_flags_(namespace_clone_flags(namespaces)) {
   if (mode != StartMode::kEarlyClone && map.full)
     throw Error("a container with subordinate ids cannot map itself");
+  // Signals wait in skiff's queue from here on (and in the helper's: Ctrl-C
+  // is not its to take); wait() forwards them.
+  sigset_t set = forwarded_set();
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  // The helper first: the sooner it starts, the more of its work is hidden.
+  if (mode == StartMode::kJoinOnLaunch) {
+    ahead_flags_ = NamespacesAhead::flags_made(clone_flags_);
+    ahead_ = std::make_unique<NamespacesAhead>(ahead_flags_, map_line(map_.uids.front()),
+                                               map_line(map_.gids.front()));
+  }
+  arena_ = take_arena();
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
   sync_.reset(sv[0]);
@@ -315,16 +323,7 @@ ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const I
   if (pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe");
   err_.reset(p[0]);
   err_write_.reset(p[1]);
-
-  // Signals wait in skiff's queue from here on; wait() forwards them.
-  sigset_t set = forwarded_set();
-  sigprocmask(SIG_BLOCK, &set, nullptr);
   if (mode == StartMode::kEarlyClone) clone_child(false);
-  if (mode == StartMode::kJoinOnLaunch) {
-    ahead_flags_ = NamespacesAhead::flags_made(clone_flags_);
-    ahead_ = std::make_unique<NamespacesAhead>(ahead_flags_, map_line(map_.uids.front()),
-                                               map_line(map_.gids.front()));
-  }
 }
 
 namespace {
