@@ -2,13 +2,41 @@
 // hint, and docker's exit code.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <ios>
 
 #include "cli/commands.hpp"
 #include "cli/run_flags.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff_version.h"
 
+// The standard streams (std::cout, std::cin...) are made at their first
+// need instead of at every start. Every translation unit that includes
+// <iostream> (CLI11's, yaml-cpp's) holds a std::ios_base::Init object whose
+// constructor, the first time, builds the eight standard streams and the
+// classic locale's facets: 60 us and 0.8 MB at every skiff start, for
+// commands that mostly never use them. The link wraps that constructor and
+// destructor (-Wl,--wrap, see src/meson.build): they do nothing until
+// make_iostreams() has made the streams, which the commands built with CLI11
+// do first. The streams are synchronised with stdio, so exit() flushes what
+// they wrote.
 namespace {
+bool g_iostreams = false;
+alignas(std::ios_base::Init) unsigned char g_iostreams_init[sizeof(std::ios_base::Init)];
+}  // namespace
+
+extern "C" void __real__ZNSt8ios_base4InitC1Ev(void* self);
+extern "C" void __wrap__ZNSt8ios_base4InitC1Ev(void* self) {
+  if (g_iostreams) __real__ZNSt8ios_base4InitC1Ev(self);
+}
+extern "C" void __wrap__ZNSt8ios_base4InitD1Ev(void*) {}  // the streams stay until exit
+
+namespace {
+
+void make_iostreams() {
+  if (g_iostreams) return;
+  g_iostreams = true;
+  __real__ZNSt8ios_base4InitC1Ev(g_iostreams_init);
+}
 
 // "skiff image ls" for the deepest subcommand the parser reached.
 std::string command_path(const CLI::App& app) {
@@ -68,6 +96,7 @@ int main(int argc, char** argv) {
   if (auto flags = skiff::cli::parse_run_fast(argc, argv, ctx))
     return reporting_errors([&] { return skiff::cli::run_from_flags(*flags, ctx); });
 
+  make_iostreams();  // CLI11 prints help with them, and commands may read std::cin
   CLI::App app{"skiff: build, ship and run containers as an ordinary user, with no daemon", "skiff"};
   app.require_subcommand(1);
   app.fallthrough();
