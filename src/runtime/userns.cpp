@@ -5,6 +5,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -156,7 +157,12 @@ void run_in_existing_userns(int userns_fd, const std::function<void()>& fn) {
   if (pid < 0) throw_errno("fork");
   if (pid == 0) {
     p.err_read.reset();
-    if (setns(userns_fd, CLONE_NEWUSER) != 0)
+    // (A skiff that joined the namespace already, as skiff run does, is in
+    // it: setns refuses to enter the namespace one is in.)
+    struct stat target {}, own {};
+    bool inside = fstat(userns_fd, &target) == 0 && stat("/proc/self/ns/user", &own) == 0 &&
+                  target.st_ino == own.st_ino && target.st_dev == own.st_dev;
+    if (!inside && setns(userns_fd, CLONE_NEWUSER) != 0)
       child_fail(p.err_write.get(), fmt::format("join the user namespace: {}", Error::errno_text(errno)));
     if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0)
       child_fail(p.err_write.get(), fmt::format("become root in the user namespace: {}", Error::errno_text(errno)));
