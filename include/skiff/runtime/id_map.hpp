@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,12 @@ struct SubRange {
 
 // Parses lines "name-or-id:start:count"; the first range of this user wins.
 std::vector<SubRange> parse_subid_file(std::string_view content, std::string_view user, uid_t id);
+
+// Whether nsswitch.conf's passwd line names "files" first (glibc's default
+// when there is none), and the first name /etc/passwd gives uid: how the
+// user's name is found without NSS where NSS would answer the same.
+bool passwd_files_first(std::string_view nsswitch_conf);
+std::optional<std::string> name_in_passwd(std::string_view passwd, uid_t uid);
 
 enum class UsernsMode { kDefault, kKeepId };
 
