@@ -397,7 +397,7 @@ void ContainerStart::clone_child(bool on_launch) {
 
 ContainerStart::~ContainerStart() {
   // Shared with no child (one that shared skiff's memory is gone from it).
-  if (mode_ != StartMode::kEarlyClone) keep_arena(std::move(arena_));
+  if (arena_ && mode_ != StartMode::kEarlyClone) keep_arena(std::move(arena_));
   if (pid_ <= 0) return;
   // The id-map helpers first: killed under them, the child would make them
   // complain that its /proc directory is gone.
