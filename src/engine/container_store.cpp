@@ -85,15 +85,34 @@ bool ContainerStore::name_taken(const std::string& name) const {
 void ContainerStore::check_name_free(const std::string& name) const {
   std::error_code ec;
   fs::path other = fs::read_symlink(names_dir() / name, ec);
-  if (!ec)
+  if (!ec && !reclaim_stale_name(name))
     throw Error(fmt::format("the container name {:?} is already in use by container {:?}", "/" + name, other.string()),
                 0, "remove that container (skiff rm) or choose another name");
+}
+
+bool ContainerStore::reclaim_stale_name(const std::string& name) const {
+  std::error_code ec;
+  std::string id = fs::read_symlink(names_dir() / name, ec).string();
+  if (ec || id.empty() || id.find('/') != std::string::npos || id[0] == '.') return false;
+  if (access((dir(id) / "container.json").c_str(), F_OK) == 0 || errno != ENOENT) return false;
+  // Whoever reserves a name holds its container's lock until the record is
+  // written (and while it runs).
+  auto probe = store::FileLock::try_lock(lock_path(id));
+  if (!probe.held()) return false;
+  std::error_code again;
+  if (fs::read_symlink(names_dir() / name, again).string() != id) return false;  // taken meanwhile
+  ::unlink((names_dir() / name).c_str());
+  ::unlink(lock_path(id).c_str());  // made by the probe, or left by the killed skiff
+  return true;
 }
 
 void ContainerStore::create(const ContainerRecord& record, const ContainerState& state) {
   make_dirs(names_dir(), 0700);
   // symlink() either creates the name or fails: the name index needs no lock.
-  if (symlink(record.id.c_str(), (names_dir() / record.name).c_str()) != 0) {
+  int made = symlink(record.id.c_str(), (names_dir() / record.name).c_str());
+  if (made != 0 && errno == EEXIST && reclaim_stale_name(record.name))
+    made = symlink(record.id.c_str(), (names_dir() / record.name).c_str());
+  if (made != 0) {
     if (errno == EEXIST) {
       check_name_free(record.name);
       throw Error(fmt::format("the container name {:?} is already in use", "/" + record.name));

@@ -116,6 +116,31 @@ no_containers_left() {
   [ "$(ls "$SKIFF_ROOT/containers")" = "$id" ]
 }
 
+@test "run --name: a name left by a killed skiff is taken over, one being made is not" {
+  import_busybox
+  skiff run --rm bb true 2>/dev/null  # makes the store's directories
+  local names="$SKIFF_ROOT/containers/.names"
+  # Reserved, then the skiff was killed before the record: no record, no lock.
+  local ghost=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+  ln -s "$ghost" "$names/c1"
+  run -0 skiff run --name c1 bb echo ran
+  [ "$output" = "ran" ]
+  local id
+  id=$(skiff ps -aq --no-trunc)
+  [ "$(readlink "$names/c1")" = "$id" ]
+  [ ! -e "$SKIFF_RUNROOT/locks/ctr-$ghost.lock" ]
+  # Reserved by a skiff still making it (it holds the lock): in use.
+  local maker=fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210
+  ln -s "$maker" "$names/c2"
+  flock "$SKIFF_RUNROOT/locks/ctr-$maker.lock" sh -c "touch '$BATS_TEST_TMPDIR/locked'; exec sleep 60" &
+  local holder=$!
+  wait_for test -e "$BATS_TEST_TMPDIR/locked"
+  run -125 skiff run --name c2 bb echo never
+  kill "$holder"
+  [[ "${lines[0]}" == *'the container name "/c2" is already in use'* ]]
+  [ "$(readlink "$names/c2")" = "$maker" ]
+}
+
 @test "run --name: invalid names are exit 125" {
   import_busybox
   run -125 skiff run --name w bb true

@@ -58,6 +58,10 @@ class ContainerStore {
   void create(const ContainerRecord& record, const ContainerState& state);
   // Throws the error create() would give if the name is in use now.
   void check_name_free(const std::string& name) const;
+  // Frees name when it is stale: its container has no record and no skiff
+  // holds its lock (the skiff that reserved it was killed before it wrote
+  // the record). True when it did.
+  bool reclaim_stale_name(const std::string& name) const;
   // Writes state.json: what happened to the container (it exited).
   void write_state(const std::string& id, const ContainerState& state);
   std::vector<ContainerView> list() const;
