@@ -109,14 +109,14 @@ bool ContainerStore::reclaim_stale_name(const std::string& name) const {
 void ContainerStore::create(const ContainerRecord& record, const ContainerState& state) {
   make_dirs(names_dir(), 0700);
   // symlink() either creates the name or fails: the name index needs no lock.
-  int made = symlink(record.id.c_str(), (names_dir() / record.name).c_str());
-  if (made != 0 && errno == EEXIST && reclaim_stale_name(record.name))
-    made = symlink(record.id.c_str(), (names_dir() / record.name).c_str());
+  fs::path link = names_dir() / record.name;
+  int made = symlink(record.id.c_str(), link.c_str());
+  if (made != 0 && errno == EEXIST) {
+    check_name_free(record.name);  // throws, or frees a stale name
+    made = symlink(record.id.c_str(), link.c_str());
+  }
   if (made != 0) {
-    if (errno == EEXIST) {
-      check_name_free(record.name);
-      throw Error(fmt::format("the container name {:?} is already in use", "/" + record.name));
-    }
+    if (errno == EEXIST) throw Error(fmt::format("the container name {:?} is already in use", "/" + record.name));
     throw_errno(fmt::format("reserve container name {}", record.name));
   }
   try {

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "skiff/util/error.hpp"
+
 namespace skiff::runtime {
 
 enum class ChildStep : int32_t {
@@ -44,5 +46,9 @@ struct ChildReport {
 };
 
 const char* child_step_text(ChildStep step);
+
+// "create the container's namespaces", with a hint where the kernel refuses
+// user namespaces (EPERM, ENOSPC).
+Error namespaces_error(int err);
 
 }  // namespace skiff::runtime

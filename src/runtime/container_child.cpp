@@ -161,8 +161,7 @@ const PendingNet* g_pending_net = nullptr;
 // Waits for NamespacesAhead's helper and moves the child into the network
 // namespace it made.
 void join_pending_net(const PendingNet& p) {
-  for (pid_t t; (t = *p.helper_tid) != 0;)
-    syscall(SYS_futex, p.helper_tid, FUTEX_WAIT, t, nullptr, nullptr, 0);
+  wait_until_gone(*p.helper_tid);
   if (*p.err != 0) fail(*p.step, *p.err);
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/fd/%d", p.owner, *p.fd);
@@ -180,7 +179,7 @@ void join_net() {
   }
   if (!g_net.running) return;
   g_net.running = false;
-  for (pid_t t; (t = g_net.tid) != 0;) syscall(SYS_futex, &g_net.tid, FUTEX_WAIT, t, nullptr, nullptr, 0);
+  wait_until_gone(g_net.tid);
   if (g_net.err != 0) fail(g_net.step, g_net.err);
   int ns = ioctl(g_net.sock, SIOCGSKNS);
   if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) fail(ChildStep::kNamespaces, errno);

@@ -291,6 +291,14 @@ void keep_arena(std::unique_ptr<PlanArena> a) {
 
 }  // namespace
 
+Error namespaces_error(int err) {
+  return Error("create the container's namespaces", err,
+               err == EPERM || err == ENOSPC
+                   ? "unprivileged user namespaces may be disabled (sysctl kernel.unprivileged_userns_clone, "
+                     "user.max_user_namespaces)"
+                   : "");
+}
+
 StartMode ContainerStart::best_mode(const IdMap& map, bool init, bool one_container) {
   // A full map needs newuidmap and newgidmap run by skiff after the clone,
   // and --init stays in the process that would have to exec: neither can
@@ -370,14 +378,7 @@ void ContainerStart::clone_child(bool on_launch) {
       child_entry(&args);
     }
   }
-  if (pid < 0) {
-    int err = errno;
-    throw Error("create the container's namespaces", err,
-                err == EPERM || err == ENOSPC
-                    ? "unprivileged user namespaces may be disabled (sysctl kernel.unprivileged_userns_clone, "
-                      "user.max_user_namespaces)"
-                    : "");
-  }
+  if (pid < 0) throw namespaces_error(errno);
   sync_child_.reset();
   err_write_.reset();
   pid_ = pid;

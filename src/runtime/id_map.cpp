@@ -12,6 +12,7 @@
 
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
+#include "skiff/util/split.hpp"
 
 extern char** environ;
 
@@ -92,11 +93,7 @@ static std::vector<IdMapping> build(uint32_t id, const std::vector<SubRange>& ra
 }
 
 bool passwd_files_first(std::string_view nsswitch_conf) {
-  std::string_view text = nsswitch_conf;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+  for (std::string_view line : split(nsswitch_conf, '\n')) {
     size_t start = line.find_first_not_of(" \t");
     if (start == std::string_view::npos || line.compare(start, 7, "passwd:") != 0) continue;
     line.remove_prefix(start + 7);
@@ -110,15 +107,9 @@ bool passwd_files_first(std::string_view nsswitch_conf) {
 
 std::optional<std::string> name_in_passwd(std::string_view passwd, uid_t uid) {
   std::string wanted = std::to_string(uid);
-  while (!passwd.empty()) {
-    size_t nl = passwd.find('\n');
-    std::string_view line = passwd.substr(0, nl);
-    passwd = nl == std::string_view::npos ? std::string_view() : passwd.substr(nl + 1);
-    size_t c1 = line.find(':');
-    size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
-    size_t c3 = c2 == std::string_view::npos ? c2 : line.find(':', c2 + 1);
-    if (c3 == std::string_view::npos || c1 == 0) continue;
-    if (line.substr(c2 + 1, c3 - c2 - 1) == wanted) return std::string(line.substr(0, c1));
+  for (std::string_view line : split(passwd, '\n')) {
+    auto f = split(line, ':');  // name:password:uid:gid:...
+    if (f.size() >= 4 && !f[0].empty() && f[2] == wanted) return std::string(f[0]);
   }
   return std::nullopt;
 }

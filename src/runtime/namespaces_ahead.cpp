@@ -118,10 +118,7 @@ int helper_main(void* arg) {
 #endif
 
 [[noreturn]] void throw_failure(int err, ChildStep step) {
-  if (step == ChildStep::kNamespaces && (err == EPERM || err == ENOSPC))
-    throw Error("create the container's namespaces", err,
-                "unprivileged user namespaces may be disabled (sysctl kernel.unprivileged_userns_clone, "
-                "user.max_user_namespaces)");
+  if (step == ChildStep::kNamespaces && (err == EPERM || err == ENOSPC)) throw namespaces_error(err);
   throw Error(fmt::format("container set-up failed: {}", child_step_text(step)), err);
 }
 
@@ -158,7 +155,7 @@ NamespacesAhead::NamespacesAhead(int ns_flags, std::string uid_map, std::string 
 
 void NamespacesAhead::reap() {
   if (pid_ < 0) return;
-  for (pid_t t; (t = shared_->tid) != 0;) syscall(SYS_futex, &shared_->tid, FUTEX_WAIT, t, nullptr, nullptr, 0);
+  wait_until_gone(shared_->tid);
   int st;
   while (waitpid(pid_, &st, __WCLONE) < 0 && errno == EINTR) {
   }

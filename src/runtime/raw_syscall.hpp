@@ -4,10 +4,12 @@
 // included. SKIFF_RAW_SYSCALLS is defined where skiff has them.
 #pragma once
 
+#include <linux/futex.h>
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -41,6 +43,12 @@ long loopback_up(int s, Ioctl&& io) {
   if (long r = io(s, SIOCGIFFLAGS, &ifr); r < 0) return r;
   ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
   return io(s, SIOCSIFFLAGS, &ifr);
+}
+
+// Waits until the kernel has zeroed tid, as it does (and wakes its futex)
+// when a task cloned with CLONE_CHILD_CLEARTID is gone.
+inline void wait_until_gone(const volatile pid_t& tid) {
+  for (pid_t t; (t = tid) != 0;) syscall(SYS_futex, &tid, FUTEX_WAIT, t, nullptr, nullptr, 0);
 }
 
 // A task made to work beside its creator starts on the creator's CPU, and
