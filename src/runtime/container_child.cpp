@@ -202,6 +202,9 @@ struct DirCache {
 };
 DirCache g_dir;
 
+// The root of the tmpfs shown on masked directories, once there is one.
+int g_mask_root = -1;
+
 // A directory inside the container (resolved in the root), opened to make
 // things in; borrowed from the cache, not to be closed. -1 with errno set.
 int dir_in_root(int root, const char* path) {
@@ -391,8 +394,20 @@ void do_mount(int root, const MountOp& op, int index) {
         fd_path(tpath, sizeof tpath, fd);
         struct stat st {};
         fstat(fd, &st);
-        int r = S_ISDIR(st.st_mode) ? mount("tmpfs", tpath, "tmpfs", MS_RDONLY, "size=0k")
-                                    : mount("/dev/null", tpath, nullptr, MS_BIND, nullptr);
+        int r;
+        if (!S_ISDIR(st.st_mode)) {
+          r = mount("/dev/null", tpath, nullptr, MS_BIND, nullptr);
+        } else if (g_mask_root >= 0) {
+          // Every masked directory shows the same empty read-only tmpfs: a
+          // file system made, and torn down at exit, per directory costs more
+          // than a bind.
+          char spath[64];
+          fd_path(spath, sizeof spath, g_mask_root);
+          r = mount(spath, tpath, nullptr, MS_BIND, nullptr);
+        } else {
+          r = mount("tmpfs", tpath, "tmpfs", MS_RDONLY, "size=0k");
+          if (r == 0) g_mask_root = openat2_in_root(root, op.target, O_PATH | O_DIRECTORY);  // its root
+        }
         if (r != 0) fail(ChildStep::kMask, errno, index);
       } else if (bind_readonly(root, op, nullptr, fd, fd) != 0) {
         fail(ChildStep::kReadonlyPath, errno, index);
@@ -599,6 +614,7 @@ void write_self(const char* file, const char* text) {
   // Set afresh: a child that shared skiff's memory may have left them.
   g_err_fd = err_fd;
   g_dir.fd = -1;
+  g_mask_root = -1;
   g_net = NetMaker{};
   g_pending_net = plan_ready && shared_plan->pending_net.helper_tid ? &shared_plan->pending_net : nullptr;
   if (plan_ready && shared_plan->uid_map) {

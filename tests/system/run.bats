@@ -258,6 +258,20 @@ setup_file() { :; }
   [ "${lines[-1]}" = 1 ]
 }
 
+@test "run: masked directories are empty and read-only, masked files read nothing" {
+  import_busybox
+  local dirs=()
+  for d in /proc/acpi /proc/scsi /sys/firmware /sys/devices/virtual/powercap; do
+    [ -d "$d" ] && dirs+=("$d")
+  done
+  [ ${#dirs[@]} -ge 1 ] || skip "no masked directory exists on this kernel"
+  run -0 skiff run --rm bb sh -c 'for d; do printf "%s:%s:" "$d" "$(ls -A "$d")"; touch "$d/x" 2>&1 || true; done; wc -c < /proc/keys' sh "${dirs[@]}"
+  for d in "${dirs[@]}"; do
+    [[ "$output" == *"$d::touch: $d/x: Read-only file system"* ]]
+  done
+  [ "${lines[-1]}" = 0 ]
+}
+
 @test "run: capabilities are the default set, not all" {
   import_busybox
   run -0 skiff run --rm bb sh -c 'grep CapBnd /proc/self/status'
