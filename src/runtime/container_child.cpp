@@ -622,6 +622,8 @@ void write_self(const char* file, const char* text) {
     write_self("/proc/self/uid_map", shared_plan->uid_map);
     write_self("/proc/self/gid_map", shared_plan->gid_map);
   }
+  if (plan_ready && shared_plan->mount_ns >= 0 && setns(shared_plan->mount_ns, CLONE_NEWNS) != 0)
+    fail(ChildStep::kNamespaces, errno);
   // It holds every capability in its new user namespace already, map or not.
   bool make_net = (unshare_flags & CLONE_NEWNET) != 0;
   unshare_flags &= ~CLONE_NEWNET;

@@ -437,6 +437,8 @@ void ContainerStart::launch(const Spec& spec, bool keep_stdin) {
   if (mode_ == StartMode::kJoinOnLaunch) {
     userns_ = ahead_->join();
     plan.pending_net = ahead_->pending_net();
+    plan.mount_ns = ahead_->mount_namespace();
+    if (plan.mount_ns < 0) ahead_flags_ &= ~CLONE_NEWNS;  // not made yet: the clone makes it
     clone_child(true);
     ahead_.reset();  // the child is done with it: it exec'd or died
     return;

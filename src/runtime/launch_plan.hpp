@@ -65,6 +65,7 @@ struct LaunchPlan {
   const char* uid_map = nullptr;
   const char* gid_map = nullptr;
   PendingNet pending_net;  // the network namespace to join, when made apart
+  int mount_ns = -1;       // the mount namespace to join (made ahead), else one comes with the clone
   const char* rootfs = nullptr;  // host path where the rootfs is mounted
   RootfsLayers::Driver driver = RootfsLayers::Driver::kOverlay;
   bool has_layers = false;

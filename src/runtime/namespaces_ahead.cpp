@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <sched.h>
+#include <linux/sockios.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -30,9 +31,11 @@ constexpr Kind kKinds[] = {
     {CLONE_NEWUSER, "/proc/self/ns/user", "user"},
     {CLONE_NEWUTS, "/proc/self/ns/uts", "uts"},
     {CLONE_NEWIPC, "/proc/self/ns/ipc", "ipc"},
-    {CLONE_NEWNET, "/proc/self/ns/net", "network"},
+    {CLONE_NEWNS, "/proc/self/ns/mnt", "mount"},  // not joined by skiff: the container's process joins it
+    {CLONE_NEWNET, nullptr, "network"},           // opened through a socket (see make_net)
 };
 constexpr int kKindCount = sizeof kKinds / sizeof kKinds[0];
+constexpr int kMount = kKindCount - 2;
 constexpr int kNet = kKindCount - 1;
 
 }  // namespace
@@ -42,11 +45,12 @@ struct NamespacesAhead::Shared {
   alignas(64) char stack[16384];
   volatile pid_t tid = -1;  // the kernel zeroes it and wakes the futex when the helper is gone
   volatile int first_done = 0;  // 1 once the user, uts and ipc namespaces are there (or failed)
+  int mount_done = 0;  // 1 once the mount namespace is there (atomic: it publishes fds[kMount])
   int flags = 0;
   std::string uid_map, gid_map;
   cpu_set_t cpus{};  // where it moves first
   bool move = false;
-  int fds[kKindCount] = {-1, -1, -1, -1};  // in skiff's file table
+  int fds[kKindCount] = {-1, -1, -1, -1, -1};  // in skiff's file table
   int err = 0;  // of the first namespaces
   ChildStep step = ChildStep::kNamespaces;
   int net_err = 0;  // of the network namespace
@@ -76,7 +80,7 @@ long open_namespaces(NamespacesAhead::Shared& s, int flags) {
 }
 
 long make_first(NamespacesAhead::Shared& s) {
-  int flags = s.flags & ~CLONE_NEWNET;
+  int flags = s.flags & ~(CLONE_NEWNET | CLONE_NEWNS);
   long r = raw_syscall(SYS_unshare, flags);
   if (r < 0) return r;
   s.step = ChildStep::kIdMap;
@@ -97,10 +101,26 @@ long make_net(NamespacesAhead::Shared& s) {
   r = loopback_up(static_cast<int>(sock), [](int fd, unsigned long req, ifreq* ifr) {
     return raw_syscall(SYS_ioctl, fd, static_cast<long>(req), reinterpret_cast<long>(ifr));
   });
+  if (r >= 0) {
+    // Not /proc/self/ns/net: the container's process may have moved this
+    // helper's root by then (pivot_root in the mount namespace made here).
+    r = raw_syscall(SYS_ioctl, sock, SIOCGSKNS);
+    if (r >= 0) s.fds[kNet] = static_cast<int>(r);
+  }
   raw_syscall(SYS_close, sock);
   if (r < 0) return r;
   s.net_step = ChildStep::kNamespaces;
-  return open_namespaces(s, CLONE_NEWNET);
+  return 0;
+}
+
+// A copy of skiff's mount namespace, owned by the new user namespace, for
+// the container's process to join instead of copying one at clone: the
+// copy is made here, on the other CPU. Nothing is said when it fails: the
+// container's process then makes its own.
+void make_mount(NamespacesAhead::Shared& s) {
+  if (raw_syscall(SYS_unshare, CLONE_NEWNS) < 0) return;
+  if (open_namespaces(s, CLONE_NEWNS) < 0) return;
+  __atomic_store_n(&s.mount_done, 1, __ATOMIC_RELEASE);
 }
 
 int helper_main(void* arg) {
@@ -110,7 +130,9 @@ int helper_main(void* arg) {
   if (r < 0) s.err = static_cast<int>(-r);
   s.first_done = 1;
   raw_syscall(SYS_futex, reinterpret_cast<long>(&s.first_done), FUTEX_WAKE, 1);
-  if (r < 0 || !(s.flags & CLONE_NEWNET)) return 0;
+  if (r < 0) return 0;
+  if (s.flags & CLONE_NEWNS) make_mount(s);
+  if (!(s.flags & CLONE_NEWNET)) return 0;
   r = make_net(s);
   if (r < 0) s.net_err = static_cast<int>(-r);
   return 0;  // the kernel zeroes tid and wakes whoever waits for it
@@ -126,7 +148,7 @@ int helper_main(void* arg) {
 
 int NamespacesAhead::flags_made(int clone_flags) {
 #ifdef SKIFF_RAW_SYSCALLS
-  return clone_flags & (CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC);
+  return clone_flags & (CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS);
 #else
   (void)clone_flags;
   return 0;  // no helper without raw system calls
@@ -180,7 +202,7 @@ UniqueFd NamespacesAhead::join() {
   if (net_ready && s.net_err != 0) throw_failure(s.net_err, s.net_step);
   UniqueFd user;
   for (int i = 0; i < kKindCount; ++i) {
-    if (s.fds[i] < 0 || (i == kNet && !net_ready)) continue;
+    if (s.fds[i] < 0 || i == kMount || (i == kNet && !net_ready)) continue;
     UniqueFd fd(std::exchange(s.fds[i], -1));
     if (setns(fd.get(), kKinds[i].flag) != 0)
       throw_errno(fmt::format("join the container's {} namespace", kKinds[i].name));
@@ -188,6 +210,10 @@ UniqueFd NamespacesAhead::join() {
   }
   net_pending_ = !net_ready && (s.flags & CLONE_NEWNET);
   return user;
+}
+
+int NamespacesAhead::mount_namespace() const {
+  return __atomic_load_n(&shared_->mount_done, __ATOMIC_ACQUIRE) ? shared_->fds[kMount] : -1;
 }
 
 PendingNet NamespacesAhead::pending_net() const {
