@@ -10,7 +10,8 @@ namespace skiff::runtime {
 // CAP_CHOWN -> 0; also accepts names without the CAP_ prefix, any case.
 std::optional<int> capability_number(std::string_view name);
 
-// The highest capability the running kernel knows (/proc/sys/kernel/cap_last_cap).
+// The highest capability the running kernel knows (what
+// /proc/sys/kernel/cap_last_cap says).
 int last_capability();
 
 }  // namespace skiff::runtime
