@@ -28,7 +28,10 @@ std::string remove_container(const store::Paths& paths, const std::string& key, 
   store::FileLock lock(containers.lock_path(id));
   runtime::IdMap map = runtime::current_id_map();
   LayerStore layers(paths, map);
-  containers.remove(view.record, [&](const std::filesystem::path& dir) { layers.remove_container_dir(dir); });
+  auto remover = [&](const std::filesystem::path& dir) { layers.remove_container_dir(dir); };
+  containers.remove(view.record, remover);
+  // And whatever a killed skiff left, while at it.
+  containers.remove_abandoned(remover);
   // Layers only this container kept alive go with it.
   layers.collect_garbage(image::ImageStore(paths));
   return id;

@@ -144,14 +144,18 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   fs::path cdir = containers.dir(rec.id);
 
   int userns_fd = -1;
-  std::optional<store::FileLock> running;
+  // Held from before anything of the container is on disk until it is gone:
+  // a directory with no record whose lock is free was left by a skiff that
+  // was killed, and skiff rm sweeps it.
+  store::FileLock running(containers.lock_path(rec.id));
+  bool recorded = false;
   auto remove_record = [&] {
     containers.remove(rec, [&](const fs::path& d) { layers.remove_container_dir(d, userns_fd); });
   };
   auto write_record = [&] {
-    if (running) return;
-    running.emplace(containers.lock_path(rec.id));
+    if (recorded) return;
     containers.create(rec, state);
+    recorded = true;
   };
   try {
     // With layers to unpack first (seconds, maybe), the record comes first:
@@ -216,7 +220,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     start.reset();
     userns_fd = proc.userns_fd();
     state.pid = proc.pid();
-    running->write_note(fmt::format("{}\n", state.pid));  // one write, no file to make: ps and rm -f read it
+    running.write_note(fmt::format("{}\n", state.pid));  // one write, no file to make: ps and rm -f read it
     int code = proc.wait();
     state.status = "exited";
     state.exit_code = code;

@@ -208,4 +208,27 @@ void ContainerStore::remove(const ContainerRecord& record,
   ::unlink(lock_path(record.id).c_str());
 }
 
+int ContainerStore::remove_abandoned(const std::function<void(const fs::path&)>& remover) const {
+  std::vector<std::string> ids;
+  if (DIR* d = opendir(paths_.containers().c_str())) {
+    while (struct dirent* e = readdir(d)) {
+      if (e->d_name[0] == '.' || (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)) continue;
+      if (access((dir(e->d_name) / "container.json").c_str(), F_OK) != 0 && errno == ENOENT) ids.emplace_back(e->d_name);
+    }
+    closedir(d);
+  }
+  int removed = 0;
+  for (const auto& id : ids) {
+    // The skiff making or removing it holds this lock from before the
+    // directory is made until after it is gone.
+    auto probe = store::FileLock::try_lock(lock_path(id));
+    if (!probe.held()) continue;
+    if (access((dir(id) / "container.json").c_str(), F_OK) == 0 || errno != ENOENT) continue;
+    remover(dir(id));
+    ::unlink(lock_path(id).c_str());
+    ++removed;
+  }
+  return removed;
+}
+
 }  // namespace skiff::engine

@@ -132,13 +132,39 @@ no_containers_left() {
   # Reserved by a skiff still making it (it holds the lock): in use.
   local maker=fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210
   ln -s "$maker" "$names/c2"
-  flock "$SKIFF_RUNROOT/locks/ctr-$maker.lock" sh -c "touch '$BATS_TEST_TMPDIR/locked'; exec sleep 60" &
-  local holder=$!
-  wait_for test -e "$BATS_TEST_TMPDIR/locked"
-  run -125 skiff run --name c2 bb echo never
-  kill "$holder"
+  local lockfd
+  exec {lockfd}>"$SKIFF_RUNROOT/locks/ctr-$maker.lock"
+  flock "$lockfd"
+  run -125 skiff run --name c2 bb echo never {lockfd}>&-
+  exec {lockfd}>&-
   [[ "${lines[0]}" == *'the container name "/c2" is already in use'* ]]
   [ "$(readlink "$names/c2")" = "$maker" ]
+}
+
+@test "rm sweeps the directory a killed skiff left with no record, unless its lock is held" {
+  import_busybox
+  skiff run --name victim bb true
+  local ctrs="$SKIFF_ROOT/containers"
+  # Made, then the skiff was killed before the record: no record, lock free.
+  local ghost=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+  mkdir -p "$ctrs/$ghost/upper/etc" "$ctrs/$ghost/work"
+  echo x > "$ctrs/$ghost/upper/etc/file"
+  # Being made by a skiff that holds its lock: left alone.
+  local maker=fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210
+  mkdir -p "$ctrs/$maker/upper" "$ctrs/$maker/work"
+  local lockfd
+  exec {lockfd}>"$SKIFF_RUNROOT/locks/ctr-$maker.lock"
+  flock "$lockfd"
+  run -0 skiff rm victim {lockfd}>&-
+  exec {lockfd}>&-
+  [ ! -e "$ctrs/$ghost" ]
+  [ ! -e "$SKIFF_RUNROOT/locks/ctr-$ghost.lock" ]
+  [ -d "$ctrs/$maker/upper" ]
+  # Once nobody holds it, the next rm takes it too.
+  skiff run --name victim2 bb true
+  run -0 skiff rm victim2
+  [ ! -e "$ctrs/$maker" ]
+  [ -z "$(ls "$ctrs")" ]
 }
 
 @test "run --name: invalid names are exit 125" {

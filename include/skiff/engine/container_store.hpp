@@ -71,6 +71,11 @@ class ContainerStore {
   // the user namespace); it is given the directory.
   void remove(const ContainerRecord& record,
               const std::function<void(const std::filesystem::path&)>& remover);
+  // Removes what skiffs that were killed left: the directories of
+  // containers with no record whose lock nobody holds (killed before the
+  // record was written, or while removing one). remover as for remove().
+  // Returns how many went.
+  int remove_abandoned(const std::function<void(const std::filesystem::path&)>& remover) const;
 
   // Names and ids currently used; for generated names.
   bool name_taken(const std::string& name) const;
