@@ -7,7 +7,7 @@
 #   SKIFF=PATH        skiff binary (default: <repo>/build/src/skiff).
 #                     SKIFF=/bin/true makes a trivially passing stand-in, to
 #                     test the harness before skiff exists.
-#   RUNS=30           measured rounds per case (interleaved round-robin)
+#   RUNS=30           measured rounds per case (interleaved, shuffled each round)
 #   WARMUP=3          unmeasured rounds first
 #   TIMEOUT=120       per-run limit in seconds (a run over it fails the case)
 #   BENCH_USER=skiff-bench            user with /etc/subuid,subgid ranges

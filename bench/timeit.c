@@ -1,7 +1,10 @@
 /* timeit - interleaved wall-clock / peak-RSS benchmark of whole commands.
  *
- * Runs every case round-robin (case1, case2, ..., case1, case2, ...), each
- * run as fork + execvp with stdin, stdout and stderr on /dev/null, and takes
+ * Runs every case once per round, in an order shuffled afresh each round
+ * (a fixed seed, so runs are repeatable): asynchronous work a run leaves to
+ * the kernel (a network namespace torn down by a kworker, say) then lands
+ * on every other case alike, not always on the one that comes next. Each
+ * run is fork + execvp with stdin, stdout and stderr on /dev/null, and takes
  * the wall time with clock_gettime(CLOCK_MONOTONIC) from just before fork()
  * to just after wait4() returns, plus ru_maxrss from wait4's rusage.
  *
@@ -419,9 +422,22 @@ int main(int argc, char **argv)
     if (!quiet)
         fprintf(stderr, "timeit: %d case(s), %d warm-up + %d measured rounds, interleaved\n",
                 ncases, warmup, runs);
+    int perm[ncases];
+    for (int k = 0; k < ncases; k++)
+        perm[k] = k;
+    unsigned long long seed = 0x9e3779b97f4a7c15ull;
     for (int round = -warmup; round < runs; round++) {
-        for (int k = 0; k < ncases; k++) {
-            struct kase *c = &cases[k];
+        for (int k = ncases - 1; k > 0; k--) {  /* Fisher-Yates, xorshift64 */
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            int j = (int)(seed % (unsigned long long)(k + 1));
+            int t = perm[k];
+            perm[k] = perm[j];
+            perm[j] = t;
+        }
+        for (int i = 0; i < ncases; i++) {
+            struct kase *c = &cases[perm[i]];
             if (c->failed)
                 continue;
             double ms;
