@@ -94,7 +94,11 @@ void write_file_atomic(const fs::path& path, std::string_view content, AtomicWri
   {
     UniqueFd fd = open_or_throw(tmp, O_WRONLY | O_CREAT | O_EXCL, opts.mode);
     try {
-      write_all(fd.get(), content);
+      try {
+        write_all(fd.get(), content);
+      } catch (const Error& e) {
+        throw Error(fmt::format("write {}", path.string()), e.err());  // (a full disk, mostly): say which file
+      }
       if (opts.durable && fsync(fd.get()) != 0) throw_errno(fmt::format("fsync {}", tmp.string()));
     } catch (...) {
       ::unlink(tmp.c_str());

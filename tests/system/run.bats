@@ -272,6 +272,36 @@ setup_file() { :; }
   [ "${lines[-1]}" = 0 ]
 }
 
+@test "run: on a full disk it is exit 125 naming the file, and nothing is left behind" {
+  if grep -qs '^\(root\|0\):' /etc/subuid /etc/subgid; then skip "root has subordinate ranges on this host"; fi
+  # A small file system of the test's own: a tmpfs in a user and mount
+  # namespace, where skiff runs as that namespace's root.
+  local small="$BATS_TEST_TMPDIR/small"
+  mkdir -p "$small"
+  run -0 unshare -Urm sh -c '
+    mount -t tmpfs -o size=8m tmpfs "$1" || exit 99
+    export SKIFF_ROOT="$1/root" SKIFF_RUNROOT="$1/run"
+    mkdir -p "$SKIFF_ROOT" && touch "$SKIFF_ROOT/.single-id-map-noted"
+    "$2" import "$3" bb >/dev/null || exit 98
+    "$2" run --rm bb true || exit 97  # the store is all there
+    dd if=/dev/zero of="$1/fill" bs=64k 2>/dev/null
+    dd if=/dev/zero of="$1/fill2" bs=1k 2>/dev/null
+    "$2" run --rm bb true 2>&1; echo "status=$?"
+    "$2" run --name kept bb true 2>&1; echo "status=$?"
+    echo "left: $(ls -A "$SKIFF_ROOT/containers" | grep -cv "^\.mount-point$\|^\.names$") $(ls -A "$SKIFF_ROOT/containers/.names" | wc -l)"
+    echo "locks: $(ls "$SKIFF_RUNROOT/locks" | grep -c "^ctr-")"
+    rm "$1/fill" "$1/fill2"
+    "$2" run --rm bb echo room again 2>&1
+  ' sh "$small" "$SKIFF" "$SKIFF_TEST_FIXTURES/busybox.tar"
+  [[ "${lines[0]}" == "skiff: write "*"/container.json: no space left on device" ]]
+  [ "${lines[1]}" = "status=125" ]
+  [[ "${lines[2]}" == "skiff: write "*"/container.json: no space left on device" ]]
+  [ "${lines[3]}" = "status=125" ]
+  [ "${lines[4]}" = "left: 0 0" ]
+  [ "${lines[5]}" = "locks: 0" ]
+  [ "${lines[6]}" = "room again" ]
+}
+
 @test "run: capabilities are the default set, not all" {
   import_busybox
   run -0 skiff run --rm bb sh -c 'grep CapBnd /proc/self/status'
