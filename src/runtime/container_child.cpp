@@ -476,6 +476,28 @@ void do_mount(int root, const MountOp& op, int index) {
   }
 }
 
+// Whether the helper built the default /dev: waits while it is at it.
+bool dev_built_ahead(const LaunchPlan::DevAhead& d) {
+  for (;;) {
+    int state = __atomic_load_n(d.state, __ATOMIC_ACQUIRE);
+    if (state != 0) return state == 1;
+    if (*d.helper_tid == 0) return __atomic_load_n(d.state, __ATOMIC_ACQUIRE) == 1;  // gone (killed)
+    timespec tick{0, 1'000'000};
+    syscall(SYS_futex, d.state, FUTEX_WAIT, 0, &tick, nullptr, 0);
+  }
+}
+
+// Moves the /dev built at staging onto op's target (the /dev tmpfs's).
+void move_dev(int root, const MountOp& op, const char* staging, int index) {
+  mounting_on(op.target);
+  int fd = open_target(root, op.target, false, true);
+  if (fd < 0) fail(ChildStep::kMountTarget, errno, index);
+  char tpath[64];
+  fd_path(tpath, sizeof tpath, fd);
+  if (mount(staging, tpath, nullptr, MS_MOVE, nullptr) != 0) fail(ChildStep::kMount, errno, index);
+  close(fd);
+}
+
 void send_fd(int sock, int fd) {
   char byte = 'T';
   iovec iov{&byte, 1};
@@ -674,7 +696,14 @@ void write_self(const char* file, const char* text) {
 
   int root = open(plan.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) fail(ChildStep::kMountRootfs, errno);
-  for (size_t i = 0; i < plan.mounts.size(); ++i) do_mount(root, plan.mounts[i], static_cast<int>(i));
+  for (size_t i = 0; i < plan.mounts.size(); ++i) {
+    if (static_cast<int>(i) == plan.dev_ahead.first && dev_built_ahead(plan.dev_ahead)) {
+      move_dev(root, plan.mounts[i], plan.dev_ahead.staging, static_cast<int>(i));
+      i = static_cast<size_t>(plan.dev_ahead.last);
+      continue;
+    }
+    do_mount(root, plan.mounts[i], static_cast<int>(i));
+  }
 
   if (plan.readonly_root && remount_readonly(plan.rootfs) != 0) fail(ChildStep::kReadonlyRoot, errno);
   join_net();

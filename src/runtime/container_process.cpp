@@ -308,7 +308,8 @@ StartMode ContainerStart::best_mode(const IdMap& map, bool init, bool one_contai
                                                                        : StartMode::kOnLaunch;
 }
 
-ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const IdMap& map, StartMode mode)
+ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const IdMap& map, StartMode mode,
+                               std::string dev_staging)
     : map_(map), mode_(mode), clone_flags_(namespace_clone_flags(namespaces)) {
   if (mode != StartMode::kEarlyClone && map.full)
     throw Error("a container with subordinate ids cannot map itself");
@@ -320,7 +321,7 @@ ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const I
   if (mode == StartMode::kJoinOnLaunch) {
     ahead_flags_ = NamespacesAhead::flags_made(clone_flags_);
     ahead_ = std::make_unique<NamespacesAhead>(ahead_flags_, map_line(map_.uids.front()),
-                                               map_line(map_.gids.front()));
+                                               map_line(map_.gids.front()), std::move(dev_staging));
   }
   arena_ = take_arena();
   int sv[2];
@@ -439,6 +440,7 @@ void ContainerStart::launch(const Spec& spec, bool keep_stdin) {
     plan.pending_net = ahead_->pending_net();
     plan.mount_ns = ahead_->mount_namespace();
     if (plan.mount_ns < 0) ahead_flags_ &= ~CLONE_NEWNS;  // not made yet: the clone makes it
+    plan.dev_ahead = ahead_->dev_ahead(plan);
     clone_child(true);
     ahead_.reset();  // the child is done with it: it exec'd or died
     return;

@@ -1,5 +1,6 @@
 #include "launch_plan.hpp"
 #include "seccomp_filter.hpp"
+#include "dev_defaults.hpp"
 
 #include <sched.h>
 #include <signal.h>
@@ -7,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 #include <utility>
 
@@ -54,28 +56,63 @@ ParsedOptions parse_options(const std::vector<std::string>& options) {
 
 void add_default_devices(LaunchPlan& plan) {
   // Without root, device nodes cannot be made: bind the host's.
-  for (const char* dev : {"null", "zero", "full", "random", "urandom", "tty"}) {
+  for (const char* dev : dev_defaults::kNodes) {
     MountOp op;
     op.kind = MountOp::Kind::kBind;
     op.source = plan.keep(std::string("/dev/") + dev);
-    op.target = plan.keep(std::string("/dev/") + dev);
+    op.target = op.source;
     op.file = true;
     op.recursive = false;
     plan.mounts.push_back(op);
   }
-  const std::pair<const char*, const char*> links[] = {
-      {"/proc/self/fd", "/dev/fd"},     {"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"},
-      {"/proc/self/fd/2", "/dev/stderr"}, {"pts/ptmx", "/dev/ptmx"},       {"/proc/kcore", "/dev/core"}};
-  for (auto [from, to] : links) {
+  for (const auto& link : dev_defaults::kLinks) {
     MountOp op;
     op.kind = MountOp::Kind::kSymlink;
-    op.source = from;
-    op.target = to;
+    op.source = link.to;
+    op.target = plan.keep(std::string("/dev/") + link.name);
     plan.mounts.push_back(op);
   }
 }
 
+bool same_text(const char* a, const char* b) { return (a == nullptr || b == nullptr) ? a == b : strcmp(a, b) == 0; }
+
+bool is_fs(const MountOp& op, const dev_defaults::FileSystem& fs) {
+  std::string target = std::string("/dev") + (*fs.name ? "/" : "") + fs.name;
+  return op.kind == MountOp::Kind::kMount && same_text(op.target, target.c_str()) && same_text(op.source, fs.source) &&
+         same_text(op.fstype, fs.fstype) && op.flags == fs.flags && same_text(op.data, fs.data);
+}
+
 }  // namespace
+
+std::optional<std::pair<int, int>> default_dev_range(const LaunchPlan& plan) {
+  using namespace dev_defaults;
+  const auto& m = plan.mounts;
+  constexpr size_t kNodeCount = sizeof kNodes / sizeof kNodes[0];
+  constexpr size_t kLinkCount = sizeof kLinks / sizeof kLinks[0];
+  constexpr size_t kInsideCount = sizeof kInside / sizeof kInside[0];
+  constexpr size_t kCount = 1 + kNodeCount + kLinkCount + kInsideCount;
+  for (size_t first = 0; first + kCount <= m.size(); ++first) {
+    if (!is_fs(m[first], kDev)) continue;
+    size_t i = first + 1;
+    bool same = true;
+    for (const char* node : kNodes) {
+      std::string path = std::string("/dev/") + node;
+      const MountOp& op = m[i++];
+      same = same && op.kind == MountOp::Kind::kBind && same_text(op.source, path.c_str()) &&
+             same_text(op.target, path.c_str()) && op.file && !op.recursive && !op.readonly;
+    }
+    for (const auto& link : kLinks) {
+      std::string path = std::string("/dev/") + link.name;
+      const MountOp& op = m[i++];
+      same = same && op.kind == MountOp::Kind::kSymlink && same_text(op.source, link.to) &&
+             same_text(op.target, path.c_str());
+    }
+    for (const auto& fs : kInside) same = same && is_fs(m[i++], fs);
+    if (same) return std::pair{static_cast<int>(first), static_cast<int>(first + kCount - 1)};
+    return std::nullopt;  // only the first /dev counts
+  }
+  return std::nullopt;
+}
 
 int namespace_clone_flags(const std::vector<Namespace>& namespaces) {
   int flags = CLONE_NEWUSER | CLONE_NEWNS;

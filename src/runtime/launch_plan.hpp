@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <deque>
 #include <memory_resource>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "child_steps.hpp"
@@ -41,6 +43,12 @@ struct MountOp {
   bool bind_fallback = false;  // if the mount fails, rbind the host's target path instead (sysfs)
 };
 
+struct LaunchPlan;
+// Where the plan's mounts are the default /dev of dev_defaults.hpp (the
+// tmpfs, its nodes and links, devpts, shm, mqueue), in that order: the
+// indexes of the first and the last.
+std::optional<std::pair<int, int>> default_dev_range(const LaunchPlan& plan);
+
 // A network namespace still being made by a helper (NamespacesAhead) when
 // the child is cloned: the child joins it when it needs it, once the helper
 // is gone (the kernel zeroes *helper_tid), through /proc/OWNER/fd/FD (the
@@ -66,6 +74,16 @@ struct LaunchPlan {
   const char* gid_map = nullptr;
   PendingNet pending_net;  // the network namespace to join, when made apart
   int mount_ns = -1;       // the mount namespace to join (made ahead), else one comes with the clone
+  // The default /dev (mounts[dev_first..dev_last]), built ahead in that
+  // namespace by the helper at dev_staging: moved into place when
+  // *dev_state says 1 (2: failed, the process builds it itself; 0: not yet,
+  // while *helper_tid is not 0).
+  struct DevAhead {
+    const char* staging = nullptr;  // null: none
+    int first = -1, last = -1;
+    const int* state = nullptr;
+    const volatile pid_t* helper_tid = nullptr;
+  } dev_ahead;
   const char* rootfs = nullptr;  // host path where the rootfs is mounted
   RootfsLayers::Driver driver = RootfsLayers::Driver::kOverlay;
   bool has_layers = false;

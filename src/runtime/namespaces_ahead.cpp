@@ -4,6 +4,7 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <linux/sockios.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -11,8 +12,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "child_steps.hpp"
+#include "dev_defaults.hpp"
 #include "raw_syscall.hpp"
 #include "skiff/util/error.hpp"
 
@@ -46,6 +49,8 @@ struct NamespacesAhead::Shared {
   volatile pid_t tid = -1;  // the kernel zeroes it and wakes the futex when the helper is gone
   volatile int first_done = 0;  // 1 once the user, uts and ipc namespaces are there (or failed)
   int mount_done = 0;  // 1 once the mount namespace is there (atomic: it publishes fds[kMount])
+  int dev_state = 0;   // the default /dev at dev_staging: 1 built, 2 not (atomic, futex)
+  std::string dev_staging;  // empty: not asked for
   int flags = 0;
   std::string uid_map, gid_map;
   cpu_set_t cpus{};  // where it moves first
@@ -123,6 +128,72 @@ void make_mount(NamespacesAhead::Shared& s) {
   __atomic_store_n(&s.mount_done, 1, __ATOMIC_RELEASE);
 }
 
+// "/proc/self/fd/N" into buf (raw code: no snprintf).
+const char* fd_path(char (&buf)[40], long fd) {
+  char digits[20];
+  int n = 0;
+  do digits[n++] = static_cast<char>('0' + fd % 10);
+  while ((fd /= 10) > 0);
+  memcpy(buf, "/proc/self/fd/", 14);
+  int i = 14;
+  while (n > 0) buf[i++] = digits[--n];
+  buf[i] = '\0';
+  return buf;
+}
+
+long mount_fs_at(const char* target, const dev_defaults::FileSystem& fs) {
+  return raw_syscall5(SYS_mount, reinterpret_cast<long>(fs.source), reinterpret_cast<long>(target),
+                      reinterpret_cast<long>(fs.fstype), static_cast<long>(fs.flags), reinterpret_cast<long>(fs.data));
+}
+
+// Makes name in dir (a directory, or an empty file) and returns an O_PATH
+// fd on it, or -errno.
+long make_in(long dir, const char* name, bool file) {
+  long r = file ? raw_syscall5(SYS_openat, dir, reinterpret_cast<long>(name), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
+                               0644, 0)
+                : raw_syscall(SYS_mkdirat, dir, reinterpret_cast<long>(name), 0755);
+  if (r < 0) return r;
+  if (file) raw_syscall(SYS_close, r);
+  return raw_syscall5(SYS_openat, dir, reinterpret_cast<long>(name), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, 0);
+}
+
+// The default /dev (dev_defaults.hpp), built on a tmpfs mounted at
+// dev_staging in the mount namespace made here: what the container's
+// process would otherwise mount one by one, made on this CPU meanwhile.
+// The same calls the process makes, in its order; 0 or -errno.
+long build_dev(const char* staging) {
+  using namespace dev_defaults;
+  long r = mount_fs_at(staging, kDev);
+  if (r < 0) return r;
+  long dir = raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(staging), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return dir;
+  char path[40];
+  char source[32];
+  for (const char* node : kNodes) {
+    long f = make_in(dir, node, true);
+    if (f < 0) return f;
+    memcpy(source, "/dev/", 5);
+    size_t n = strlen(node);
+    memcpy(source + 5, node, n + 1);
+    r = raw_syscall5(SYS_mount, reinterpret_cast<long>(source), reinterpret_cast<long>(fd_path(path, f)), 0, MS_BIND,
+                     0);
+    raw_syscall(SYS_close, f);
+    if (r < 0) return r;
+  }
+  for (const auto& link : kLinks)
+    if ((r = raw_syscall(SYS_symlinkat, reinterpret_cast<long>(link.to), dir, reinterpret_cast<long>(link.name))) < 0)
+      return r;
+  for (const auto& fs : kInside) {
+    long d = make_in(dir, fs.name, false);
+    if (d < 0) return d;
+    r = mount_fs_at(fd_path(path, d), fs);
+    raw_syscall(SYS_close, d);
+    if (r < 0) return r;
+  }
+  raw_syscall(SYS_close, dir);
+  return 0;
+}
+
 int helper_main(void* arg) {
   auto& s = *static_cast<NamespacesAhead::Shared*>(arg);
   if (s.move) move_to(0, &s.cpus);
@@ -132,6 +203,11 @@ int helper_main(void* arg) {
   raw_syscall(SYS_futex, reinterpret_cast<long>(&s.first_done), FUTEX_WAKE, 1);
   if (r < 0) return 0;
   if (s.flags & CLONE_NEWNS) make_mount(s);
+  if (!s.dev_staging.empty()) {
+    int state = s.mount_done && build_dev(s.dev_staging.c_str()) == 0 ? 1 : 2;
+    __atomic_store_n(&s.dev_state, state, __ATOMIC_RELEASE);
+    raw_syscall(SYS_futex, reinterpret_cast<long>(&s.dev_state), FUTEX_WAKE, 0x7fffffff);
+  }
   if (!(s.flags & CLONE_NEWNET)) return 0;
   r = make_net(s);
   if (r < 0) s.net_err = static_cast<int>(-r);
@@ -155,10 +231,11 @@ int NamespacesAhead::flags_made(int clone_flags) {
 #endif
 }
 
-NamespacesAhead::NamespacesAhead(int ns_flags, std::string uid_map, std::string gid_map)
+NamespacesAhead::NamespacesAhead(int ns_flags, std::string uid_map, std::string gid_map, std::string dev_staging)
     : shared_(std::make_unique<Shared>()) {
   Shared& s = *shared_;
   s.flags = ns_flags;
+  if (ns_flags & CLONE_NEWNS) s.dev_staging = std::move(dev_staging);
   s.uid_map = std::move(uid_map);
   s.gid_map = std::move(gid_map);
   s.move = other_cpus(&s.cpus);
@@ -214,6 +291,14 @@ UniqueFd NamespacesAhead::join() {
 
 int NamespacesAhead::mount_namespace() const {
   return __atomic_load_n(&shared_->mount_done, __ATOMIC_ACQUIRE) ? shared_->fds[kMount] : -1;
+}
+
+LaunchPlan::DevAhead NamespacesAhead::dev_ahead(const LaunchPlan& plan) const {
+  const Shared& s = *shared_;
+  if (s.dev_staging.empty() || mount_namespace() < 0) return {};
+  auto range = default_dev_range(plan);
+  if (!range) return {};
+  return {s.dev_staging.c_str(), range->first, range->second, &s.dev_state, &s.tid};
 }
 
 PendingNet NamespacesAhead::pending_net() const {

@@ -30,7 +30,10 @@ class NamespacesAhead {
   // The namespaces of ns_flags (CLONE_NEWUSER, and any of CLONE_NEWNET,
   // CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNS), with the user namespace's map
   // lines.
-  NamespacesAhead(int ns_flags, std::string uid_map, std::string gid_map);
+  // With dev_staging (an existing directory that the container's process
+  // does not need, such as skiff's run root), the helper also builds the
+  // default /dev there in the mount namespace it makes.
+  NamespacesAhead(int ns_flags, std::string uid_map, std::string gid_map, std::string dev_staging = {});
   NamespacesAhead(const NamespacesAhead&) = delete;
   NamespacesAhead& operator=(const NamespacesAhead&) = delete;
   ~NamespacesAhead();  // waits for the helper (it never waits for anything itself)
@@ -51,6 +54,9 @@ class NamespacesAhead {
   // process is to join, if it is made already (else -1: the process makes
   // its own at clone). skiff never joins it. Open until destruction.
   int mount_namespace() const;
+  // After join(): the default /dev built ahead, for a plan that asks for
+  // exactly that one (else empty).
+  LaunchPlan::DevAhead dev_ahead(const LaunchPlan& plan) const;
 
   struct Shared;  // what the helper reads and writes
 

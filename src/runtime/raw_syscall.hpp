@@ -22,6 +22,13 @@ inline long raw_syscall(long n, long a = 0, long b = 0, long c = 0) {
   asm volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
   return r;
 }
+inline long raw_syscall5(long n, long a, long b, long c, long d, long e) {
+  long r;
+  register long r10 asm("r10") = d;
+  register long r8 asm("r8") = e;
+  asm volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8) : "rcx", "r11", "memory");
+  return r;
+}
 #elif defined(__aarch64__)
 #define SKIFF_RAW_SYSCALLS 1
 inline long raw_syscall(long n, long a = 0, long b = 0, long c = 0) {
@@ -30,6 +37,16 @@ inline long raw_syscall(long n, long a = 0, long b = 0, long c = 0) {
   register long x1 asm("x1") = b;
   register long x2 asm("x2") = c;
   asm volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
+  return x0;
+}
+inline long raw_syscall5(long n, long a, long b, long c, long d, long e) {
+  register long x8 asm("x8") = n;
+  register long x0 asm("x0") = a;
+  register long x1 asm("x1") = b;
+  register long x2 asm("x2") = c;
+  register long x3 asm("x3") = d;
+  register long x4 asm("x4") = e;
+  asm volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4) : "memory");
   return x0;
 }
 #endif

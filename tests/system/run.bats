@@ -258,6 +258,24 @@ setup_file() { :; }
   [ "${lines[-1]}" = 1 ]
 }
 
+@test "run: /dev is the same whether made ahead or by the container's process" {
+  import_busybox
+  # Mount points, their options and file systems, and what is in /dev. With
+  # --init the container's process makes /dev itself; without, a helper of
+  # skiff's may have made it ahead.
+  local list='awk '"'"'{ for (i = 7; $i != "-"; i++); if ($5 ~ "^/dev") print $5, $6, $(i+1), $(i+2), $(i+3) }'"'"' /proc/self/mountinfo; ls -l /dev | awk '"'"'NR > 1 { print $1, $NF }'"'"''
+  run -0 skiff run --rm bb sh -c "$list"
+  local ahead="$output"
+  run -0 skiff run --rm --init bb sh -c "$list"
+  [ "$output" = "$ahead" ]
+  [[ "$ahead" == *"/dev rw,nosuid tmpfs tmpfs"* ]]
+  [[ "$ahead" == *"/dev/pts rw,nosuid,noexec,relatime devpts devpts"* ]]
+  [[ "$ahead" == *"/dev/shm rw,nosuid,nodev,noexec,relatime tmpfs shm"* ]]
+  [[ "$ahead" == *"/dev/mqueue rw,nosuid,nodev,noexec,relatime mqueue mqueue"* ]]
+  [[ "$ahead" == *"crw-rw-rw- null"* ]]
+  [[ "$ahead" == *"lrwxrwxrwx pts/ptmx"* ]]
+}
+
 @test "run: masked directories are empty and read-only, masked files read nothing" {
   import_busybox
   local dirs=()

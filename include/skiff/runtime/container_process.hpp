@@ -75,8 +75,10 @@ class NamespacesAhead;
 
 class ContainerStart {
  public:
+  // dev_staging (kJoinOnLaunch): a directory the container's process does
+  // not need (skiff's run root), where /dev may be built ahead.
   ContainerStart(const std::vector<Namespace>& namespaces, const IdMap& map,
-                 StartMode mode = StartMode::kEarlyClone);
+                 StartMode mode = StartMode::kEarlyClone, std::string dev_staging = {});
   // The mode for this map and spec: kOnLaunch where it can be, and
   // kJoinOnLaunch when this skiff runs this one container only.
   static StartMode best_mode(const IdMap& map, bool init, bool one_container = false);
