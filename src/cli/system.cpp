@@ -122,6 +122,7 @@ void configure_reset(CLI::App* cmd, CliContext& ctx) {
                               ".single-id-map-noted"})
       layers.remove_tree_as_owner(paths.root / entry);
     remove_tree(paths.runroot / "locks");
+    ::rmdir(paths.dev_staging().c_str());  // empty here: only containers' mount namespaces cover it
     ::rmdir(paths.root.c_str());
     ::rmdir(paths.runroot.c_str());
   });

@@ -101,7 +101,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   std::optional<runtime::ContainerStart> start;
   const runtime::StartMode mode = runtime::ContainerStart::best_mode(map, opts.init, /*one_container=*/true);
   if (mode == runtime::StartMode::kJoinOnLaunch)
-    start.emplace(container_namespaces(opts), map, mode, paths.runroot.string());
+    start.emplace(container_namespaces(opts), map, mode, paths.dev_staging().string());
   store::ensure_dirs(paths);
   image::ImageStore images(paths);
   if (!opts.name.empty()) ContainerStore(paths).check_name_free(opts.name);  // said before any work

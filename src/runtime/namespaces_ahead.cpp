@@ -205,6 +205,9 @@ int helper_main(void* arg) {
   if (s.flags & CLONE_NEWNS) make_mount(s);
   if (!s.dev_staging.empty()) {
     int state = s.mount_done && build_dev(s.dev_staging.c_str()) == 0 ? 1 : 2;
+    // What a failure left mounted there goes (nothing else is: the
+    // container's process builds /dev itself then).
+    if (state == 2 && s.mount_done) raw_syscall(SYS_umount2, reinterpret_cast<long>(s.dev_staging.c_str()), MNT_DETACH);
     __atomic_store_n(&s.dev_state, state, __ATOMIC_RELEASE);
     raw_syscall(SYS_futex, reinterpret_cast<long>(&s.dev_state), FUTEX_WAKE, 0x7fffffff);
   }

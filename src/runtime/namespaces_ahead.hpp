@@ -30,9 +30,9 @@ class NamespacesAhead {
   // The namespaces of ns_flags (CLONE_NEWUSER, and any of CLONE_NEWNET,
   // CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNS), with the user namespace's map
   // lines.
-  // With dev_staging (an existing directory that the container's process
-  // does not need, such as skiff's run root), the helper also builds the
-  // default /dev there in the mount namespace it makes.
+  // With dev_staging (an empty directory that nothing needs, such as the
+  // run root's dev-ahead), the helper also builds the default /dev there in
+  // the mount namespace it makes.
   NamespacesAhead(int ns_flags, std::string uid_map, std::string gid_map, std::string dev_staging = {});
   NamespacesAhead(const NamespacesAhead&) = delete;
   NamespacesAhead& operator=(const NamespacesAhead&) = delete;

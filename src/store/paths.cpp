@@ -82,6 +82,7 @@ void ensure_dirs(const Paths& paths) {
   make_dirs(paths.root, 0700);
   ensure_private_dir(paths.runroot);
   make_dirs(paths.locks(), 0700);
+  make_dirs(paths.dev_staging(), 0700);
 }
 
 }  // namespace skiff::store

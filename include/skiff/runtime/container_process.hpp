@@ -75,8 +75,8 @@ class NamespacesAhead;
 
 class ContainerStart {
  public:
-  // dev_staging (kJoinOnLaunch): a directory the container's process does
-  // not need (skiff's run root), where /dev may be built ahead.
+  // dev_staging (kJoinOnLaunch): an empty directory nothing needs (the run
+  // root's dev-ahead), where /dev may be built ahead.
   ContainerStart(const std::vector<Namespace>& namespaces, const IdMap& map,
                  StartMode mode = StartMode::kEarlyClone, std::string dev_staging = {});
   // The mode for this map and spec: kOnLaunch where it can be, and

@@ -18,6 +18,9 @@ struct Paths {
   std::filesystem::path images_file() const { return root / "images.json"; }
   std::filesystem::path containers_file() const { return root / "containers.json"; }
   std::filesystem::path locks() const { return runroot / "locks"; }
+  // An empty directory that a container's mount namespace may cover, to
+  // build its /dev on ahead (see runtime::NamespacesAhead).
+  std::filesystem::path dev_staging() const { return runroot / "dev-ahead"; }
 };
 
 // --root / --runroot as given on the command line (empty = not given).
