@@ -305,7 +305,6 @@ int make_dir_in_root(int root, const char* path) {
   return dir_in_root(root, path);
 }
 
-void fd_path(char* buf, size_t size, int fd) { snprintf(buf, size, "/proc/self/fd/%d", fd); }
 
 // Per-mount flags a remount must repeat: the kernel refuses to drop flags that
 // are locked on mounts inherited from a more privileged namespace.

@@ -76,9 +76,14 @@ void add_default_devices(LaunchPlan& plan) {
 
 bool same_text(const char* a, const char* b) { return (a == nullptr || b == nullptr) ? a == b : strcmp(a, b) == 0; }
 
+// Whether path is /dev/NAME (/dev for an empty name).
+bool is_dev_path(const char* path, const char* name) {
+  if (path == nullptr || strncmp(path, "/dev", 4) != 0) return false;
+  return *name == '\0' ? path[4] == '\0' : path[4] == '/' && strcmp(path + 5, name) == 0;
+}
+
 bool is_fs(const MountOp& op, const dev_defaults::FileSystem& fs) {
-  std::string target = std::string("/dev") + (*fs.name ? "/" : "") + fs.name;
-  return op.kind == MountOp::Kind::kMount && same_text(op.target, target.c_str()) && same_text(op.source, fs.source) &&
+  return op.kind == MountOp::Kind::kMount && is_dev_path(op.target, fs.name) && same_text(op.source, fs.source) &&
          same_text(op.fstype, fs.fstype) && op.flags == fs.flags && same_text(op.data, fs.data);
 }
 
@@ -96,16 +101,14 @@ std::optional<std::pair<int, int>> default_dev_range(const LaunchPlan& plan) {
     size_t i = first + 1;
     bool same = true;
     for (const char* node : kNodes) {
-      std::string path = std::string("/dev/") + node;
       const MountOp& op = m[i++];
-      same = same && op.kind == MountOp::Kind::kBind && same_text(op.source, path.c_str()) &&
-             same_text(op.target, path.c_str()) && op.file && !op.recursive && !op.readonly;
+      same = same && op.kind == MountOp::Kind::kBind && is_dev_path(op.source, node) && is_dev_path(op.target, node) &&
+             op.file && !op.recursive && !op.readonly;
     }
     for (const auto& link : kLinks) {
-      std::string path = std::string("/dev/") + link.name;
       const MountOp& op = m[i++];
       same = same && op.kind == MountOp::Kind::kSymlink && same_text(op.source, link.to) &&
-             same_text(op.target, path.c_str());
+             is_dev_path(op.target, link.name);
     }
     for (const auto& fs : kInside) same = same && is_fs(m[i++], fs);
     if (same) return std::pair{static_cast<int>(first), static_cast<int>(first + kCount - 1)};

@@ -128,19 +128,6 @@ void make_mount(NamespacesAhead::Shared& s) {
   __atomic_store_n(&s.mount_done, 1, __ATOMIC_RELEASE);
 }
 
-// "/proc/self/fd/N" into buf (raw code: no snprintf).
-const char* fd_path(char (&buf)[40], long fd) {
-  char digits[20];
-  int n = 0;
-  do digits[n++] = static_cast<char>('0' + fd % 10);
-  while ((fd /= 10) > 0);
-  memcpy(buf, "/proc/self/fd/", 14);
-  int i = 14;
-  while (n > 0) buf[i++] = digits[--n];
-  buf[i] = '\0';
-  return buf;
-}
-
 long mount_fs_at(const char* target, const dev_defaults::FileSystem& fs) {
   return raw_syscall5(SYS_mount, reinterpret_cast<long>(fs.source), reinterpret_cast<long>(target),
                       reinterpret_cast<long>(fs.fstype), static_cast<long>(fs.flags), reinterpret_cast<long>(fs.data));
@@ -175,8 +162,8 @@ long build_dev(const char* staging) {
     memcpy(source, "/dev/", 5);
     size_t n = strlen(node);
     memcpy(source + 5, node, n + 1);
-    r = raw_syscall5(SYS_mount, reinterpret_cast<long>(source), reinterpret_cast<long>(fd_path(path, f)), 0, MS_BIND,
-                     0);
+    r = raw_syscall5(SYS_mount, reinterpret_cast<long>(source), reinterpret_cast<long>(fd_path(path, sizeof path, f)),
+                     0, MS_BIND, 0);
     raw_syscall(SYS_close, f);
     if (r < 0) return r;
   }
@@ -186,7 +173,7 @@ long build_dev(const char* staging) {
   for (const auto& fs : kInside) {
     long d = make_in(dir, fs.name, false);
     if (d < 0) return d;
-    r = mount_fs_at(fd_path(path, d), fs);
+    r = mount_fs_at(fd_path(path, sizeof path, d), fs);
     raw_syscall(SYS_close, d);
     if (r < 0) return r;
   }

@@ -62,6 +62,22 @@ long loopback_up(int s, Ioctl&& io) {
   return io(s, SIOCSIFFLAGS, &ifr);
 }
 
+// "/proc/self/fd/FD" into buf (at least 32 bytes): the path of what fd
+// refers to, for calls that take paths. No snprintf, so raw code may use it.
+inline const char* fd_path(char* buf, size_t size, long fd) {
+  char digits[20];
+  int n = 0;
+  do digits[n++] = static_cast<char>('0' + fd % 10);
+  while ((fd /= 10) > 0 && n < 20);
+  static constexpr char kPrefix[] = "/proc/self/fd/";
+  size_t i = sizeof kPrefix - 1;
+  if (size < i + static_cast<size_t>(n) + 1) return buf[0] = '\0', buf;
+  memcpy(buf, kPrefix, i);
+  while (n > 0) buf[i++] = digits[--n];
+  buf[i] = '\0';
+  return buf;
+}
+
 // Waits until the kernel has zeroed tid, as it does (and wakes its futex)
 // when a task cloned with CLONE_CHILD_CLEARTID is gone.
 inline void wait_until_gone(const volatile pid_t& tid) {
