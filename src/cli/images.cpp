@@ -240,6 +240,7 @@ void configure_import(CLI::App* cmd, CliContext& ctx) {
     }
     auto paths = ctx.paths();
     store::ensure_dirs(paths);
+    engine::sweep_abandoned_work(paths);  // an import killed before left its copy in tmp/
     image::ImageStore store(paths);
     auto rec = image::import_tarball(store, paths, fd.get(), opts);
     fmt::print("{}\n", rec.id);

@@ -89,15 +89,7 @@ BuildResult Builder::run() {
     throw Error("skiff build needs an overlay file system (kernel overlay in a user namespace, or fuse-overlayfs), "
                 "and this store uses the copy driver");
   make_dirs(paths_.tmp(), 0700);
-  // What killed builds and commits left.
-  for (const char* prefix : {"build-", "commit-", "diff-"})
-    for (const auto& p : store::abandoned_entries(paths_.tmp(), prefix)) {
-      try {
-        layers_.remove_tree_as_owner(p);
-      } catch (const Error&) {
-        // left for the next build or skiff system reset
-      }
-    }
+  layers_.sweep_abandoned_work();  // what killed skiffs left
   work_ = paths_.tmp() / ("build-" + random_hex(12));
   make_dirs(work_, 0700);
   work_hold_ = store::hold_in_progress(work_);

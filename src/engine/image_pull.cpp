@@ -142,8 +142,7 @@ PullResult pull_image(const store::Paths& paths, std::string_view ref_text, cons
   image::Reference ref = image::parse_reference(registry::with_default_registry(ref_text, cfg));
   store::ensure_dirs(paths);
   make_dirs(paths.tmp(), 0700);
-  // Downloads left by a killed pull (a live one holds a flock on its file).
-  for (const auto& stale : store::abandoned_entries(paths.tmp(), "blob-")) ::unlink(stale.c_str());
+  sweep_abandoned_work(paths);  // downloads and unpacks left by killed skiffs
   image::ImageStore store(paths);
   std::string wanted = ref.digest.empty() ? ref.tag : ref.digest;
   events.message(fmt::format("{}: Pulling from {}", wanted, ref.path));

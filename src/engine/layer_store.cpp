@@ -93,6 +93,7 @@ StorageInfo LayerStore::probe() {
   make_dirs(paths_.tmp(), 0700);
   fs::path dir = paths_.tmp() / ("probe-" + random_hex(8));
   for (const char* sub : {"l", "u", "w", "m"}) make_dirs(dir / sub, 0700);
+  UniqueFd alive = store::hold_in_progress(dir);
   auto try_mount = [&](Driver d) {
     bool ok = true;
     try {
@@ -219,7 +220,7 @@ void LayerStore::ensure(const image::ImageStore& images, const image::ImageConte
       to_unpack.push_back(m);
   if (to_unpack.empty()) return;
   // What an unpack killed before (by a run or a pull) left in tmp/ goes now.
-  sweep_stale_unpacks();
+  sweep_abandoned_work();
   bool keep_owners = map_.full;
   image::UnpackStats total;
   // Owners are only real inside the namespace, so the whole unpack runs there.
@@ -290,14 +291,19 @@ std::vector<store::FileLock> LayerStore::lock_layers(std::vector<std::string> di
   return locks;
 }
 
-void LayerStore::sweep_stale_unpacks() const {
-  for (const auto& p : store::abandoned_entries(paths_.tmp(), "layer-")) {
+void LayerStore::sweep_abandoned_work() const {
+  for (const auto& p : store::abandoned_entries(paths_.tmp(), "")) {
     try {
       remove_tree_as_owner(p);
     } catch (const Error&) {
       // Left for the next sweep or skiff system reset.
     }
   }
+}
+
+void sweep_abandoned_work(const store::Paths& paths) {
+  if (store::abandoned_entries(paths.tmp(), "").empty()) return;  // no id map needed
+  LayerStore(paths, runtime::current_id_map()).sweep_abandoned_work();
 }
 
 void LayerStore::collect_garbage(const image::ImageStore& images) {
@@ -322,8 +328,10 @@ void LayerStore::collect_garbage(const image::ImageStore& images) {
     // Under the layer's lock, so a run that is about to use it is not robbed.
     store::FileLock lock(paths_.locks() / ("layer-" + p.filename().string() + ".lock"));
     fs::path doomed = paths_.tmp() / ("gc-" + random_hex(12));
-    make_dirs(paths_.tmp(), 0700);
-    if (::rename(p.c_str(), doomed.c_str()) == 0) remove_tree_as_owner(doomed);
+    make_dirs(doomed, 0700);
+    UniqueFd alive = store::hold_in_progress(doomed);
+    if (::rename(p.c_str(), (doomed / "layer").c_str()) == 0) remove_tree_as_owner(doomed);
+    else remove_tree(doomed);
   }
 }
 

@@ -121,7 +121,7 @@ class GrowingFile : public image::ByteSource {
 LayerStream::LayerStream(LayerStore& layers, const store::Paths& paths, const runtime::IdMap& map,
                          const std::vector<LayerJob>& jobs) {
   layers.storage();
-  layers.sweep_stale_unpacks();
+  layers.sweep_abandoned_work();
   make_dirs(paths.layers(), 0700);
   make_dirs(paths.tmp(), 0700);
   store::ensure_dirs(paths);

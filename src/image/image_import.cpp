@@ -4,6 +4,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <memory>
@@ -88,6 +89,7 @@ ImageRecord import_tarball(ImageStore& store, const store::Paths& paths, int fd,
   make_dirs(paths.tmp(), 0700);
   TempFile tmp{paths.tmp() / ("import-" + random_hex(12))};
   UniqueFd out = open_or_throw(tmp.path, O_RDWR | O_CREAT | O_EXCL, 0600);
+  if (flock(out.get(), LOCK_EX) != 0) throw_errno("lock the import's file");  // alive: not swept
   auto [layer_digest, layer_size] = decompress_to(fd, out.get());
   if (lseek(out.get(), 0, SEEK_SET) != 0) throw_errno("seek");
   uint64_t content_size = check_tar(out.get());

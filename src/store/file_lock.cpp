@@ -55,7 +55,8 @@ std::vector<std::filesystem::path> abandoned_entries(const std::filesystem::path
   DIR* d = opendir(dir.c_str());
   if (!d) return out;
   while (dirent* e = readdir(d)) {
-    if (std::string_view(e->d_name).substr(0, prefix.size()) != prefix) continue;
+    std::string_view name = e->d_name;
+    if (name == "." || name == ".." || name.substr(0, prefix.size()) != prefix) continue;
     UniqueFd fd(openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (fd && flock(fd.get(), LOCK_EX | LOCK_NB) == 0) out.push_back(dir / e->d_name);
   }

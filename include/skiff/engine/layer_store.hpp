@@ -54,9 +54,10 @@ class LayerStore {
   // in a circle.
   std::vector<store::FileLock> lock_layers(std::vector<std::string> diff_ids) const;
 
-  // Removes half-unpacked layers left in tmp/ by a killed skiff (a live
-  // unpack holds its directory with store::hold_in_progress).
-  void sweep_stale_unpacks() const;
+  // Removes what killed skiffs left in tmp/: unpacks, downloads, imports,
+  // builds, commits (live work holds its entry with store::hold_in_progress).
+  // The one sweep every command that works in tmp/ runs first.
+  void sweep_abandoned_work() const;
 
   // Removes unpacked layers that no image and no container uses.
   void collect_garbage(const image::ImageStore& images);
@@ -74,5 +75,9 @@ class LayerStore {
   runtime::IdMap map_;
   std::optional<StorageInfo> info_;
 };
+
+// LayerStore::sweep_abandoned_work with the caller's id map, for commands
+// that have no LayerStore of their own (import, pull).
+void sweep_abandoned_work(const store::Paths& paths);
 
 }  // namespace skiff::engine

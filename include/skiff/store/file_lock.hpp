@@ -35,7 +35,9 @@ class FileLock {
 UniqueFd hold_in_progress(const std::filesystem::path& path);
 
 // The entries of dir named prefix* that nobody holds: left by a skiff that
-// was killed. Unreadable or vanished entries are skipped.
+// was killed. Unreadable or vanished entries are skipped. Every entry of a
+// store's tmp/ is held by its maker while it lives, so prefix "" there lists
+// all the work that killed skiffs left.
 std::vector<std::filesystem::path> abandoned_entries(const std::filesystem::path& dir, std::string_view prefix);
 
 }  // namespace skiff::store
