@@ -27,6 +27,7 @@ enum class ChildStep : int32_t {
   kTerminal,
   kStdin,
   kWorkdir,
+  kWorkdirOutside,
   kSetgroups,
   kSetgid,
   kSetuid,

@@ -25,6 +25,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -56,6 +57,7 @@ const char* child_step_text(ChildStep step) {
     case ChildStep::kTerminal: return "set up the terminal";
     case ChildStep::kStdin: return "set up standard input";
     case ChildStep::kWorkdir: return "change to the working directory";
+    case ChildStep::kWorkdirOutside: return "change to the working directory";
     case ChildStep::kSetgroups: return "set supplementary groups";
     case ChildStep::kSetgid: return "set the group id";
     case ChildStep::kSetuid: return "set the user id";
@@ -628,6 +630,74 @@ void write_self(const char* file, const char* text) {
   close(fd);
 }
 
+// Closes every fd above 2 except keep_a and keep_b.
+void close_other_fds(int keep_a, int keep_b) {
+  int lo = std::min(keep_a, keep_b), hi = std::max(keep_a, keep_b);
+  auto close_from_to = [](int first, int last) {
+    if (first > last) return;
+    if (syscall(SYS_close_range, first, last, 0) == 0) return;
+    for (int fd = first; fd <= last && fd < 65536; ++fd) close(fd);  // a kernel before 5.9
+  };
+  close_from_to(3, lo - 1);
+  close_from_to(lo + 1, hi - 1);
+  close_from_to(hi + 1, ~0U >> 1);
+}
+
+// Opens path in the root at root_fd, symlinks resolved inside the root and
+// magic links (/proc/self/fd/N, /proc/PID/cwd) refused.
+int open_in_root(int root_fd, const char* path, int flags) {
+  open_how how{};
+  how.flags = static_cast<uint64_t>(flags) | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  for (;;) {
+    long fd = syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+    if (fd >= 0 || errno != EAGAIN) return static_cast<int>(fd);
+  }
+}
+
+// chdir to the process's working directory, made if missing (as docker
+// does), every component resolved inside the root; then a check that the
+// kernel sees it inside the root (getcwd says "(unreachable)" otherwise).
+void enter_workdir(const char* cwd) {
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) fail(ChildStep::kWorkdir, errno);
+  int dir = open_in_root(root, cwd, O_PATH | O_DIRECTORY);
+  if (dir < 0 && errno == ENOENT) {
+    char path[4096];
+    size_t len = strlen(cwd);
+    if (len >= sizeof path) fail(ChildStep::kWorkdir, ENAMETOOLONG);
+    memcpy(path, cwd, len + 1);
+    int parent = dup(root);
+    for (size_t start = 0; start < len;) {
+      while (start < len && path[start] == '/') ++start;
+      size_t end = start;
+      while (end < len && path[end] != '/') ++end;
+      if (end == start) break;
+      char c = path[end];
+      path[end] = '\0';
+      int next = open_in_root(root, path, O_PATH | O_DIRECTORY);
+      if (next < 0 && errno == ENOENT) {
+        if (mkdirat(parent, path + start, 0755) != 0 && errno != EEXIST) fail(ChildStep::kWorkdir, errno);
+        next = open_in_root(root, path, O_PATH | O_DIRECTORY);
+      }
+      if (next < 0) fail(ChildStep::kWorkdir, errno);
+      close(parent);
+      parent = next;
+      path[end] = c;
+      start = end;
+    }
+    dir = parent;
+  }
+  if (dir < 0) fail(ChildStep::kWorkdir, errno);
+  if (fchdir(dir) != 0) fail(ChildStep::kWorkdir, errno);
+  close(dir);
+  close(root);
+  char buf[4096];
+  long n = syscall(SYS_getcwd, buf, sizeof buf);
+  if (n < 0 && errno != ENAMETOOLONG) fail(ChildStep::kWorkdir, errno);
+  if (n > 0 && buf[0] != '/') fail(ChildStep::kWorkdirOutside, EXDEV);
+}
+
 }  // namespace
 
 [[noreturn]] void container_child_main(const LaunchPlan* shared_plan, int unshare_flags, int sync_fd, int err_fd,
@@ -729,21 +799,14 @@ void write_self(const char* file, const char* text) {
   // default), not the one of whoever ran skiff.
   umask(plan.umask);
 
-  // docker creates a missing working directory.
-  if (chdir(plan.cwd) != 0) {
-    char path[4096];
-    size_t len = strlen(plan.cwd);
-    if (len >= sizeof path) fail(ChildStep::kWorkdir, ENAMETOOLONG);
-    memcpy(path, plan.cwd, len + 1);
-    for (size_t i = 1; i <= len; ++i) {
-      if (path[i] != '/' && path[i] != '\0') continue;
-      char c = path[i];
-      path[i] = '\0';
-      if (mkdir(path, 0755) != 0 && errno != EEXIST) fail(ChildStep::kWorkdir, errno);
-      path[i] = c;
-    }
-    if (chdir(plan.cwd) != 0) fail(ChildStep::kWorkdir, errno);
-  }
+  // Every fd but the three standard ones, the sync socket and the error pipe
+  // goes before the working directory is entered: a directory fd of skiff's
+  // would otherwise be reachable as /proc/self/fd/N, the way out that
+  // CVE-2024-21626 took in runc (WORKDIR /proc/self/fd/N). close-on-exec
+  // does not help, the chdir comes first. Then the directory is resolved
+  // inside the root and checked to lie there.
+  close_other_fds(sync_fd, err_fd);
+  enter_workdir(plan.cwd);
 
   // Installed while the child still holds CAP_SYS_ADMIN in its namespace
   // (no no_new_privs needed); the id calls below are then no-ops for root.

@@ -86,6 +86,9 @@ std::optional<ChildReport> read_report(int err_fd) {
   }
   if (r.step == ChildStep::kWorkdir)
     throw Error(fmt::format("change to working directory {}", plan.cwd), r.err, {}, kExitCannotInvoke);
+  if (r.step == ChildStep::kWorkdirOutside)
+    throw Error(fmt::format("working directory {} lies outside the container's root: refused", plan.cwd), 0, {},
+                kExitCannotInvoke);
   std::string what = child_step_text(r.step);
   if (r.index >= 0 && static_cast<size_t>(r.index) < plan.mounts.size()) {
     const auto& op = plan.mounts[static_cast<size_t>(r.index)];
