@@ -458,18 +458,43 @@ void copy_into_root(int dest_root, int src_root, const CopyPlan& plan) {
     }
     copier.entry(fd.get(), st, wdir.get(), name, rel);
   }
-  for (size_t i = 0; i < plan.inline_files.size(); ++i) {
-    const auto& [name, content] = plan.inline_files[i];
-    std::string target = into_dir ? name : basename_of(dest);
+  for (const InlineFile& f : plan.inline_files) {
+    std::string target = into_dir ? f.name : basename_of(dest);
     copier.clear(wdir.get(), target, false);
     UniqueFd out(openat(wdir.get(), target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!out) throw_errno(fmt::format("create {}", target));
-    write_all(out.get(), content);
+    if (f.file.empty()) {
+      write_all(out.get(), f.content);
+    } else {
+      UniqueFd in = open_or_throw(f.file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      struct stat st {};
+      if (fstat(in.get(), &st) != 0) throw_errno(fmt::format("stat {}", f.file.string()));
+      copy_data(in.get(), out.get(), static_cast<uint64_t>(st.st_size), f.name);
+    }
     copier.own(out.get(), "", AT_EMPTY_PATH);
-    mode_t mode = plan.chmod.value_or(i < plan.inline_modes.size() ? plan.inline_modes[i] : 0644);
-    if (fchmod(out.get(), mode) != 0) throw_errno(fmt::format("chmod {}", target));
+    if (fchmod(out.get(), plan.chmod.value_or(f.mode)) != 0) throw_errno(fmt::format("chmod {}", target));
   }
   times.restore(dest_root);
+}
+
+fs::path copy_context_source(int context_fd, const std::string& source, const build::DockerIgnore* ignore,
+                             const fs::path& dir) {
+  std::string rel = relative_in_root(source);
+  struct stat st {};
+  UniqueFd fd = open_in_root(context_fd, rel, O_PATH);
+  if (!fd || fstatat(fd.get(), "", &st, AT_EMPTY_PATH) != 0 ||
+      (excluded(ignore, rel) && !(S_ISDIR(st.st_mode) && ignore->may_contain_exceptions(rel))))
+    throw Error(fmt::format("{}: no such file or directory in the build context", source.empty() ? "." : source));
+  UniqueFd dest = open_or_throw(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  CopyPlan plan;
+  plan.ignore = ignore;
+  plan.sources = {rel};
+  plan.dest = "/src";
+  plan.dest_is_dir = S_ISDIR(st.st_mode);
+  plan.keep_owners = false;
+  plan.full_id_map = false;  // owners stay the user's: root in the step
+  copy_into_root(dest.get(), context_fd, plan);
+  return dir / "src";
 }
 
 void commit_step_upper(const StepDirs& dirs, const StepRoot& root, const LayerStore& layers,

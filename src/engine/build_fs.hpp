@@ -41,14 +41,22 @@ void mount_step_root(const StepRoot& root, const std::filesystem::path& upper, c
                      const std::filesystem::path& target);
 void unmount_step_root(const std::filesystem::path& target);
 
+// A file COPY or ADD writes from what skiff holds: a heredoc's text, or an
+// ADD URL's download (in a file: it may be of any size).
+struct InlineFile {
+  std::string name;
+  std::string content;         // used when file is empty
+  std::filesystem::path file;  // else the content is this file's
+  mode_t mode = 0644;          // unless --chmod
+};
+
 // COPY and ADD, resolved: where from, where to, and what becomes of owners
 // and modes.
 struct CopyPlan {
   std::filesystem::path src_root;    // the context, or a mounted stage/image root file system
   const build::DockerIgnore* ignore = nullptr;  // the context's .dockerignore
   std::vector<std::string> sources;  // relative to src_root, wildcards already expanded
-  std::vector<std::pair<std::string, std::string>> inline_files;  // name, content (heredocs, downloads)
-  std::vector<mode_t> inline_modes;
+  std::vector<InlineFile> inline_files;  // heredocs, downloads
   std::string dest;                  // absolute; a trailing "/" means a directory
   bool dest_is_dir = false;          // several sources, or a trailing "/"
   uint32_t uid = 0, gid = 0;         // --chown, else 0:0
@@ -70,6 +78,12 @@ std::filesystem::path real_path_in_root(int root_fd, const std::string& rel);
 // wildcards comes back as it is (checked to exist). Throws Error with
 // docker's message when nothing matches.
 std::vector<std::string> expand_source(int root_fd, const std::string& pattern, const build::DockerIgnore* ignore);
+
+// Copies source (a path in the context at context_fd) to dir/src, leaving
+// out what ignore excludes, as a RUN --mount=type=bind sees it; returns
+// dir/src. A source the .dockerignore excludes is not found.
+std::filesystem::path copy_context_source(int context_fd, const std::string& source,
+                                          const build::DockerIgnore* ignore, const std::filesystem::path& dir);
 
 // A digest of what copying these sources would write: names, types, modes,
 // sizes, symlink targets and content (not owners or times). The cache key

@@ -273,21 +273,15 @@ void Builder::add_run_mounts(runtime::Spec& spec, const std::vector<build::RunMo
       }
       case build::MountType::kBind: {
         if (!m.from.empty()) throw Error("type=bind with from= is not supported yet: COPY --from the stage instead");
-        fs::path src = real_path_in_root(context_fd_.get(), relative_in_root(m.source));
-        if (m.readonly) {
-          out.push_back({target, "bind", src.string(), {"rbind", "ro"}});
-          break;
-        }
-        // Writes land in a layer of the step's own and are thrown away.
-        if (!fs::is_directory(src)) throw Error("a read-write bind mount needs a directory as source");
-        fs::path upper = dirs.dir / fmt::format("bind-{}/upper", n), work = dirs.dir / fmt::format("bind-{}/work", n);
-        ++n;
-        make_dirs(upper, 0755);
-        make_dirs(work, 0755);
-        if (storage_.driver != Driver::kOverlay) throw Error("a read-write bind mount needs kernel overlay");
-        out.push_back({target, "overlay", "overlay",
-                       {fmt::format("lowerdir={}:{}", src.string(), empty_dir_.string()),
-                        "upperdir=" + upper.string(), "workdir=" + work.string(), "userxattr"}});
+        // The step sees a copy of the source taken from the context as the
+        // build sees it (.dockerignore applied, symlinks resolved inside the
+        // context): never a host path, and nothing of it reaches the host.
+        // Writes of a read-write bind land in the copy and go with the step.
+        fs::path copy = dirs.dir / fmt::format("bind-{}", n++);
+        make_dirs(copy, 0700);
+        fs::path src = copy_context_source(context_fd_.get(), m.source, &ignore_, copy);
+        if (m.readonly) out.push_back({target, "bind", src.string(), {"rbind", "ro"}});
+        else out.push_back({target, "bind", src.string(), {"rbind"}});
         break;
       }
       case build::MountType::kCache: {
