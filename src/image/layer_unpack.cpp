@@ -277,6 +277,9 @@ class Unpacker {
     if (lv.substr(0, kWhiteoutPrefix.size()) == kWhiteoutPrefix) {
       std::string victim(lv.substr(kWhiteoutPrefix.size()));
       if (victim.empty() || victim.rfind(".wh.", 0) == 0) return;  // aufs metadata
+      // ".wh..." would remove the directory above (containerd refuses it too).
+      if (victim == "." || victim == ".." || victim.find('/') != std::string::npos)
+        throw Error(fmt::format("invalid whiteout name {:?} in the layer", std::string(lv)));
       clear(dir, victim.c_str(), false);
       if (opts_.overlay_whiteouts && mknodat(dir, victim.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0)
         throw_errno("make whiteout");

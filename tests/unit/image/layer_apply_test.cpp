@@ -79,3 +79,16 @@ TEST_CASE("layers applied in order: whiteouts and opaque directories delete") {
   CHECK(fs::exists(dir / "root/a/z"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("a whiteout of '.' or '..' is refused, and removes nothing") {
+  fs::path dir = fs::temp_directory_path() / ("skiff-unit-" + skiff::random_hex(8));
+  fs::create_directories(dir / "root");
+  apply(make_tar(dir / "1.tar", {{"o/", ""}, {"o/keep", "1"}}), dir / "root");
+  for (const char* name : {"o/.wh...", "o/.wh..", ".wh.."}) {
+    CHECK_THROWS_WITH(apply(make_tar(dir / "2.tar", {{"o/", ""}, {name, ""}}), dir / "root"),
+                      Catch::Contains("invalid whiteout name"));
+    CHECK(fs::exists(dir / "root/o/keep"));
+    CHECK(fs::exists(dir / "1.tar"));
+  }
+  fs::remove_all(dir);
+}
