@@ -22,7 +22,8 @@ std::optional<std::string> read_from_layers(const std::vector<std::filesystem::p
     UniqueFd root(::open(layer.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) continue;
     open_how how{};
-    how.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW;
+    // O_NONBLOCK: a fifo in the image's place must not hang skiff in open().
+    how.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     int fd = static_cast<int>(syscall(SYS_openat2, root.get(), rel.c_str(), &how, sizeof how));
     if (fd < 0) {
@@ -34,7 +35,10 @@ std::optional<std::string> read_from_layers(const std::vector<std::filesystem::p
     }
     UniqueFd f(fd);
     struct stat st {};
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (16 << 20)) return std::nullopt;
+    if (fstat(fd, &st) != 0) return std::nullopt;
+    if (!S_ISREG(st.st_mode))
+      throw Error(fmt::format("the image's /{} is not a regular file: it cannot be read", rel));
+    if (st.st_size > (16 << 20)) throw Error(fmt::format("the image's /{} is larger than 16 MiB", rel));
     std::string out(static_cast<size_t>(st.st_size), '\0');
     ssize_t n = pread(fd, out.data(), out.size(), 0);
     if (n < 0) return std::nullopt;
