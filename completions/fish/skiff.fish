@@ -340,6 +340,7 @@ complete -c skiff -n '__skiff_using_pos build -eq 0; and not __skiff_pull_token'
 complete -c skiff -n '__skiff_using commit' -s a -l author -x -d 'Set the author of the image'
 complete -c skiff -n '__skiff_using commit' -s c -l change -x -a 'CMD ENTRYPOINT ENV EXPOSE LABEL STOPSIGNAL USER VOLUME WORKDIR' -d 'Apply a Dockerfile instruction'
 complete -c skiff -n '__skiff_using commit' -s m -l message -x -d 'Set a commit message'
+complete -c skiff -n '__skiff_using commit' -s p -l pause -d 'Stop a running container while committing (--pause=false: do not)'
 complete -c skiff -n '__skiff_using commit' -s q -l quiet -d 'Print only the image ID'
 complete -c skiff -n '__skiff_using commit' -s h -l help -d 'Show help'
 complete -c skiff -n '__skiff_using_pos commit -eq 0' -a '(__skiff_containers)' -d Container

@@ -183,6 +183,7 @@ void configure_commit(CLI::App* cmd, CliContext& ctx) {
     std::vector<std::string> changes;
     std::string message, author, container, name;
     bool quiet = false;
+    bool pause = true;
   };
   auto f = std::make_shared<Flags>();
   cmd->add_option("-c,--change", f->changes, "apply a Dockerfile instruction (CMD, ENV, WORKDIR, ...)")
@@ -190,6 +191,7 @@ void configure_commit(CLI::App* cmd, CliContext& ctx) {
   cmd->add_option("-m,--message", f->message, "commit message (the history comment)");
   cmd->add_option("-a,--author", f->author, "author of the image");
   cmd->add_flag("-q,--quiet", f->quiet, "print only the image ID");
+  cmd->add_flag("-p,--pause", f->pause, "stop a running container while committing (default true; --pause=false)");
   cmd->add_option("container", f->container, "the container")->required()->type_name("CONTAINER");
   cmd->add_option("image", f->name, "name of the new image")->type_name("IMAGE");
   cmd->callback([f, &ctx] {
@@ -197,6 +199,7 @@ void configure_commit(CLI::App* cmd, CliContext& ctx) {
     opts.changes = f->changes;
     opts.message = f->message;
     opts.author = f->author;
+    opts.pause = f->pause;
     if (!f->name.empty()) opts.name = image::parse_reference(f->name).str();
     image::ImageRecord rec = engine::commit_container(ctx.paths(), f->container, opts);
     fmt::print("{}\n", rec.id.substr(7));

@@ -1,6 +1,7 @@
 #include "skiff/engine/image_commit.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <set>
 
 #include "skiff/build/config_change.hpp"
+#include "skiff/engine/container_pause.hpp"
 #include "skiff/engine/container_store.hpp"
 #include "skiff/engine/layer_store.hpp"
 #include "skiff/image/digest.hpp"
@@ -79,6 +81,8 @@ ContainerLayers container_layers(const store::Paths& paths, const std::string& n
     throw Error(fmt::format("container {} uses the copy driver: it has no layer of changes to read",
                             out.view.record.name));
   out.upper = containers.dir(out.view.record.id) / "upper";
+  if (access(out.upper.c_str(), F_OK) != 0)
+    throw Error(fmt::format("container {} is still being created: it has no changes yet", out.view.record.name));
   for (auto it = out.view.record.layers.rbegin(); it != out.view.record.layers.rend(); ++it)
     out.lowers_top_first.push_back(layers.layer_dir(*it));
   return out;
@@ -94,6 +98,10 @@ image::ImageRecord commit_container(const store::Paths& paths, const std::string
   auto base_rec = images.find(c.view.record.image_id);
   if (!base_rec) throw Error(fmt::format("the image of container {} was removed: nothing to commit onto", c.view.record.name));
   image::ImageContent base = images.load(*base_rec);
+  // As docker does, a running container is stopped while its changes are
+  // read, so that what it writes meanwhile cannot tear the layer.
+  std::optional<ContainerPause> paused;
+  if (opts.pause && c.view.running && c.view.state.pid > 0) paused.emplace(c.view.state.pid);
 
   json config = base.config;
   json& inner = config["config"];
@@ -104,6 +112,7 @@ image::ImageRecord commit_container(const store::Paths& paths, const std::string
   config["created"] = created;
 
   make_dirs(paths.tmp(), 0700);
+  layers.sweep_abandoned_work();  // what killed skiffs left
   fs::path tmp = paths.tmp() / ("commit-" + random_hex(12));
   make_dirs(tmp, 0700);
   UniqueFd alive = store::hold_in_progress(tmp);
@@ -161,6 +170,8 @@ std::vector<std::string> container_changes(const store::Paths& paths, const std:
   ContainerLayers c = container_layers(paths, container, layers);
   make_dirs(paths.tmp(), 0700);
   fs::path out = paths.tmp() / ("diff-" + random_hex(12));
+  UniqueFd alive = open_or_throw(out, O_RDWR | O_CREAT | O_EXCL, 0600);
+  if (flock(alive.get(), LOCK_EX) != 0) throw_errno("lock the diff's file");  // alive: not swept
   try {
     runtime::run_in_userns(map, [&] {
       std::string lines;
@@ -177,7 +188,7 @@ std::vector<std::string> container_changes(const store::Paths& paths, const std:
                                                                     : 'A';
         lines += fmt::format("{} /{}\n", kind, ch.path);
       });
-      write_file_atomic(out, lines, {.mode = 0600, .durable = false});
+      write_all(alive.get(), lines);
     });
   } catch (...) {
     ::unlink(out.c_str());

@@ -2,6 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -45,7 +48,7 @@ std::vector<std::string> xattr_names(const std::string& path) {
       }
       return names;
     }
-    if (errno == ENOTSUP) return {};
+    if (errno == ENOTSUP || errno == ENOENT) return {};
     if (errno != ERANGE) throw_errno(fmt::format("list the extended attributes of {}", path));
     buf.resize(buf.size() * 4);
   }
@@ -56,9 +59,29 @@ std::optional<std::string> xattr_value(const std::string& path, const std::strin
   for (;;) {
     ssize_t n = lgetxattr(path.c_str(), name.c_str(), buf.data(), buf.size());
     if (n >= 0) return std::string(buf.data(), static_cast<size_t>(n));
-    if (errno == ENODATA || errno == ENOTSUP) return std::nullopt;
+    if (errno == ENODATA || errno == ENOTSUP || errno == ENOENT) return std::nullopt;
     if (errno != ERANGE) throw_errno(fmt::format("read extended attribute {} of {}", name, path));
     buf.resize(buf.size() * 16);
+  }
+}
+
+// A name in the directory open at dirfd, as a path the l*xattr calls take:
+// the directory is reached through its fd, so no symlink put in its place
+// since it was opened can lead elsewhere.
+std::string at_path(int dirfd, std::string_view name) { return fmt::format("/proc/self/fd/{}/{}", dirfd, name); }
+
+// Opens directory rel below root with no symlink followed on the way: a
+// container still running can swap a directory for a symlink to a host path
+// while its upper layer is packed (skiff commit).
+UniqueFd open_dir_beneath(int root, const std::string& rel) {
+  open_how how{};
+  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  for (;;) {
+    long fd = syscall(SYS_openat2, root, rel.empty() ? "." : rel.c_str(), &how, sizeof how);
+    if (fd >= 0) return UniqueFd(static_cast<int>(fd));
+    if (errno == ENOENT) return UniqueFd();  // removed since the walk
+    if (errno != EAGAIN) throw_errno(fmt::format("open directory {}", rel.empty() ? "." : rel));
   }
 }
 
@@ -83,7 +106,7 @@ struct Walker {
       LayerChange c;
       c.path = rel.empty() ? name : rel + "/" + name;
       if (fstatat(dirfd, name.c_str(), &c.st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno(fmt::format("stat {}", c.path));
-      std::string full = root + "/" + c.path;
+      std::string full = at_path(dirfd, name);
       if (S_ISCHR(c.st.st_mode) && c.st.st_rdev == makedev(0, 0)) {
         c.kind = LayerChange::Kind::kWhiteout;
       } else if (S_ISREG(c.st.st_mode) && c.st.st_size == 0 &&
@@ -166,11 +189,22 @@ PackedLayer pack_layer_dir(const fs::path& dir, const fs::path& blob_file, const
 
   std::map<std::pair<dev_t, ino_t>, std::string> links;
   std::vector<char> buf(1 << 20);
-  const std::string root = dir.string();
+  // Every entry is reached from its parent's fd, and every parent from the
+  // layer's root with no symlink on the way.
+  UniqueFd root = open_or_throw(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+  std::string open_parent = "\n";  // no name: nothing open yet
+  UniqueFd parent_fd;
   for (const auto& c : changes) {
-    std::string full = root + "/" + c.path;
     std::string parent = c.path.substr(0, c.path.rfind('/') == std::string::npos ? 0 : c.path.rfind('/') + 1);
     std::string base = c.path.substr(parent.size());
+    if (parent != open_parent) {
+      parent_fd = open_dir_beneath(root.get(), parent.empty() ? "" : parent.substr(0, parent.size() - 1));
+      open_parent = parent;
+    }
+    // A running container (commit --pause=false) may remove what the walk
+    // saw: what is gone is left out.
+    if (!parent_fd) continue;
+    std::string full = at_path(parent_fd.get(), base);
     if (c.kind == LayerChange::Kind::kWhiteout) {
       TarEntry e;
       e.name = parent + ".wh." + base;
@@ -192,7 +226,8 @@ PackedLayer pack_layer_dir(const fs::path& dir, const fs::path& blob_file, const
       case S_IFLNK: {
         e.type = TarEntry::Type::kSymlink;
         std::vector<char> target(static_cast<size_t>(st.st_size) + 2);
-        ssize_t n = readlink(full.c_str(), target.data(), target.size());
+        ssize_t n = readlinkat(parent_fd.get(), base.c_str(), target.data(), target.size());
+        if (n < 0 && errno == ENOENT) continue;
         if (n < 0) throw_errno(fmt::format("read symlink {}", c.path));
         e.linkname.assign(target.data(), static_cast<size_t>(n));
         break;
@@ -205,6 +240,15 @@ PackedLayer pack_layer_dir(const fs::path& dir, const fs::path& blob_file, const
     if (e.type == TarEntry::Type::kChar || e.type == TarEntry::Type::kBlock) {
       e.devmajor = major(st.st_rdev);
       e.devminor = minor(st.st_rdev);
+    }
+    // A file is opened before anything of it is read: one that is gone by
+    // now is left out whole.
+    UniqueFd f;
+    if (e.type == TarEntry::Type::kFile) {
+      // O_NONBLOCK: a fifo put in the file's place must not hang the packer.
+      f = UniqueFd(openat(parent_fd.get(), base.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+      if (!f && errno == ENOENT) continue;
+      if (!f) throw_errno(fmt::format("open {}", c.path));
     }
     for (const auto& name : xattr_names(full)) {
       if (is_overlay_xattr(name)) {
@@ -234,15 +278,27 @@ PackedLayer pack_layer_dir(const fs::path& dir, const fs::path& blob_file, const
       }
       continue;
     }
-    UniqueFd f = open_or_throw(full, O_RDONLY | O_NOFOLLOW);
-    e.size = static_cast<uint64_t>(st.st_size);
+    struct stat now {};
+    if (fstat(f.get(), &now) != 0) throw_errno(fmt::format("stat {}", c.path));
+    if (!S_ISREG(now.st_mode)) throw Error(fmt::format("{} changed while it was being packed", c.path));
+    e.size = static_cast<uint64_t>(std::min(now.st_size, st.st_size));
     tar.add(e);
     uint64_t left = e.size;
     while (left > 0) {
       ssize_t n = ::read(f.get(), buf.data(), std::min<uint64_t>(buf.size(), left));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) throw_errno(fmt::format("read {}", c.path));
-      if (n == 0) throw Error(fmt::format("{} shrank while it was being packed", c.path));
+      if (n == 0) {
+        // It shrank since its size was taken (a running container is
+        // writing it): the header said more, so zeros make up the rest.
+        std::fill(buf.begin(), buf.end(), '\0');
+        while (left > 0) {
+          size_t k = static_cast<size_t>(std::min<uint64_t>(buf.size(), left));
+          tar.data(std::string_view(buf.data(), k));
+          left -= k;
+        }
+        break;
+      }
       tar.data(std::string_view(buf.data(), static_cast<size_t>(n)));
       left -= static_cast<uint64_t>(n);
     }

@@ -20,6 +20,7 @@ struct CommitOptions {
   std::string message;
   std::string author;
   std::string name;  // full reference; empty: an image without a name
+  bool pause = true;  // stop a running container's processes while its changes are read
 };
 
 // `skiff commit`: the container's changes as a new layer on its image.

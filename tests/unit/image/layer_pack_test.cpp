@@ -14,6 +14,7 @@
 #include "skiff/image/layer_pack.hpp"
 #include "skiff/image/layer_unpack.hpp"
 #include "skiff/image/tar_writer.hpp"
+#include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 
 namespace fs = std::filesystem;
@@ -147,4 +148,49 @@ TEST_CASE("the tar writer refuses content that does not match its header") {
   w.finish();
   CHECK(out.size() % 512 == 0);
   CHECK(out.size() == 512 + 512 + 1024);
+}
+
+TEST_CASE("a directory swapped for a symlink while the layer is packed cannot bring host files in") {
+  // skiff commit of a running container: the container may turn a directory
+  // of its upper layer into a symlink to a host path between the walk and
+  // the read of a file below it.
+  TempDir t;
+  fs::path src = t.path / "upper";
+  write(src / "x/d/key.txt", "from the layer\n");
+  write(src / "z", "last\n");
+  write(t.path / "host/key.txt", "host secret\n");
+  image::PackOptions po;
+  po.skip = [&](const std::string& rel) {
+    if (rel == "z") {  // the walk is past x/d: swap it now
+      fs::rename(src / "x/d", src / "x/d.old");
+      fs::create_directory_symlink(t.path / "host", src / "x/d");
+    }
+    return false;
+  };
+  po.compress = false;
+  bool refused = false;
+  try {
+    image::pack_layer_dir(src, t.path / "blob", po);
+  } catch (const Error& e) {
+    refused = true;
+    CHECK_THAT(e.what(), Catch::Contains("x/d"));
+  }
+  if (!refused) CHECK(read(t.path / "blob").find("host secret") == std::string::npos);
+  CHECK(refused);
+}
+
+TEST_CASE("a fifo put in a file's place does not hang the packer") {
+  TempDir t;
+  fs::path src = t.path / "upper";
+  write(src / "a/file", "content\n");
+  write(src / "b", "last\n");
+  image::PackOptions po;
+  po.skip = [&](const std::string& rel) {
+    if (rel == "b") {
+      fs::remove(src / "a/file");
+      REQUIRE(mkfifo((src / "a/file").c_str(), 0644) == 0);
+    }
+    return false;
+  };
+  CHECK_THROWS_WITH(image::pack_layer_dir(src, t.path / "blob", po), Catch::Contains("a/file changed"));
 }
