@@ -1,8 +1,11 @@
 // COPY, ADD and WORKDIR: the layer steps skiff carries out itself, with
 // build_fs.cpp's code in a user and mount namespace over the step's overlay.
 #include <fcntl.h>
+#include <unistd.h>
 
+#include <charconv>
 #include <cstdlib>
+#include <exception>
 
 #include "builder.hpp"
 #include "skiff/engine/user_lookup.hpp"
@@ -34,13 +37,42 @@ std::string url_file_name(std::string_view url) {
   return std::string(p.substr(p.rfind('/') + 1));
 }
 
-std::string download(const std::string& url) {
-  auto transport = registry::make_curl_transport({});
+// Streams url's body into file (created; a download may be of any size, so
+// it is never held in memory) and returns its digest. A body that ends short
+// of the Content-Length the server gave fails: a cut-off file must not
+// become a layer.
+std::string download(const std::string& url, const fs::path& file) {
+  UniqueFd out = open_or_throw(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  image::Sha256 hasher;
+  uint64_t got = 0;
+  std::exception_ptr write_error;  // nothing may be thrown through libcurl
   registry::HttpRequest req;
   req.url = url;
-  registry::HttpResponse resp = transport->perform(req);
+  req.on_body = [&](std::string_view data) {
+    try {
+      write_all(out.get(), data);
+    } catch (...) {
+      write_error = std::current_exception();
+      return false;
+    }
+    hasher.update(data);
+    got += data.size();
+    return true;
+  };
+  registry::HttpResponse resp;
+  try {
+    resp = registry::make_curl_transport({})->perform(req);
+  } catch (const Error& e) {
+    if (write_error) std::rethrow_exception(write_error);
+    throw e.with_context("ADD " + url);
+  }
   if (resp.status != 200) throw Error(fmt::format("ADD {}: the server answered HTTP {}", url, resp.status));
-  return resp.body;
+  std::string length = resp.header("content-length");
+  uint64_t announced = 0;
+  if (!length.empty() &&
+      (std::from_chars(length.data(), length.data() + length.size(), announced).ec != std::errc() || announced != got))
+    throw Error(fmt::format("ADD {}: the download has {} bytes, but the server announced {}", url, got, length));
+  return hasher.finish();
 }
 
 }  // namespace
@@ -95,27 +127,36 @@ void Builder::copy_step(StageState& s, const build::Instruction& in, const build
   std::optional<StageState> from_stage;
   std::optional<image::ImageContent> from_image;
   std::vector<std::string> patterns;
+  // ADD URL downloads, gone when the step is done.
+  struct RemoveFiles {
+    std::vector<fs::path> files;
+    ~RemoveFiles() {
+      for (const auto& f : files) ::unlink(f.c_str());
+    }
+  } remove_downloads;
+  std::vector<fs::path>& downloads = remove_downloads.files;
   for (const auto& src : c.sources) {
     if (!c.add || !is_url(src)) {
       patterns.push_back(src);
       continue;
     }
     if (!c.from.empty()) throw Error(fmt::format("{}: ADD --from cannot fetch URLs", where(in)));
-    std::string body;
+    // In the build's work dir, removed with it (or after the step, below).
+    fs::path file = work_ / fmt::format("download-{}", random_hex(8));
+    downloads.push_back(file);
+    std::string sum;
     try {
-      body = download(src);
+      sum = download(src, file);
     } catch (const Error& e) {
       throw e.with_context(where(in));
     }
-    std::string sum = image::sha256_digest(body);
     if (!c.checksum.empty() && c.checksum != sum)
       throw Error(fmt::format("{}: ADD {}: the download has digest {}, not {}", where(in), src, sum, c.checksum));
     std::string name = url_file_name(src);
     if (name.empty() && !trailing) name = fs::path(dest).filename().string();
     if (name.empty()) throw Error(fmt::format("{}: ADD {}: cannot tell a file name from the URL", where(in), src));
     key_parts.push_back(sum);
-    plan.inline_files.emplace_back(name, std::move(body));
-    plan.inline_modes.push_back(0600);
+    plan.inline_files.push_back({.name = name, .file = file, .mode = 0600});
   }
   if (!c.checksum.empty() && !patterns.empty())
     throw Error(fmt::format("{}: ADD --checksum only checks URLs", where(in)));
@@ -123,8 +164,7 @@ void Builder::copy_step(StageState& s, const build::Instruction& in, const build
     std::string content = h.content;
     if (h.expand) content = build::expand_word(content, lookup(s), {.escape = df_.escape, .quotes_literal = true});
     key_parts.push_back(image::sha256_digest(content));
-    plan.inline_files.emplace_back(h.name, std::move(content));
-    plan.inline_modes.push_back(0644);
+    plan.inline_files.push_back({.name = h.name, .content = std::move(content), .mode = 0644});
   }
 
   build::DockerIgnore ignore = ignore_;

@@ -22,7 +22,12 @@ struct Exchange {
   bool aborted = false;
   uint64_t sent = 0;
   bool range_ignored = false;
+  bool too_large = false;  // a body to keep in memory passed kMaxMemoryBody
 };
+
+// What a response body kept in memory (manifests, tokens, error texts) may
+// hold; larger content is streamed through on_body.
+constexpr size_t kMaxMemoryBody = size_t{64} << 20;
 
 long current_status(Exchange* ex) {
   long code = 0;
@@ -46,9 +51,14 @@ size_t on_write(char* data, size_t size, size_t n, void* user) {
     }
     ex->received += len;
     if (ex->req->on_progress) ex->req->on_progress(ex->received);
-  } else if (ex->resp->body.size() < (64u << 20)) {
+  } else if (ex->resp->body.size() + len <= kMaxMemoryBody) {
     ex->resp->body.append(data, len);
+  } else if (status >= 200 && status < 300) {
+    // Cut short, the body would be wrong without a word: fail instead.
+    ex->too_large = true;
+    return 0;
   }
+  // An error page past the limit only loses its end: it is read for a message.
   return len;
 }
 
@@ -179,6 +189,16 @@ class CurlTransport : public HttpTransport {
     }
     if (rc != CURLE_OK) {
       if (ex.aborted) throw Error("transfer stopped");
+      if (ex.too_large)
+        throw Error(fmt::format("{}: the response is larger than the {} MiB skiff keeps in memory", req.url,
+                                kMaxMemoryBody >> 20));
+      if (rc == CURLE_PARTIAL_FILE) {
+        // The connection closed before the Content-Length the server announced.
+        uint64_t got = req.on_body ? ex.received : resp.body.size();
+        std::string length = resp.header("content-length");
+        throw Error(fmt::format("{}: the server closed the connection after {} of the {} bytes it announced",
+                                host_of(req.url), got, length.empty() ? "?" : length));
+      }
       long os_errno = 0;
       lib_.easy_getinfo(handle_, CURLINFO_OS_ERRNO, &os_errno);
       throw_transport_error(req.url, rc, os_errno, errbuf);
@@ -188,9 +208,13 @@ class CurlTransport : public HttpTransport {
   }
 
  private:
-  [[noreturn]] void throw_transport_error(const std::string& url, CURLcode rc, long os_errno, const char* errbuf) const {
+  static std::string host_of(const std::string& url) {
     std::string host = url.substr(url.find("://") + 3);
-    host = host.substr(0, host.find('/'));
+    return host.substr(0, host.find('/'));
+  }
+
+  [[noreturn]] void throw_transport_error(const std::string& url, CURLcode rc, long os_errno, const char* errbuf) const {
+    std::string host = host_of(url);
     std::string detail = errbuf[0] ? errbuf : lib_.easy_strerror(rc);
     switch (rc) {
       case CURLE_COULDNT_CONNECT:

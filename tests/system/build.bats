@@ -700,6 +700,29 @@ EOF
   contains "$stderr" "404"
 }
 
+@test "ADD URL: a file past 64 MiB arrives whole; a body cut short fails the build" {
+  mkdir "$BATS_TEST_TMPDIR/www"
+  # 70 MiB, 6 MiB more than a download kept in memory once held: it ended
+  # there without a word and the build went on.
+  { yes 'a line of the big download' || true; } | head -c 73400320 > "$BATS_TEST_TMPDIR/www/big.bin"
+  local sum
+  sum=$(sha256sum "$BATS_TEST_TMPDIR/www/big.bin" | cut -d' ' -f1)
+  start_http_server "$BATS_TEST_TMPDIR/www"
+  printf 'FROM bb\nADD http://127.0.0.1:%s/big.bin /big.bin\n' "$HTTP_PORT" > "$CTX/Dockerfile"
+  run -0 --separate-stderr skiff build -t bigurl "$CTX"
+  run -0 --separate-stderr skiff run --rm bigurl sh -c 'stat -c %s /big.bin; sha256sum /big.bin'
+  same "$output" "73400320
+$sum  /big.bin"
+  stop_http_server
+  rm "$BATS_TEST_TMPDIR/www/big.bin"
+  # A server that announces 5000 bytes, sends 1000 and closes the connection.
+  start_short_http_server 5000 1000
+  printf 'FROM bb\nADD http://127.0.0.1:%s/short.bin /short.bin\n' "$HTTP_PORT" > "$CTX/Dockerfile"
+  run -125 --separate-stderr skiff build -t short "$CTX"
+  same "$stderr" "skiff: Dockerfile:2: ADD http://127.0.0.1:$HTTP_PORT/short.bin: 127.0.0.1:$HTTP_PORT: the server closed the connection after 1000 of the 5000 bytes it announced"
+  run -125 --separate-stderr skiff image inspect short
+}
+
 # --- .dockerignore ------------------------------------------------------------------
 
 @test ".dockerignore: excluded files are not copied; ! patterns bring one back" {

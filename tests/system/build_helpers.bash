@@ -157,3 +157,49 @@ stop_http_server() {
   done
   kill -9 "$pid" 2>/dev/null || true
 }
+
+# start_short_http_server ANNOUNCED SENT: a server on a free port of
+# 127.0.0.1 that answers every request with 200, "Content-Length: ANNOUNCED"
+# and SENT bytes, then closes the connection (a download cut off). Sets
+# HTTP_PORT; stop_http_server stops it.
+start_short_http_server() {
+  local announced=$1 sent=$2 pid i
+  _reg_find_python
+  rm -f "$BATS_TEST_TMPDIR/http.port"
+  "$REG_PYTHON" - "$announced" "$sent" "$BATS_TEST_TMPDIR/http.port" \
+    >"$BATS_TEST_TMPDIR/http.log" 2>&1 3>&- <<'PY' &
+import os, socket, sys
+announced, sent, port_file = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(s.getsockname()[1]))
+os.rename(port_file + ".tmp", port_file)
+while True:
+    c, _ = s.accept()
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = c.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+              b"Content-Length: %d\r\n\r\n" % announced + b"x" * sent)
+    c.close()
+PY
+  pid=$!
+  echo "$pid" > "$BATS_TEST_TMPDIR/http.pid"
+  for i in $(seq 1 1000); do
+    if [ -s "$BATS_TEST_TMPDIR/http.port" ]; then
+      HTTP_PORT=$(cat "$BATS_TEST_TMPDIR/http.port")
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.01
+  done
+  echo "the short HTTP server did not start; its log:" >&2
+  cat "$BATS_TEST_TMPDIR/http.log" >&2
+  return 1
+}
