@@ -6,10 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(meson ninja-build g++ pkg-config libssl-dev libarchive-dev libzstd-dev liblzma-dev zlib1g-dev
-  libfmt-dev nlohmann-json3-dev libcli11-dev catch2 libseccomp-dev libcap-dev libyaml-cpp-dev
-  libcurl4-openssl-dev libisal-dev bats uidmap fuse-overlayfs slirp4netns busybox-static tar gzip zstd xz-utils
-  docker-registry skopeo python3-jwt python3-cryptography openssl curl umoci debootstrap apt-utils)
+# What skiff needs to build and run: packages/debian.txt, the list README's
+# quick start installs (a package the build needs goes there, not here, or
+# a fresh machine's quick start misses it). Then what only the tests need.
+# shellcheck disable=SC2207 # one package name a line
+packages=($(cat packages/debian.txt))
+packages+=(bats slirp4netns tar gzip zstd xz-utils docker-registry skopeo python3-jwt python3-cryptography
+  openssl curl umoci debootstrap apt-utils git)
 if [ "$(id -u)" = 0 ]; then
   missing=()
   for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done

@@ -48,26 +48,9 @@ if [ "$(id -u)" != 0 ]; then
     SKIFF_TEST_REQUIRE_DEBIAN="${SKIFF_TEST_REQUIRE_DEBIAN:-0}" bats --tap "$src/tests/system"
 fi
 
-if [ "$kind" = subuid ]; then
-  user=skiff-test
-  id "$user" >/dev/null 2>&1 || useradd -m -s /bin/sh "$user"
-  # Debian's useradd gives a range (login.defs); other set-ups may not.
-  grep -q "^$user:" /etc/subuid || usermod --add-subuids 300000-365535 "$user"
-  grep -q "^$user:" /etc/subgid || usermod --add-subgids 300000-365535 "$user"
-  has_subuid=1
-else
-  user=skiff-nosub
-  id "$user" >/dev/null 2>&1 || useradd -m -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$user"
-  if grep -qE "^($user|$(id -u "$user")):" /etc/subuid /etc/subgid; then
-    echo "Bail out! $user has subordinate id ranges; the test needs a user without" >&2
-    exit 1
-  fi
-  has_subuid=0
-fi
-
-# This host ships /dev/fuse and /dev/net/tun 0600; normal distributions make
-# them 0666 so that rootless fuse-overlayfs and slirp4netns can use them.
-for dev in /dev/fuse /dev/net/tun; do [ -e "$dev" ] && chmod 0666 "$dev"; done
+user=$("$src/tests/system/test-user.sh" "$kind")
+has_subuid=0
+[ "$kind" = subuid ] && has_subuid=1
 
 work=$(mktemp -d /var/tmp/skiff-tests.XXXXXX)
 trap 'rm -rf "$work"' EXIT
