@@ -1,5 +1,8 @@
 #include "skiff/image/reference.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include "skiff/image/digest.hpp"
 #include "skiff/util/error.hpp"
 
@@ -33,13 +36,12 @@ bool valid_tag(std::string_view t) {
   return true;
 }
 
-bool valid_domain(std::string_view d) {
-  if (d.empty()) return false;
-  for (char c : d)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-          c == '-' || c == ':' || c == '[' || c == ']'))
-      return false;
-  return true;
+bool is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
+
+// domain-component := [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]
+bool valid_domain_component(std::string_view c) {
+  if (c.empty() || !is_alnum(c.front()) || !is_alnum(c.back())) return false;
+  return std::all_of(c.begin(), c.end(), [](char x) { return is_alnum(x) || x == '-'; });
 }
 
 [[noreturn]] void invalid(std::string_view text, std::string_view why) {
@@ -68,7 +70,8 @@ Reference parse(std::string_view text, bool default_tag) {
   if (first_slash != std::string_view::npos &&
       (first.find('.') != std::string_view::npos || first.find(':') != std::string_view::npos ||
        first == "localhost" || first.find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string_view::npos)) {
-    if (!valid_domain(first)) invalid(text, "bad registry host");
+    if (!is_valid_registry_host(first))
+      invalid(text, fmt::format("{:?} is not a registry host name ({})", std::string(first), kRegistryHostRule));
     ref.domain = std::string(first);
     rest = rest.substr(first_slash + 1);
   } else {
@@ -94,6 +97,39 @@ Reference parse(std::string_view text, bool default_tag) {
 }
 
 }  // namespace
+
+// distribution/reference's grammar (reference.go):
+//   domain      := host [':' port-number]
+//   host        := domain-name | IPv4address | '[' IPv6address ']'
+//   domain-name := domain-component ('.' domain-component)*
+// (an IPv4 address is a domain-name too). The host names a directory
+// (certs.d/<host>/), so "..", "." and the like must never pass.
+bool is_valid_registry_host(std::string_view host) {
+  if (host.starts_with('[')) {
+    size_t close = host.find(']');
+    if (close == std::string_view::npos || close == 1) return false;
+    std::string_view ip6 = host.substr(1, close - 1);
+    auto ip6_char = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == ':'; };
+    if (!std::all_of(ip6.begin(), ip6.end(), ip6_char)) return false;
+    host = host.substr(close + 1);
+    if (host.empty()) return true;
+    if (host.front() != ':') return false;
+  } else {
+    size_t colon = host.find(':');
+    std::string_view name = host.substr(0, colon);
+    for (size_t start = 0;;) {
+      size_t dot = name.find('.', start);
+      std::string_view component = name.substr(start, dot == std::string_view::npos ? dot : dot - start);
+      if (!valid_domain_component(component)) return false;
+      if (dot == std::string_view::npos) break;
+      start = dot + 1;
+    }
+    if (colon == std::string_view::npos) return true;
+    host = host.substr(colon);
+  }
+  std::string_view port = host.substr(1);  // after the ':'
+  return !port.empty() && std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
 
 std::string Reference::str() const {
   std::string s = name();

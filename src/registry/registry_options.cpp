@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "skiff/image/reference.hpp"
 #include "skiff/store/paths.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
@@ -82,6 +83,10 @@ Credentials parse_creds(std::string_view text) {
 }
 
 ClientOptions client_options(std::string_view registry, const RegistryFlags& flags, const RegistriesConfig& config) {
+  // The host names a directory (certs.d/<host>/): "..", say, must not get there.
+  if (!image::is_valid_registry_host(registry))
+    throw Error(
+        fmt::format("{:?} is not a registry host name ({})", std::string(registry), image::kRegistryHostRule));
   ClientOptions opts;
   bool listed_insecure = std::find(config.insecure.begin(), config.insecure.end(), registry) != config.insecure.end();
   bool verify = flags.tls_verify.value_or(!listed_insecure);

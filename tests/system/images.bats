@@ -352,6 +352,16 @@ column() {
   [[ "$output" == 'skiff: invalid reference format: '* ]]
   run -125 skiff tag bb bb:-tag
   [[ "$output" == 'skiff: invalid reference format: '* ]]
+  # A registry host is a host name (it names a certs.d/HOST/ directory).
+  local bad
+  for bad in ..:5000/x ../x .../x a..b/x; do
+    run -125 skiff tag bb "$bad"
+    [[ "$output" == "skiff: invalid reference format: \"$bad\": \"${bad%%/*}\" is not a registry host name ("* ]]
+  done
+  run -125 skiff pull ..:5000/x
+  [[ "$output" == 'skiff: invalid reference format: "..:5000/x": "..:5000" is not a registry host name ('* ]]
+  run -125 skiff push bb ..:5000/x
+  [[ "$output" == 'skiff: invalid reference format: "..:5000/x": "..:5000" is not a registry host name ('* ]]
   run -0 skiff images -q
   [ "${#lines[@]}" -eq 1 ]
 }

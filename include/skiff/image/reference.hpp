@@ -30,6 +30,14 @@ Reference parse_reference(std::string_view text);
 // Like parse_reference, but leaves tag empty when none was given (for filters).
 Reference parse_reference_no_default_tag(std::string_view text);
 
+// True for a registry host as distribution/reference defines it: DNS-style
+// names (letters, digits, inner hyphens) joined by dots, or [IPv6], then an
+// optional :port. "..", "-x" or "a..b" are not hosts.
+bool is_valid_registry_host(std::string_view host);
+// What a registry host may be, for messages.
+inline constexpr std::string_view kRegistryHostRule =
+    "names of letters, digits and inner hyphens joined by dots, or an IP address, and an optional :port";
+
 // familiar form of a full "domain/path" name
 std::string familiar_name(std::string_view full_name);
 

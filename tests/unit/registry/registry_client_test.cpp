@@ -859,6 +859,12 @@ TEST_CASE("registry options: short names get the default registry") {
   CHECK(with_default_registry("team/app", RegistriesConfig{}) == "team/app");
 }
 
+TEST_CASE("registry options: a host that is not one is refused before certs.d is read") {
+  for (const char* bad : {"..", "...", "..:5000", ".", "a/../b"})
+    CHECK_THROWS_WITH(client_options(bad, RegistryFlags{}, RegistriesConfig{}),
+                      Catch::Contains("is not a registry host name"));
+}
+
 TEST_CASE("registry options: --creds") {
   auto c = parse_creds("user:pass");
   CHECK(c.username == "user");
