@@ -10,6 +10,7 @@
 #include "skiff/engine/layer_store.hpp"
 #include "skiff/engine/layer_stream.hpp"
 #include "skiff/image/digest.hpp"
+#include "skiff/image/manifest.hpp"
 #include "skiff/image/reference.hpp"
 #include "skiff/runtime/id_map.hpp"
 #include "skiff/store/file_lock.hpp"
@@ -24,10 +25,7 @@ using registry::RegistryClient;
 
 namespace {
 
-struct Blob {
-  std::string digest;
-  uint64_t size = 0;
-};
+using Blob = image::Descriptor;
 
 // Fetches one blob into the store, verified. Two pulls that need the same
 // blob take its lock in turn: the second finds it there.
@@ -54,13 +52,9 @@ void fetch_blob(RegistryClient& client, registry::HttpTransport& t, const std::s
 
   image::Sha256 hasher;
   uint64_t got = 0;
-  bool too_long = false;
+  // get_blob passes on no more than blob.size bytes.
   auto sink = [&](std::string_view data) {
     if (cancel.load(std::memory_order_relaxed)) return false;
-    if (blob.size && got + data.size() > blob.size) {
-      too_long = true;
-      return false;
-    }
     write_all(fd.get(), data);
     hasher.update(data);
     got += data.size();
@@ -72,7 +66,7 @@ void fetch_blob(RegistryClient& client, registry::HttpTransport& t, const std::s
   for (int attempt = 0;; ++attempt) {
     uint64_t before = got;
     try {
-      if (!client.get_blob(t, repo, blob.digest, got, sink, progress)) {
+      if (!client.get_blob(t, repo, blob.digest, blob.size, got, sink, progress)) {
         // The registry would not resume: start the blob over.
         if (ftruncate(fd.get(), 0) != 0 || lseek(fd.get(), 0, SEEK_SET) != 0) throw_errno("restart download");
         hasher = image::Sha256();
@@ -80,16 +74,15 @@ void fetch_blob(RegistryClient& client, registry::HttpTransport& t, const std::s
         continue;
       }
       break;
+    } catch (const registry::BlobSizeError&) {
+      throw;  // more than the manifest says: a retry would get the same
     } catch (const Error& e) {
-      if (too_long)
-        throw Error(fmt::format("{}: digest mismatch: the registry sent more than the {} bytes the manifest gives; "
-                                "nothing stored", where, blob.size));
       if (cancel.load()) throw;
       // An interrupted stream resumes where it stopped (Range), twice at most.
       if (attempt >= 2 || got == before) throw;
     }
   }
-  if (blob.size && got != blob.size)
+  if (got != blob.size)
     throw Error(fmt::format("{}: digest mismatch: got {} bytes, the manifest gives {}; nothing stored", where, got,
                             blob.size));
   std::string actual = hasher.finish();
@@ -103,14 +96,23 @@ void fetch_blob(RegistryClient& client, registry::HttpTransport& t, const std::s
 }
 
 std::string fetch_small_blob(RegistryClient& client, registry::HttpTransport& t, const std::string& repo,
-                             const std::string& digest) {
+                             const image::Descriptor& blob) {
+  const std::string& digest = blob.digest;
+  // It is held in memory: a config past this is not one.
+  constexpr uint64_t kMaxConfigSize = 16u << 20;
+  if (blob.size > kMaxConfigSize)
+    throw Error(fmt::format("{}/{}: blob {}: the manifest gives the config {} bytes, more than the {} skiff reads",
+                            client.registry(), repo, digest, blob.size, kMaxConfigSize));
   std::string data;
-  client.get_blob(t, repo, digest, 0,
+  client.get_blob(t, repo, digest, blob.size, 0,
                   [&](std::string_view d) {
                     data.append(d);
-                    return data.size() < (16u << 20);
+                    return true;
                   },
                   nullptr);
+  if (data.size() != blob.size)
+    throw Error(fmt::format("{}/{}: blob {}: digest mismatch: got {} bytes, the manifest gives {}; nothing stored",
+                            client.registry(), repo, digest, data.size(), blob.size));
   if (image::sha256_digest(data) != digest)
     throw Error(fmt::format("{}/{}: blob {}: digest mismatch; nothing stored", client.registry(), repo, digest));
   return data;
@@ -185,20 +187,14 @@ PullResult pull_image(const store::Paths& paths, std::string_view ref_text, cons
       break;
   }
 
-  std::string config_digest;
-  std::vector<Blob> layers;
+  image::ManifestBlobs blobs;
   try {
-    config_digest = manifest.at("config").at("digest").get<std::string>();
-    for (const auto& l : manifest.at("layers"))
-      layers.push_back({l.at("digest").get<std::string>(), l.value("size", uint64_t{0})});
-  } catch (const json::exception& e) {
-    throw Error(fmt::format("{}: malformed manifest: {}", ref.str(), e.what()));
+    blobs = image::manifest_blobs(manifest);
+  } catch (const Error& e) {
+    throw e.with_context(ref.str());
   }
-  for (const auto& b : layers)
-    if (!image::is_valid_digest(b.digest))
-      throw Error(fmt::format("{}: the manifest names a layer with an unsupported digest {:?}", ref.str(), b.digest));
-  if (!image::is_valid_digest(config_digest))
-    throw Error(fmt::format("{}: the manifest names a config with an unsupported digest {:?}", ref.str(), config_digest));
+  const std::string& config_digest = blobs.config.digest;
+  const std::vector<Blob>& layers = blobs.layers;
 
   PullResult result;
   result.reference = ref.str();
@@ -212,7 +208,7 @@ PullResult pull_image(const store::Paths& paths, std::string_view ref_text, cons
   LayerStore layer_store(paths, map);
   std::string config_text;
   if (store.has_blob(config_digest)) config_text = store.read_blob(config_digest);
-  if (config_text.empty()) config_text = fetch_small_blob(*client, *t, ref.path, config_digest);
+  if (config_text.empty()) config_text = fetch_small_blob(*client, *t, ref.path, blobs.config);
   json config = parse_json(config_text, "the image config of " + ref.str());
   image::ImageContent content{.record = record, .manifest = manifest, .config = config};
   try {

@@ -2,6 +2,7 @@
 
 #include <sys/utsname.h>
 
+#include "skiff/image/digest.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/split.hpp"
 
@@ -27,6 +28,43 @@ ManifestKind manifest_kind(std::string_view content_type, const json& body) {
 std::string manifest_accept_header() {
   return fmt::format("{}, {}, {}, {}, {}", kOciManifest, kOciIndex, kDockerManifest, kDockerManifestList,
                      kDockerSchema1Signed);
+}
+
+namespace {
+
+// what: "the config", "layer 2".
+Descriptor parse_descriptor(const json& d, const std::string& what) {
+  if (!d.is_object()) throw Error(fmt::format("malformed manifest: {} is not a descriptor object", what));
+  auto digest = d.find("digest");
+  if (digest == d.end() || !digest->is_string())
+    throw Error(fmt::format("malformed manifest: {} has no digest", what));
+  Descriptor out{.media_type = d.value("mediaType", ""), .digest = digest->get<std::string>()};
+  if (!is_valid_digest(out.digest))
+    throw Error(fmt::format("the manifest names {} with an unsupported digest {:?}", what, out.digest));
+  auto size = d.find("size");
+  // A size the descriptor lacks would leave the download without a limit.
+  if (size == d.end())
+    throw Error(fmt::format("the manifest gives no size for {} ({}); the OCI image spec requires one", what,
+                            out.digest));
+  // JSON parsing gives a non-negative integer as unsigned; built in code, it may be signed.
+  if (!size->is_number_integer() || (!size->is_number_unsigned() && size->get<int64_t>() < 0))
+    throw Error(fmt::format("the manifest gives {} ({}) a size that is not a byte count: {}", what, out.digest,
+                            size->dump()));
+  out.size = size->get<uint64_t>();
+  return out;
+}
+
+}  // namespace
+
+ManifestBlobs manifest_blobs(const json& manifest) {
+  if (!manifest.is_object() || !manifest.contains("config") || !manifest.contains("layers") ||
+      !manifest["layers"].is_array())
+    throw Error("malformed manifest: it needs a config and a list of layers");
+  ManifestBlobs out;
+  out.config = parse_descriptor(manifest["config"], "the config");
+  for (size_t i = 0; i < manifest["layers"].size(); ++i)
+    out.layers.push_back(parse_descriptor(manifest["layers"][i], fmt::format("layer {}", i + 1)));
+  return out;
 }
 
 std::string Platform::str() const {

@@ -1,5 +1,6 @@
 #include "skiff/registry/registry_client.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 #include <nlohmann/json.hpp>
@@ -233,13 +234,35 @@ ManifestResponse RegistryClient::get_manifest(HttpTransport& t, const std::strin
   return m;
 }
 
-bool RegistryClient::get_blob(HttpTransport& t, const std::string& repo, const std::string& digest, uint64_t offset,
-                              const std::function<bool(std::string_view)>& sink,
+bool RegistryClient::get_blob(HttpTransport& t, const std::string& repo, const std::string& digest, uint64_t size,
+                              uint64_t offset, const std::function<bool(std::string_view)>& sink,
                               const std::function<void(uint64_t)>& progress) {
   HttpRequest req{.url = fmt::format("/v2/{}/blobs/{}", repo, digest), .range_from = offset};
-  req.on_body = sink;
+  // The descriptor's size bounds what is read: a registry that sends more
+  // (by mistake or to fill the disk) is cut off at the first byte too many.
+  uint64_t at = offset;
+  bool too_large = false;
+  req.on_body = [&](std::string_view data) {
+    if (data.size() > size - std::min(at, size)) {
+      too_large = true;
+      return false;
+    }
+    at += data.size();
+    return sink(data);
+  };
   req.on_progress = progress;
-  HttpResponse resp = send(t, req, repo);
+  auto refuse = [&] {
+    return BlobSizeError(
+        fmt::format("{}/{}: blob {} is larger than the {} bytes its manifest gives", registry_, repo, digest, size));
+  };
+  HttpResponse resp;
+  try {
+    resp = send(t, req, repo);
+  } catch (const Error&) {
+    if (too_large) throw refuse();
+    throw;
+  }
+  if (too_large) throw refuse();
   if (resp.range_ignored) return false;
   if (resp.status != 200 && resp.status != 206) fail(resp, "fetching blob " + digest.substr(7, 12) + " of", repo);
   return true;

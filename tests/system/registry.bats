@@ -244,6 +244,43 @@ last_line() { echo "${lines[${#lines[@]}-1]}"; }
   no_images
 }
 
+# put_edited_manifest REPO TAG NEWTAG EXPR: the manifest of REG_PLAIN's
+# REPO:TAG, changed by python statement EXPR (over d), put back as NEWTAG.
+put_edited_manifest() {
+  local repo=$1 tag=$2 newtag=$3 expr=$4 accept=application/vnd.oci.image.manifest.v1+json
+  curl -fsS -H "Accept: $accept" "http://$REG_PLAIN/v2/$repo/manifests/$tag" |
+    python3 -c 'import json, sys; d = json.load(sys.stdin); exec(sys.argv[1]); print(json.dumps(d))' "$expr" \
+      > "$BATS_TEST_TMPDIR/manifest.json"
+  curl -fsS -X PUT -H "Content-Type: $accept" --data-binary "@$BATS_TEST_TMPDIR/manifest.json" \
+    "http://$REG_PLAIN/v2/$repo/manifests/$newtag" >/dev/null
+}
+
+@test "pull refuses a blob whose descriptor has no size, and one larger than its size" {
+  make_pushed_busybox "$REG_PLAIN" sizes
+  # The OCI image spec requires size; without it a download has no bound.
+  put_edited_manifest sizes latest no-layer-size 'del d["layers"][1]["size"]'
+  run -125 --separate-stderr skiff pull --tls-verify=false "$REG_PLAIN/sizes:no-layer-size"
+  local layer
+  layer=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["layers"][1]["digest"])' \
+    "$BATS_TEST_TMPDIR/manifest.json")
+  one_error_line "$REG_PLAIN/sizes:no-layer-size: the manifest gives no size for layer 2 ($layer); the OCI image spec requires one"
+  put_edited_manifest sizes latest no-config-size 'del d["config"]["size"]'
+  run -125 --separate-stderr skiff pull --tls-verify=false "$REG_PLAIN/sizes:no-config-size"
+  one_error_line "no size for the config"
+  no_images
+  # A registry that sends more than the descriptor says is cut off there.
+  put_edited_manifest sizes latest layer-too-small 'd["layers"][1]["size"] -= 1'
+  run -125 --separate-stderr skiff pull --tls-verify=false "$REG_PLAIN/sizes:layer-too-small"
+  local size
+  size=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["layers"][1]["size"])' \
+    "$BATS_TEST_TMPDIR/manifest.json")
+  one_error_line "$REG_PLAIN/sizes: blob $layer is larger than the $size bytes its manifest gives"
+  put_edited_manifest sizes latest config-too-small 'd["config"]["size"] -= 1'
+  run -125 --separate-stderr skiff pull --tls-verify=false "$REG_PLAIN/sizes:config-too-small"
+  one_error_line "is larger than the"
+  no_images
+}
+
 @test "pull killed with SIGKILL mid-download leaves no image; the next pull completes and cleans up" {
   # A 30 MB layer of its own, so the download takes long enough to be killed.
   mkdir -p "$BATS_TEST_TMPDIR/ctx"

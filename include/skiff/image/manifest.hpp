@@ -2,8 +2,10 @@
 // one platform's manifest from an index.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,6 +26,26 @@ ManifestKind manifest_kind(std::string_view content_type, const nlohmann::json& 
 // The Accept header for GET manifest: all four current kinds, and schema 1
 // so that an old image gets a clear error instead of a 404.
 std::string manifest_accept_header();
+
+// A content descriptor (OCI image spec, descriptor.md): what a manifest
+// says of one blob.
+struct Descriptor {
+  std::string media_type;
+  std::string digest;  // "sha256:<64 hex>"
+  uint64_t size = 0;   // bytes: a download is cut off past it
+};
+
+// The blobs an image manifest names.
+struct ManifestBlobs {
+  Descriptor config;
+  std::vector<Descriptor> layers;
+};
+
+// The config and layer descriptors of an image manifest, each with a sha256
+// digest and a size. The spec makes size required, and skiff refuses a
+// descriptor without one: the size is what bounds the blob's download.
+// Throws Error naming the descriptor that is wrong.
+ManifestBlobs manifest_blobs(const nlohmann::json& manifest);
 
 struct Platform {
   std::string os = "linux";

@@ -30,6 +30,13 @@ struct ManifestResponse {
   std::string digest;      // sha256 of body
 };
 
+// A registry sent more of a blob than the size its descriptor gives: a
+// retry would get the same, so none is made.
+class BlobSizeError : public Error {
+ public:
+  using Error::Error;
+};
+
 // One registry (host[:port]); docker.io is served at registry-1.docker.io.
 class RegistryClient {
  public:
@@ -45,9 +52,11 @@ class RegistryClient {
 
   // GET a manifest by tag or digest. A digest reference is verified.
   ManifestResponse get_manifest(HttpTransport& t, const std::string& repo, const std::string& reference);
-  // Streams a blob to sink from offset (Range); the caller verifies the
-  // digest. False when the registry would not resume at offset (start again).
-  bool get_blob(HttpTransport& t, const std::string& repo, const std::string& digest, uint64_t offset,
+  // Streams a blob of size bytes (its descriptor's) to sink from offset
+  // (Range); the caller verifies the digest and that all came. False when the
+  // registry would not resume at offset (start again). Throws BlobSizeError,
+  // and stops reading, when the registry sends more than size.
+  bool get_blob(HttpTransport& t, const std::string& repo, const std::string& digest, uint64_t size, uint64_t offset,
                 const std::function<bool(std::string_view)>& sink, const std::function<void(uint64_t)>& progress);
   bool has_blob(HttpTransport& t, const std::string& repo, const std::string& digest);
   // Asks the registry to link a blob from another repository; true if it did.

@@ -171,3 +171,39 @@ TEST_CASE("no image for the platform: the error lists what there is") {
   CHECK_THROWS_WITH(select_platform(json{{"manifests", json::array()}}, parse_platform("linux/amd64"), "app"),
                     Catch::Contains("(the index has: none)"));
 }
+
+TEST_CASE("manifest blobs: every descriptor needs a sha256 digest and a size") {
+  std::string a = "sha256:" + std::string(64, 'a'), b = "sha256:" + std::string(64, 'b');
+  json m = {{"schemaVersion", 2},
+            {"mediaType", kOciManifest},
+            {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"}, {"digest", a}, {"size", 1234}}},
+            {"layers", {{{"mediaType", "application/vnd.oci.image.layer.v1.tar+gzip"}, {"digest", b}, {"size", 0}}}}};
+  ManifestBlobs blobs = manifest_blobs(m);
+  CHECK(blobs.config.digest == a);
+  CHECK(blobs.config.size == 1234);
+  REQUIRE(blobs.layers.size() == 1);
+  CHECK(blobs.layers[0].digest == b);
+  CHECK(blobs.layers[0].size == 0);
+  CHECK(blobs.layers[0].media_type == "application/vnd.oci.image.layer.v1.tar+gzip");
+
+  json no_layer_size = m;
+  no_layer_size["layers"][0].erase("size");
+  CHECK_THROWS_WITH(manifest_blobs(no_layer_size),
+                    "the manifest gives no size for layer 1 (" + b + "); the OCI image spec requires one");
+  json no_config_size = m;
+  no_config_size["config"].erase("size");
+  CHECK_THROWS_WITH(manifest_blobs(no_config_size), Catch::Contains("no size for the config"));
+  for (json bad_size : {json(-1), json(1.5), json("12"), json(nullptr)}) {
+    json m2 = m;
+    m2["layers"][0]["size"] = bad_size;
+    INFO(bad_size.dump());
+    CHECK_THROWS_WITH(manifest_blobs(m2), Catch::Contains("a size that is not a byte count"));
+  }
+  json md5 = m;
+  md5["layers"][0]["digest"] = "md5:abc";
+  CHECK_THROWS_WITH(manifest_blobs(md5), Catch::Contains("layer 1 with an unsupported digest"));
+  json no_digest = m;
+  no_digest["config"].erase("digest");
+  CHECK_THROWS_WITH(manifest_blobs(no_digest), Catch::Contains("the config has no digest"));
+  CHECK_THROWS_AS(manifest_blobs(json{{"config", m["config"]}}), skiff::Error);
+}

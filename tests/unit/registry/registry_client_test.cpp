@@ -236,10 +236,10 @@ Step blob_get(const std::string& repo, const std::string& digest, const std::str
 }
 
 std::string fetch_blob(RegistryClient& client, HttpTransport& t, const std::string& repo, const std::string& digest,
-                       uint64_t offset = 0) {
+                       uint64_t offset = 0, uint64_t size = 1000) {
   std::string got;
   client.get_blob(
-      t, repo, digest, offset,
+      t, repo, digest, size, offset,
       [&](std::string_view piece) {
         got += piece;
         return true;
@@ -617,9 +617,35 @@ TEST_CASE("blob downloads resume with a range") {
   CHECK(script->log.back().range_from == 100);
   // The registry would not resume: the caller must start again.
   CHECK_FALSE(client.get_blob(
-      *t, "app", kDigestA, 100, [](std::string_view) { return true; }, nullptr));
+      *t, "app", kDigestA, 1000, 100, [](std::string_view) { return true; }, nullptr));
   CHECK(script->log.back().range_from == 100);
   CHECK_THROWS_WITH(fetch_blob(client, *t, "app", kDigestA), Catch::Contains("blob unknown to registry"));
+  CHECK(script->remaining() == 0);
+}
+
+TEST_CASE("a blob is read no further than the size its manifest gives") {
+  auto script = std::make_shared<ScriptedTransport>(std::vector<Step>{
+      ping_open(),
+      blob_get("app", kDigestA, "", {"1234", "56"}),
+      blob_get("app", kDigestA, "", {"1234", "567", "890"}),
+      {.method = "GET", .url = kBase + "/v2/app/blobs/" + kDigestA, .status = 206, .chunks = {"56", "7"}},
+  });
+  RegistryClient client(kRegistry, options_for(script));
+  auto t = client.new_transport();
+  CHECK(fetch_blob(client, *t, "app", kDigestA, 0, 6) == "123456");
+  // One byte too many: refused, and the sink never sees it.
+  std::string got;
+  auto sink = [&](std::string_view piece) {
+    got += piece;
+    return true;
+  };
+  CHECK_THROWS_WITH(client.get_blob(*t, "app", kDigestA, 6, 0, sink, nullptr),
+                    "reg.example/app: blob " + kDigestA + " is larger than the 6 bytes its manifest gives");
+  CHECK(got == "1234");
+  // A resumed download counts from where it resumed.
+  got.clear();
+  CHECK_THROWS_AS(client.get_blob(*t, "app", kDigestA, 6, 4, sink, nullptr), BlobSizeError);
+  CHECK(got == "56");
   CHECK(script->remaining() == 0);
 }
 
