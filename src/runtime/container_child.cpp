@@ -547,9 +547,15 @@ void apply_capability_sets(const LaunchPlan& plan) {
   __user_cap_data_struct data[2]{};
   for (int i = 0; i < 2; ++i) {
     uint32_t bits = static_cast<uint32_t>(plan.capabilities >> (32 * i));
-    data[i].effective = data[i].permitted = data[i].inheritable = bits;
+    // The inheritable set stays empty (CVE-2022-27650: with it full, a
+    // program with file capabilities gained them across exec even for a
+    // user the container's command was not meant to give them to).
+    data[i].effective = data[i].permitted = bits;
+    data[i].inheritable = 0;
   }
   if (syscall(SYS_capset, &hdr, data) != 0) fail(ChildStep::kCapabilities, errno);
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+    fail(ChildStep::kCapabilities, errno);
 }
 
 [[noreturn]] void exec_command(const LaunchPlan& plan) {

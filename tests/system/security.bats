@@ -45,7 +45,7 @@ nothing_escaped() {
     dockerfile <<EOF
 FROM bb
 WORKDIR /proc/self/fd/$n
-RUN echo x > ../ESCAPED; cat ../secret/key.txt; cat ../../secret/key.txt; ls -la .. ../..
+RUN for up in .. ../.. ../../..; do echo x > \$up/ESCAPED; cat \$up/secret/key.txt; done; ls -la .. ../..
 EOF
     run --separate-stderr skiff build --no-cache "$CTX"
     [ "$status" -ne 0 ]
@@ -56,20 +56,23 @@ EOF
 }
 
 @test "a base image with WORKDIR /proc/self/fd/N and ONBUILD RUN cannot reach the host" {
-  dockerfile <<'EOF'
+  local n
+  for n in 3 4 5 6 7 8; do
+    dockerfile <<EOF
 FROM bb
-WORKDIR /proc/self/fd/3
-ONBUILD RUN echo x > ../ESCAPED; cat ../../secret/key.txt
+WORKDIR /proc/self/fd/$n
+ONBUILD RUN for up in .. ../.. ../../..; do echo x > \$up/ESCAPED; cat \$up/secret/key.txt; done; true
 EOF
-  run -0 --separate-stderr skiff build -t evilbase "$CTX"
-  dockerfile <<'EOF'
+    run -0 --separate-stderr skiff build -t evilbase "$CTX"
+    dockerfile <<'EOF'
 FROM evilbase
 RUN echo benign
 EOF
-  run --separate-stderr skiff build --no-cache "$CTX"
-  [ "$status" -ne 0 ]
-  lacks "$output$stderr" host-private-key
-  nothing_escaped
+    run --separate-stderr skiff build --no-cache "$CTX"
+    [ "$status" -ne 0 ]
+    lacks "$output$stderr" host-private-key
+    nothing_escaped
+  done
 }
 
 @test "run -w /proc/self/fd/N is refused; the caller's open files do not enter the container" {
@@ -218,7 +221,7 @@ EOF
   run -0 skiff import "$BATS_TEST_TMPDIR/hostile/passwd-fifo.tar" pf
   local u
   for u in 0 nobody; do
-    run -125 --separate-stderr timeout 30 "$SKIFF" run --rm -u "$u" pf true
+    run -125 --separate-stderr timeout -s KILL 30 "$SKIFF" run --rm -u "$u" pf true
     [ "$stderr" = "skiff: the image's /etc/passwd is not a regular file: it cannot be read" ]
   done
   run -0 skiff ps -aq
@@ -245,4 +248,19 @@ EOF
   import_busybox other
   run -0 sh -c 'ls -A "$SKIFF_ROOT/tmp"'
   [ "$output" = "" ]
+}
+
+# --- capabilities ------------------------------------------------------------------
+
+@test "the inheritable and ambient capability sets are empty (CVE-2022-27650)" {
+  run -0 --separate-stderr skiff run --rm bb grep -E '^Cap(Inh|Amb|Bnd|Eff)' /proc/self/status
+  has_line $'CapInh:\t0000000000000000'
+  has_line $'CapAmb:\t0000000000000000'
+  has_line $'CapEff:\t00000000800405fb'
+  has_line $'CapBnd:\t00000000800405fb'
+  # A user other than root starts with none in effect, as in docker.
+  if has_subuid; then
+    run -0 --separate-stderr skiff run --rm -u 1000 bb grep -E '^CapEff' /proc/self/status
+    has_line $'CapEff:\t0000000000000000'
+  fi
 }
