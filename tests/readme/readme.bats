@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # README.md's quick start and examples, run as they stand in README.md (read
-# at test time from the fresh clone run-as-user.sh made, $README_CLONE), as a
-# user with /etc/subuid ranges; sudo is tests/readme/shim/sudo.
+# at test time from the fresh clone of HEAD that run-as-user.sh made,
+# $README_CLONE: uncommitted edits are not seen), as a user with
+# /etc/subuid ranges; sudo is tests/readme/shim/sudo.
 #
 # The quick start is README.md's first sh block, run whole, in the clone. Every
 # other line of README.md's sh blocks is an example, and each has a test
@@ -12,17 +13,11 @@
 # one test and every test one line: an example added to README.md must be
 # listed here, run or skipped with a reason; an example edited runs as edited.
 #
-# Lines checked: the quick start; sudo meson install and sudo ninja uninstall
-# (into a DESTDIR); import (both), images, tag (both), image inspect, rmi,
-# run --rm, run -it (under script(1)), run --name web, run -v/--tmpfs/
-# --read-only, run --userns=keep-id, run --network none --init -h, ps -a,
-# rm, info, unshare, system reset; push and pull against a registry on
-# 127.0.0.1:5000 started here, images --digests, logout; all of Building's.
-# Lines not checked, and why: sudo tests/ci.sh (CI's own command, which runs
-# this file), run --mount (needs /data on the host), login (needs ghcr.io
-# and alice's password), pull alpine:3.20, pull --platform and run
-# --pull=always (Docker Hub and ghcr.io over the network; the second names a
-# placeholder digest). The yaml block is configuration, not a command.
+# The tests named "README: ..." below are the list of README.md's examples,
+# each either run or skipped with the reason it cannot run here (the
+# network, a host path, CI's own command); TAP output prints it every run.
+# A registry on 127.0.0.1:5000, started here, takes the README's push and
+# pull; -it runs under script(1); install and uninstall go to a DESTDIR.
 #
 # The tests run in file order and share the user's store, as the README's
 # reader would; each makes what it needs that an earlier one may not have.
