@@ -18,7 +18,7 @@ using registry::RegistryClient;
 
 namespace {
 
-struct Blob {
+struct PushBlob {
   std::string digest;
   bool is_config = false;
 };
@@ -37,7 +37,7 @@ std::vector<std::string> mount_sources(const image::ImageRecord& rec, const imag
   return out;
 }
 
-void push_blob(RegistryClient& client, registry::HttpTransport& t, const image::Reference& dest, const Blob& blob,
+void push_blob(RegistryClient& client, registry::HttpTransport& t, const image::Reference& dest, const PushBlob& blob,
                const std::vector<std::string>& sources, const image::ImageStore& store, const PushOptions& opts,
                TransferEvents& events) {
   std::string short_id = blob.digest.substr(7, 12);
@@ -83,7 +83,7 @@ PushResult push_image(const store::Paths& paths, std::string_view image_ref, std
   client.set_push(true);
   events.message(fmt::format("The push refers to repository [{}]", dest.name()));
 
-  std::vector<Blob> blobs;
+  std::vector<PushBlob> blobs;
   for (const auto& l : content.manifest.at("layers")) blobs.push_back({l.at("digest").get<std::string>()});
   blobs.push_back({rec.id, true});
   for (const auto& b : blobs)

@@ -19,7 +19,9 @@ namespace skiff::engine {
 
 namespace fs = std::filesystem;
 
-namespace {
+// One layer's place in the shared page (named, not in an anonymous
+// namespace: LayerStream::Shared, which has linkage, holds them).
+namespace stream {
 
 enum SlotState : uint32_t { kWaiting = 0, kWriting = 1, kStored = 2 };
 
@@ -29,6 +31,15 @@ struct Slot {
   char tmp_path[512] = {0};
   char final_path[512] = {0};
 };
+
+}  // namespace stream
+
+using stream::Slot;
+using stream::kStored;
+using stream::kWaiting;
+using stream::kWriting;
+
+namespace {
 
 // Waits (up to 100 ms) until *word is no longer seen. The word lives in a
 // MAP_SHARED mapping, so this is a process-shared futex.

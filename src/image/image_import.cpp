@@ -1,3 +1,4 @@
+#include "archive_reader.hpp"
 #include "skiff/image/image_import.hpp"
 #include "skiff/image/manifest.hpp"
 
@@ -21,10 +22,6 @@ using nlohmann::json;
 
 namespace {
 
-struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-
 // Removes the temp file unless committed.
 struct TempFile {
   fs::path path;
@@ -36,7 +33,7 @@ struct TempFile {
 
 // Decompresses fd into out while hashing; returns {digest, size}.
 std::pair<std::string, uint64_t> decompress_to(int fd, int out) {
-  std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
+  ArchiveReader a(archive_read_new());
   archive_read_support_filter_gzip(a.get());
   archive_read_support_filter_zstd(a.get());
   archive_read_support_filter_xz(a.get());
@@ -64,7 +61,7 @@ std::pair<std::string, uint64_t> decompress_to(int fd, int out) {
 
 // Walks the tar's headers: is it a tar, and does every name stay inside?
 uint64_t check_tar(int fd) {
-  std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
+  ArchiveReader a(archive_read_new());
   archive_read_support_format_tar(a.get());
   if (archive_read_open_fd(a.get(), fd, 1 << 20) != ARCHIVE_OK)
     throw Error(fmt::format("not a tar archive: {}", archive_error_string(a.get())));

@@ -1,3 +1,4 @@
+#include "archive_reader.hpp"
 #include "skiff/image/layer_unpack.hpp"
 
 #include <archive.h>
@@ -99,10 +100,6 @@ class HashingReader {
   std::unique_ptr<BackgroundSha256> hasher_;
 };
 
-struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-
 struct DeferredDir {
   std::string path;
   mode_t mode;
@@ -116,7 +113,7 @@ class Unpacker {
   }
 
   UnpackStats run(ByteSource& src, std::string_view diff_id) {
-    std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
+    ArchiveReader a(archive_read_new());
     archive_read_support_filter_gzip(a.get());
     archive_read_support_filter_zstd(a.get());
     archive_read_support_filter_xz(a.get());
