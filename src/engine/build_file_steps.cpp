@@ -101,7 +101,7 @@ void Builder::copy_step(StageState& s, const build::Instruction& in, const build
   if (!c.chown.empty()) {
     runtime::User u;
     try {
-      u = resolve_user(c.chown, read_from_layers(top_first, "/etc/passwd"), read_from_layers(top_first, "/etc/group"));
+      u = resolve_user(c.chown, read_from_layers(top_first, "/etc/passwd"), read_from_layers(top_first, "/etc/group")).ids;
     } catch (const Error& e) {
       throw e.with_context(fmt::format("{}: {} --chown", where(in), kw));
     }

@@ -150,7 +150,9 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
     si.container_id = random_hex(64);
     si.host_network = network == "host";
     si.rootfs = dirs.merged().string();
-    si.user = pick_user(ro, config, map_, top_first);
+    ImageUser picked = pick_user(ro, config, map_, top_first);
+    si.user = picked.ids;
+    si.home = picked.home;
     runtime::RootfsLayers rl;
     rl.driver = storage_.driver;
     rl.layers_dir = paths_.layers().string();

@@ -60,23 +60,26 @@ std::string hosts_file(const std::string& hostname, bool host_network) {
   return hosts + fmt::format("127.0.1.1\t{}\n", hostname);
 }
 
-runtime::User pick_user(const RunOptions& opts, const nlohmann::json& config, const runtime::IdMap& map,
-                        const std::vector<fs::path>& layers_top_first) {
+ImageUser pick_user(const RunOptions& opts, const nlohmann::json& config, const runtime::IdMap& map,
+                    const std::vector<fs::path>& layers_top_first) {
   std::string spec = opts.user.value_or(config.value("User", ""));
-  runtime::User user;
+  // With no user named, root's home is /root, as in every image's passwd:
+  // reading the passwd file from the layers is left out of the usual start.
+  ImageUser found{.home = "/root"};
+  runtime::User& user = found.ids;
   if (spec.empty() && opts.userns == "keep-id") {
     user.uid = getuid();
     user.gid = getgid();
   } else if (!spec.empty()) {
-    user = resolve_user(spec, read_from_layers(layers_top_first, "/etc/passwd"),
-                        read_from_layers(layers_top_first, "/etc/group"));
+    found = resolve_user(spec, read_from_layers(layers_top_first, "/etc/passwd"),
+                         read_from_layers(layers_top_first, "/etc/group"));
   }
   if (!map.maps_uid(user.uid) || !map.maps_gid(user.gid))
     throw Error(fmt::format("user {}:{} does not exist in the container's user namespace", user.uid, user.gid), 0,
                 map.full ? "the ids must be below the size of your /etc/subuid range"
                          : "without /etc/subuid and /etc/subgid ranges only root (0) exists in a container");
   std::erase_if(user.additionalGids, [&](uint32_t g) { return !map.maps_gid(g); });
-  return user;
+  return found;
 }
 
 int run_container(const store::Paths& paths, const RunOptions& opts) {
@@ -174,7 +177,9 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     in.image_config = config;
     in.container_id = rec.id;
     in.host_network = opts.network == "host";
-    in.user = pick_user(opts, config, map, top_first);
+    ImageUser picked = pick_user(opts, config, map, top_first);
+    in.user = picked.ids;
+    in.home = picked.home;
     runtime::RootfsLayers rl;
     rl.driver = storage.driver;
     rl.layers_dir = paths.layers().string();

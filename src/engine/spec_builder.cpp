@@ -32,7 +32,8 @@ std::vector<std::string> container_args(const RunOptions& opts, const json& conf
   return entry;
 }
 
-std::vector<std::string> container_env(const RunOptions& opts, const json& config, const std::string& hostname) {
+std::vector<std::string> container_env(const RunOptions& opts, const json& config, const std::string& hostname,
+                                       const std::string& home) {
   std::vector<std::string> env;
   auto set = [&](const std::string& kv) {
     std::string name = kv.substr(0, kv.find('='));
@@ -44,7 +45,7 @@ std::vector<std::string> container_env(const RunOptions& opts, const json& confi
   for (const auto& e : strings_of(config, "Env")) set(e);
   set("HOSTNAME=" + hostname);
   if (opts.tty) set("TERM=xterm");
-  if (std::none_of(env.begin(), env.end(), [](auto& e) { return e.rfind("HOME=", 0) == 0; })) set("HOME=/root");
+  if (std::none_of(env.begin(), env.end(), [](auto& e) { return e.rfind("HOME=", 0) == 0; })) set("HOME=" + home);
   for (const auto& e : opts.env) set(e);
   return env;
 }
@@ -60,7 +61,7 @@ runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in) {
   const json& config = in.image_config;
   spec.hostname = opts.hostname.empty() ? in.container_id.substr(0, 12) : opts.hostname;
   spec.process.args = container_args(opts, config);
-  spec.process.env = container_env(opts, config, spec.hostname);
+  spec.process.env = container_env(opts, config, spec.hostname, in.home);
   spec.process.terminal = opts.tty;
   spec.process.user = in.user;
   spec.process.capabilities = runtime::default_capabilities();

@@ -73,9 +73,10 @@ void each_line(const std::optional<std::string>& text, Fn&& fn) {
 
 }  // namespace
 
-runtime::User resolve_user(std::string_view spec, const std::optional<std::string>& passwd,
-                           const std::optional<std::string>& group) {
-  runtime::User u;
+ImageUser resolve_user(std::string_view spec, const std::optional<std::string>& passwd,
+                       const std::optional<std::string>& group) {
+  ImageUser found_user;
+  runtime::User& u = found_user.ids;
   std::string_view user_part = spec.substr(0, spec.find(':'));
   std::optional<std::string_view> group_part;
   if (auto c = spec.find(':'); c != std::string_view::npos) group_part = spec.substr(c + 1);
@@ -93,6 +94,7 @@ runtime::User resolve_user(std::string_view spec, const std::optional<std::strin
       u.uid = *uid;
       u.gid = *gid;
       user_name = f[0];
+      if (f.size() >= 6 && !f[5].empty()) found_user.home = f[5];
       found = true;
       return true;
     }
@@ -129,7 +131,7 @@ runtime::User resolve_user(std::string_view spec, const std::optional<std::strin
       return false;
     });
   }
-  return u;
+  return found_user;
 }
 
 }  // namespace skiff::engine

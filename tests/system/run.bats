@@ -185,6 +185,26 @@ setup_file() { :; }
   [[ "$output" == *"unable to find user nosuchuser: no matching entries in passwd file"* ]]
 }
 
+@test "run: HOME is the user's home from the image's passwd, / for a uid not in it" {
+  import_busybox
+  run -0 skiff run --rm bb sh -c 'echo $HOME'
+  [ "$output" = /root ]
+  run -0 skiff run --rm -u root bb sh -c 'echo $HOME'
+  [ "$output" = /root ]
+  if has_subuid; then
+    run -0 skiff run --rm -u nobody bb sh -c 'echo $HOME'
+    [ "$output" = /nonexistent ]
+    run -0 skiff run --rm -u 4242 bb sh -c 'echo $HOME'
+    [ "$output" = / ]
+    run -0 skiff run --rm -u app -e HOME=/flag bb sh -c 'echo $HOME'
+    [ "$output" = /flag ]
+  fi
+  # An image's ENV HOME wins over the passwd file.
+  skiff import --change 'ENV HOME=/image' "$SKIFF_TEST_FIXTURES/busybox.tar" homed >/dev/null
+  run -0 skiff run --rm -u 0 homed sh -c 'echo $HOME'
+  [ "$output" = /image ]
+}
+
 @test "run: -h sets the hostname and /etc/hosts knows it" {
   import_busybox
   run -0 skiff run --rm -h box.example bb sh -c 'hostname; cat /etc/hostname; grep -c box.example /etc/hosts'

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "skiff/engine/run_options.hpp"
+#include "skiff/engine/user_lookup.hpp"
 #include "skiff/runtime/id_map.hpp"
 #include "skiff/runtime/spec.hpp"
 #include "skiff/store/paths.hpp"
@@ -20,6 +21,7 @@ struct SpecInputs {
   std::string rootfs;  // where the root filesystem gets mounted
   std::optional<runtime::RootfsLayers> layers;
   runtime::User user;
+  std::string home = "/root";  // HOME unless the image's Env or -e sets it
 };
 
 // The OCI spec for a container. It reads the host's /etc/resolv.conf (and
@@ -33,18 +35,20 @@ std::vector<runtime::Namespace> container_namespaces(const RunOptions& opts);
 // The command a container runs: entrypoint + cmd, with docker's override rules.
 std::vector<std::string> container_args(const RunOptions& opts, const nlohmann::json& image_config);
 
-// The environment: default PATH, image Env, HOSTNAME, TERM for -t, then -e.
+// The environment: default PATH, image Env, HOSTNAME, TERM for -t, HOME
+// (the user's home unless the image's Env has one), then -e.
 std::vector<std::string> container_env(const RunOptions& opts, const nlohmann::json& image_config,
-                                       const std::string& hostname);
+                                       const std::string& hostname, const std::string& home);
 
 // What a container's /etc/hosts says: localhost, the host's entries with
 // --network host, and the container's own name.
 std::string hosts_file(const std::string& hostname, bool host_network);
 
-// The container's user: --user, else the image's User (names looked up in
-// the image's /etc/passwd and /etc/group); it must exist in map.
-runtime::User pick_user(const RunOptions& opts, const nlohmann::json& config, const runtime::IdMap& map,
-                        const std::vector<std::filesystem::path>& layers_top_first);
+// The container's user: --user, else the image's User (looked up in the
+// image's /etc/passwd and /etc/group, which give its home too); it must
+// exist in map.
+ImageUser pick_user(const RunOptions& opts, const nlohmann::json& config, const runtime::IdMap& map,
+                    const std::vector<std::filesystem::path>& layers_top_first);
 
 // Runs the container in the foreground; returns docker's exit status.
 int run_container(const store::Paths& paths, const RunOptions& opts);

@@ -16,9 +16,16 @@ namespace skiff::engine {
 std::optional<std::string> read_from_layers(const std::vector<std::filesystem::path>& layers_top_first,
                                             std::string_view path_in_image);
 
-// "name", "uid", "name:group", "uid:gid" -> ids and supplementary groups.
+// A user of the image: the process's ids, and the home directory that
+// becomes HOME when the image's Env and -e set none.
+struct ImageUser {
+  runtime::User ids;
+  std::string home = "/";  // the passwd entry's, else "/" (runc's default, as docker)
+};
+
+// "name", "uid", "name:group", "uid:gid" -> ids, supplementary groups, home.
 // Throws Error "unable to find user X: no matching entries in passwd file".
-runtime::User resolve_user(std::string_view spec, const std::optional<std::string>& passwd,
+ImageUser resolve_user(std::string_view spec, const std::optional<std::string>& passwd,
                            const std::optional<std::string>& group);
 
 }  // namespace skiff::engine

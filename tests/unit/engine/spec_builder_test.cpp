@@ -25,8 +25,17 @@ TEST_CASE("environment: PATH default, image env, then -e wins") {
   RunOptions o;
   o.env = {"A=flag"};
   o.tty = true;
-  auto env = container_env(o, config, "host");
+  auto env = container_env(o, config, "host", "/root");
   CHECK(env == std::vector<std::string>{"PATH=/img", "A=flag", "HOSTNAME=host", "TERM=xterm", "HOME=/root"});
+}
+
+TEST_CASE("environment: HOME is the user's home unless the image's Env or -e sets it") {
+  RunOptions o;
+  CHECK(container_env(o, json::object(), "h", "/nonexistent").back() == "HOME=/nonexistent");
+  json config{{"Env", {"HOME=/image"}}};
+  CHECK(container_env(o, config, "h", "/nonexistent")[1] == "HOME=/image");
+  o.env = {"HOME=/flag"};
+  CHECK(container_env(o, config, "h", "/nonexistent")[1] == "HOME=/flag");
 }
 
 TEST_CASE("spec: namespaces, mounts in depth order, read-only root") {
