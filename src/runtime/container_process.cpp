@@ -128,19 +128,24 @@ void copy_winsize(int from, int to) {
   if (ioctl(from, TIOCGWINSZ, &ws) == 0) ioctl(to, TIOCSWINSZ, &ws);
 }
 
-// Reads what is available on from and writes it to to; false at EOF/error.
-bool pump(int from, int to) {
+enum class Pumped { kMore, kReadEnded, kWriteFailed };
+
+// Reads what is available on from and writes it to to.
+Pumped pump_once(int from, int to) {
   char buf[16384];
   ssize_t n = read(from, buf, sizeof buf);
-  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
-  if (n <= 0) return false;
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return Pumped::kMore;
+  if (n <= 0) return Pumped::kReadEnded;
   try {
     write_all(to, std::string_view(buf, static_cast<size_t>(n)));
   } catch (const Error&) {
-    return false;
+    return Pumped::kWriteFailed;
   }
-  return true;
+  return Pumped::kMore;
 }
+
+// As pump_once; false at EOF or an error on either side.
+bool pump(int from, int to) { return pump_once(from, to) == Pumped::kMore; }
 
 }  // namespace
 
@@ -166,6 +171,21 @@ int ContainerProcess::wait(bool kill_on_interrupt) {
   }
   bool stdin_open = pty_ && keep_stdin_;
   bool pty_open = static_cast<bool>(pty_);
+  // A terminal in raw mode gives no EOF for ^D (it is a byte like any
+  // other): EOF or EIO there means it went away.
+  const bool stdin_terminal = pty_ && isatty(STDIN_FILENO);
+  // The user's terminal hung up (its window closed, its tmux session was
+  // killed): as docker's, the container's terminal hangs up too. Closing
+  // the master makes the kernel send SIGHUP to the terminal's session and
+  // foreground group and end their reads of it (a shell reading it exits
+  // at that EOF); the container's process also gets SIGHUP from skiff,
+  // which PID 1 of a namespace takes only when it handles it.
+  auto hang_up = [&] {
+    kill(pid_, SIGHUP);
+    pty_.reset();
+    pty_open = false;
+    stdin_open = false;
+  };
   int interrupts = 0;
   int status = 0;
   for (;;) {
@@ -196,13 +216,20 @@ int ContainerProcess::wait(bool kill_on_interrupt) {
           kill(pid_, SIGKILL);
           continue;
         }
+        if (sig == SIGHUP && pty_) {
+          hang_up();
+          continue;
+        }
         kill(pid_, sig);
       }
     }
     if (pty_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
       if (!pump(pty_.get(), STDOUT_FILENO)) pty_open = false;
-    if (stdin_open && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)))
-      if (!pump(STDIN_FILENO, pty_.get())) stdin_open = false;
+    if (stdin_open && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+      Pumped p = pump_once(STDIN_FILENO, pty_.get());
+      if (p == Pumped::kReadEnded && stdin_terminal) hang_up();
+      else if (p != Pumped::kMore) stdin_open = false;
+    }
   }
   reaped_ = true;
   if (pty_open) {

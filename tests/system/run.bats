@@ -380,6 +380,41 @@ setup_file() { :; }
   [[ "$output" == *"/dev/pts/0"* ]]
 }
 
+# The terminal goes away (window closed, tmux session killed): its master
+# side closes and skiff gets SIGHUP; or only SIGHUP comes. Either way the
+# container's terminal hangs up, its shell ends, and so does skiff, with
+# the --rm container removed.
+@test "run -it: a hang-up of the terminal ends the container and skiff" {
+  import_busybox
+  command -v python3 >/dev/null || skip "python3 not installed"
+  cat > "$BATS_TEST_TMPDIR/hangup.py" <<'PY'
+import os, pty, signal, sys
+skiff, how = sys.argv[1], sys.argv[2]
+pid, master = pty.fork()
+if pid == 0:
+    os.execv(skiff, [skiff, "run", "-it", "--rm", "--name", "hup", "bb", "sh"])
+def give_up(*_):
+    os.kill(pid, signal.SIGKILL)
+    sys.exit("skiff was still running 20 seconds after the hang-up")
+signal.signal(signal.SIGALRM, give_up)
+signal.alarm(20)
+seen = b""
+while b"# " not in seen:
+    seen += os.read(master, 1024)
+if how == "close":
+    os.close(master)
+else:
+    os.kill(pid, signal.SIGHUP)
+os.waitpid(pid, 0)
+PY
+  local how
+  for how in close sighup; do
+    run -0 python3 "$BATS_TEST_TMPDIR/hangup.py" "$SKIFF" $how
+    run -0 skiff ps -aq
+    [ "$output" = "" ]
+  done
+}
+
 @test "run: SIGTERM to skiff reaches the container" {
   import_busybox
   "$SKIFF" run --name sig bb sh -c 'trap "echo got-term; exit 42" TERM; echo ready; while :; do sleep 0.05; done' \
