@@ -1,5 +1,6 @@
-// skiff ps | container ls, rm | container rm, and the container group.
+// skiff ps | container ls, rm | container rm, container prune, and the container group.
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "cli_context.hpp"
 #include "skiff/engine/container_remove.hpp"
@@ -38,9 +39,11 @@ void configure_ps(CLI::App* cmd, CliContext& ctx) {
   cmd->add_flag("-q,--quiet", f->quiet, "only show container IDs");
   cmd->add_flag("--no-trunc", f->no_trunc, "do not truncate output");
   cmd->callback([f, &ctx] {
-    engine::ContainerStore store(ctx.paths());
+    auto paths = ctx.paths();
+    std::vector<engine::ContainerView> views = engine::ContainerStore(paths).list();
+    engine::remove_left_by_killed_runs(paths, views);  // --rm was asked of them
     Table table({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"});
-    for (const auto& v : store.list()) {
+    for (const auto& v : views) {
       if (!f->all && !v.running) continue;
       std::string id = f->no_trunc ? v.record.id : v.record.id.substr(0, 12);
       if (f->quiet) {
@@ -78,6 +81,26 @@ void configure_rm(CLI::App* cmd, CliContext& ctx) {
   });
 }
 
+void configure_prune(CLI::App* cmd, CliContext& ctx) {
+  auto force = std::make_shared<bool>(false);
+  cmd->add_flag("-f,--force", *force, "do not prompt for confirmation");
+  cmd->callback([force, &ctx] {
+    if (!*force) {
+      fmt::print("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ");
+      std::fflush(stdout);
+      char answer[16] = {};
+      if (!std::fgets(answer, sizeof answer, stdin) || (answer[0] != 'y' && answer[0] != 'Y')) return;
+    }
+    engine::PruneResult result = engine::prune_containers(ctx.paths());
+    if (!result.removed.empty()) {
+      fmt::print("Deleted Containers:\n");
+      for (const auto& id : result.removed) fmt::print("{}\n", id);
+      fmt::print("\n");
+    }
+    fmt::print("Total reclaimed space: {}\n", human_size(result.reclaimed));
+  });
+}
+
 }  // namespace
 
 void add_container_commands(CLI::App& app, CliContext& ctx) {
@@ -87,6 +110,7 @@ void add_container_commands(CLI::App& app, CliContext& ctx) {
   container->require_subcommand(1);
   configure_ps(container->add_subcommand("ls", "list containers")->alias("list")->alias("ps"), ctx);
   configure_rm(container->add_subcommand("rm", "remove containers"), ctx);
+  configure_prune(container->add_subcommand("prune", "remove all stopped containers"), ctx);
   add_container_run(*container, ctx);
 }
 

@@ -2,10 +2,13 @@
 
 #include <signal.h>
 
+#include <optional>
+
 #include "skiff/engine/container_store.hpp"
 #include "skiff/engine/layer_store.hpp"
 #include "skiff/image/image_store.hpp"
 #include "skiff/util/error.hpp"
+#include "skiff/util/log.hpp"
 
 namespace skiff::engine {
 
@@ -35,6 +38,94 @@ std::string remove_container(const store::Paths& paths, const std::string& key, 
   // Layers only this container kept alive go with it.
   layers.collect_garbage(image::ImageStore(paths));
   return id;
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Removes container directories as their owner (in the user namespace when
+// files belong to subordinate ids); the id map is read at the first one.
+class LazyRemover {
+ public:
+  explicit LazyRemover(const store::Paths& paths) : paths_(paths) {}
+  void operator()(const fs::path& dir) { layers().remove_container_dir(dir); }
+  bool used() const { return layers_.has_value(); }
+  LayerStore& layers() {
+    if (!layers_) layers_.emplace(paths_, runtime::current_id_map());
+    return *layers_;
+  }
+
+ private:
+  const store::Paths& paths_;
+  std::optional<LayerStore> layers_;
+};
+
+// What the files under dir take, as far as skiff can read them.
+uint64_t tree_size(const fs::path& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+       !ec && it != end; it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec) && !it->is_symlink(size_ec)) {
+      auto n = it->file_size(size_ec);
+      if (!size_ec) total += n;
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
+int remove_left_by_killed_runs(const store::Paths& paths, std::vector<ContainerView>& views) {
+  ContainerStore containers(paths);
+  LazyRemover remover(paths);
+  std::function<void(const fs::path&)> remove_dir = [&](const fs::path& d) { remover(d); };
+  int removed = 0;
+  std::erase_if(views, [&](const ContainerView& v) {
+    if (v.running || !v.record.auto_remove) return false;
+    try {
+      if (!containers.remove_if_left_by_killed_run(v.record.id, remove_dir)) return false;
+    } catch (const Error& e) {
+      warn(fmt::format("could not remove container {} (run with --rm): {}", v.record.id.substr(0, 12), e.what()));
+      return false;
+    }
+    ++removed;
+    return true;
+  });
+  // Layers only these containers kept alive go with them.
+  if (removed) remover.layers().collect_garbage(image::ImageStore(paths));
+  return removed;
+}
+
+bool remove_left_by_killed_run(const store::Paths& paths, const std::string& name) {
+  ContainerStore containers(paths);
+  std::optional<std::string> id = containers.id_of_name(name);
+  if (!id) return false;
+  LazyRemover remover(paths);
+  if (!containers.remove_if_left_by_killed_run(*id, [&](const fs::path& d) { remover(d); })) return false;
+  remover.layers().collect_garbage(image::ImageStore(paths));
+  return true;
+}
+
+PruneResult prune_containers(const store::Paths& paths) {
+  ContainerStore containers(paths);
+  LazyRemover remover(paths);
+  PruneResult out;
+  for (const auto& v : containers.list()) {
+    if (v.running) continue;
+    // Held while it goes, as skiff rm does; free since it does not run.
+    auto lock = store::FileLock::try_lock(containers.lock_path(v.record.id));
+    if (!lock.held()) continue;  // started meanwhile: it runs
+    uint64_t size = tree_size(containers.dir(v.record.id));
+    containers.remove(v.record, [&](const fs::path& d) { remover(d); });
+    out.removed.push_back(v.record.id);
+    out.reclaimed += size;
+  }
+  containers.remove_abandoned([&](const fs::path& d) { remover(d); });
+  if (!out.removed.empty()) remover.layers().collect_garbage(image::ImageStore(paths));
+  return out;
 }
 
 }  // namespace skiff::engine

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "skiff/engine/container_remove.hpp"
 #include "skiff/engine/container_store.hpp"
 #include "skiff/engine/image_pull.hpp"
 #include "skiff/engine/transfer_events.hpp"
@@ -107,7 +108,12 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     start.emplace(container_namespaces(opts), map, mode, paths.dev_staging().string());
   store::ensure_dirs(paths);
   image::ImageStore images(paths);
-  if (!opts.name.empty()) ContainerStore(paths).check_name_free(opts.name);  // said before any work
+  if (!opts.name.empty()) {
+    // A `run --rm` of that name whose skiff was killed left its container:
+    // it goes now, as that skiff would have done.
+    remove_left_by_killed_run(paths, opts.name);
+    ContainerStore(paths).check_name_free(opts.name);  // said before any work
+  }
   std::optional<image::ImageRecord> local;
   if (opts.pull == "missing" || opts.pull == "never") local = images.find(opts.image);
   if (local && !start) start.emplace(container_namespaces(opts), map, mode);

@@ -138,7 +138,7 @@ void ContainerStore::write_state(const std::string& id, const ContainerState& s)
   write_file_atomic(dir(id) / "state.json", state_json(s).dump() + "\n", {.mode = 0600, .durable = false});
 }
 
-std::optional<ContainerView> ContainerStore::load(const std::string& id) const {
+std::optional<ContainerView> ContainerStore::read(const std::string& id) const {
   auto text = read_file_if_exists(dir(id) / "container.json");
   if (!text) return std::nullopt;
   ContainerView v;
@@ -150,6 +150,13 @@ std::optional<ContainerView> ContainerStore::load(const std::string& id) const {
   } catch (const json::exception&) {
     return std::nullopt;  // a record being written or damaged: not listed
   }
+  return v;
+}
+
+std::optional<ContainerView> ContainerStore::load(const std::string& id) const {
+  std::optional<ContainerView> found = read(id);
+  if (!found) return std::nullopt;
+  ContainerView& v = *found;
   // A running container's skiff holds this lock; flock dies with it.
   auto probe = store::FileLock::try_lock(lock_path(id));
   v.running = !probe.held() && v.state.status != "exited";
@@ -159,7 +166,7 @@ std::optional<ContainerView> ContainerStore::load(const std::string& id) const {
     std::from_chars(note.data(), note.data() + note.size(), pid);
     v.state.pid = pid;
   }
-  return v;
+  return found;
 }
 
 std::vector<ContainerView> ContainerStore::list() const {
@@ -206,6 +213,29 @@ void ContainerStore::remove(const ContainerRecord& record,
   auto target = fs::read_symlink(names_dir() / record.name, ec);
   if (!ec && target == record.id) ::unlink((names_dir() / record.name).c_str());
   ::unlink(lock_path(record.id).c_str());
+}
+
+bool ContainerStore::remove_if_left_by_killed_run(const std::string& id,
+                                                  const std::function<void(const fs::path&)>& remover) {
+  auto lock = store::FileLock::try_lock(lock_path(id));
+  if (!lock.held()) return false;  // its skiff runs it (or removes it)
+  std::optional<ContainerView> v = read(id);
+  if (!v) {
+    // Removed meanwhile by whoever held the lock: the probe made the file.
+    if (access((dir(id) / "container.json").c_str(), F_OK) != 0 && errno == ENOENT) ::unlink(lock_path(id).c_str());
+    return false;
+  }
+  if (!v->record.auto_remove) return false;
+  remove(v->record, remover);
+  return true;
+}
+
+std::optional<std::string> ContainerStore::id_of_name(const std::string& name) const {
+  if (name.empty() || name.find('/') != std::string::npos || name[0] == '.') return std::nullopt;
+  std::error_code ec;
+  std::string id = fs::read_symlink(names_dir() / name, ec).string();
+  if (ec || id.empty() || id.find('/') != std::string::npos || id[0] == '.') return std::nullopt;
+  return id;
 }
 
 int ContainerStore::remove_abandoned(const std::function<void(const fs::path&)>& remover) const {

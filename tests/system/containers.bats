@@ -258,6 +258,72 @@ no_containers_left() {
   no_containers_left
 }
 
+# skiff run --rm NAME in the background, killed with SIGKILL once its command
+# runs: its container stays behind, its lock free. With ranges the command
+# leaves a directory only a subordinate id may enter.
+run_rm_killed() {
+  local user=()
+  has_subuid && user=(-u app)
+  "$SKIFF" run --rm --name "$1" "${user[@]}" bb \
+    sh -c 'mkdir /tmp/d && echo x > /tmp/d/f && chmod 700 /tmp/d && echo ready && exec sleep 100' \
+    > "$BATS_TEST_TMPDIR/out.$1" &
+  local pid=$!
+  wait_for grep -q ready "$BATS_TEST_TMPDIR/out.$1"
+  kill -KILL $pid
+  wait $pid || true
+}
+
+@test "a run --rm whose skiff was killed is removed by the next ps, run --name or rm" {
+  import_busybox
+  run_rm_killed k1
+  [ -n "$(ls "$SKIFF_ROOT/containers")" ]
+  run -0 skiff ps -a
+  [ "${#lines[@]}" -eq 1 ]
+  no_containers_left
+  run_rm_killed k2
+  run -0 --separate-stderr skiff run --rm --name k2 bb echo again
+  [ "$output" = again ]
+  no_containers_left
+  run_rm_killed k3
+  run -0 skiff rm k3
+  no_containers_left
+  # One that runs stays, and shows as Up.
+  "$SKIFF" run --rm --name live bb sh -c 'echo ready; exec sleep 100' > "$BATS_TEST_TMPDIR/out" &
+  local pid=$!
+  wait_for grep -q ready "$BATS_TEST_TMPDIR/out"
+  run -0 skiff ps
+  [[ "${lines[1]}" == *"  Up "*"  live" ]]
+  run -0 skiff rm -f live
+  wait $pid || true
+}
+
+@test "container prune removes every container that does not run, after asking" {
+  import_busybox
+  skiff run --name stopped bb true
+  run_rm_killed killed
+  "$SKIFF" run --rm --name live bb sh -c 'echo ready; exec sleep 100' > "$BATS_TEST_TMPDIR/out" &
+  local pid=$!
+  wait_for grep -q ready "$BATS_TEST_TMPDIR/out"
+  local stopped killed
+  stopped=$(readlink "$SKIFF_ROOT/containers/.names/stopped")
+  killed=$(readlink "$SKIFF_ROOT/containers/.names/killed")
+  run -0 skiff container prune <<< n
+  [ "$output" = "WARNING! This will remove all stopped containers.
+Are you sure you want to continue? [y/N] " ]
+  [ -e "$SKIFF_ROOT/containers/$stopped" ]
+  run -0 skiff container prune -f
+  [ "${lines[0]}" = "Deleted Containers:" ]
+  [[ "$output" == *"$stopped"* ]]
+  [[ "$output" == *"$killed"* ]]
+  [[ "${lines[-1]}" =~ ^Total\ reclaimed\ space:\ [0-9.]+[kMG]?B$ ]]
+  run -0 skiff ps -a
+  [ "${#lines[@]}" -eq 2 ]
+  [[ "${lines[1]}" == *"  live" ]]
+  run -0 skiff rm -f live
+  wait $pid || true
+  no_containers_left
+}
+
 # --- running containers --------------------------------------------------------
 
 @test "rm of a running container must be forced; rm -f kills it" {

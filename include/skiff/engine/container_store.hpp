@@ -77,11 +77,23 @@ class ContainerStore {
   // Returns how many went.
   int remove_abandoned(const std::function<void(const std::filesystem::path&)>& remover) const;
 
+  // Removes the container when a `run --rm` whose skiff was killed left it:
+  // its record asks for removal and nobody holds its lock (that skiff would
+  // have removed it; with no daemon, whoever meets it next does). Holds the
+  // lock meanwhile. False when it is not, or no longer, such a container.
+  // remover as for remove().
+  bool remove_if_left_by_killed_run(const std::string& id,
+                                    const std::function<void(const std::filesystem::path&)>& remover);
+  // The id of the container a name stands for, if any.
+  std::optional<std::string> id_of_name(const std::string& name) const;
+
   // Names and ids currently used; for generated names.
   bool name_taken(const std::string& name) const;
 
  private:
   std::filesystem::path names_dir() const { return paths_.containers() / ".names"; }
+  // The record and state, without asking whether it runs.
+  std::optional<ContainerView> read(const std::string& id) const;
   std::optional<ContainerView> load(const std::string& id) const;
   store::Paths paths_;
 };
