@@ -8,7 +8,7 @@
 
 #include "cli_context.hpp"
 #include "skiff/build/config_change.hpp"
-#include "skiff/engine/container_store.hpp"
+#include "skiff/engine/image_remove.hpp"
 #include "skiff/engine/layer_store.hpp"
 #include "skiff/image/image_import.hpp"
 #include "skiff/image/image_store.hpp"
@@ -104,57 +104,34 @@ void configure_tag(CLI::App* cmd, CliContext& ctx) {
   });
 }
 
-bool looks_like_id(const std::string& s, const image::ImageRecord& r) {
-  std::string hex = s.rfind("sha256:", 0) == 0 ? s.substr(7) : s;
-  return hex.size() >= 3 && r.id.compare(7, hex.size(), hex) == 0;
-}
-
 void configure_rmi(CLI::App* cmd, CliContext& ctx) {
   struct Flags {
     bool force = false;
     std::vector<std::string> images;
   };
   auto f = std::make_shared<Flags>();
-  cmd->add_flag("-f,--force", f->force, "remove images used by containers, and every tag of an image given by ID");
+  cmd->add_flag("-f,--force", f->force,
+                "untag images that containers use (kept while they exist), and remove every name of an image given "
+                "by ID");
   cmd->add_option("images", f->images, "IMAGE...")->required();
   cmd->callback([f, &ctx] {
     auto paths = ctx.paths();
-    image::ImageStore store(paths);
-    engine::ContainerStore containers(paths);
     int failures = 0;
     for (const auto& name : f->images) {
       try {
-        auto rec = store.resolve(name);
-        std::string short_id = rec.id.substr(7, 12);
-        bool by_id = looks_like_id(name, rec);
-        if (!f->force) {
-          for (const auto& c : containers.list())
-            if (c.record.image_id == rec.id && (by_id || rec.names.size() == 1))
-              throw Error(fmt::format("conflict: unable to remove image {} (must force) - container {} is using it",
-                                      name, c.record.id.substr(0, 12)));
-          if (by_id && rec.names.size() > 1)
-            throw Error(fmt::format("conflict: unable to delete {} (must be forced) - image is referenced in "
-                                    "multiple repositories",
-                                    short_id));
-        }
-        std::vector<std::string> untag = by_id ? rec.names : std::vector<std::string>{image::parse_reference(name).str()};
-        bool orphan = rec.names.empty();
-        for (const auto& n : untag) {
-          if (store.untag(n)) orphan = true;
+        engine::ImageRemoval done = engine::remove_image(paths, name, f->force);
+        for (const auto& n : done.untagged) {
           auto [repo, tag] = split_name(n);
           fmt::print("Untagged: {}:{}\n", repo, tag);
         }
-        if (orphan) {
-          store.remove(rec.id);
-          fmt::print("Deleted: {}\n", rec.id);
-        }
+        if (!done.deleted.empty()) fmt::print("Deleted: {}\n", done.deleted);
       } catch (const Error& e) {
         fmt::print(stderr, "skiff: {}\n", e.what());
         ++failures;
       }
     }
     // Unpacked layers that nothing uses any more.
-    engine::LayerStore(paths, runtime::current_id_map()).collect_garbage(store);
+    engine::LayerStore(paths, runtime::current_id_map()).collect_garbage(image::ImageStore(paths));
     if (failures) ctx.exit_code = kExitSkiffError;
   });
 }

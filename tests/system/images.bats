@@ -424,24 +424,56 @@ column() {
   store_is_empty
 }
 
-@test "rmi of an image a container uses must be forced" {
+@test "rmi of an image a container uses must be forced, and then only untags it" {
   import_busybox
   skiff run --name user1 bb true 2>/dev/null
-  local cid
+  local cid id
   cid=$(skiff ps -aq)
+  id=$(skiff images -q)
   run -125 skiff rmi bb
-  [ "$output" = "skiff: conflict: unable to remove image bb (must force) - container $cid is using it" ]
+  [ "$output" = "skiff: conflict: unable to delete bb:latest (must be forced) - container $cid is using its referenced image $id" ]
+  run -125 skiff rmi "$id"
+  [ "$output" = "skiff: conflict: unable to delete $id (must be forced) - image is being used by stopped container $cid" ]
   run -0 skiff images -q
-  [ "${#lines[@]}" -eq 1 ]
+  [ "$output" = "$id" ]
+  # Forced, the name goes; the image stays while the container needs it.
   run -0 skiff rmi -f bb
-  [[ "$output" == *"Deleted: sha256:"* ]]
-  # The container is still there, and can still be removed.
+  [ "$output" = "Untagged: bb:latest" ]
+  run -0 skiff images
+  [[ "${lines[1]}" =~ ^\<none\>\ +\<none\>\ +$id\  ]]
   run -0 skiff ps -aq
   [ "$output" = "$cid" ]
+  run -0 skiff commit user1 saved
+  skiff rmi saved >/dev/null
   run -0 skiff rm user1
+  run -0 skiff rmi "$id"
+  [[ "$output" =~ ^Deleted:\ sha256:$id[0-9a-f]{52}$ ]]
   run -0 skiff images -q
   [ "$output" = "" ]
   empty_dir "$SKIFF_ROOT/blobs/sha256"
+}
+
+@test "rmi: the image of a running container cannot be removed, even forced" {
+  import_busybox
+  "$SKIFF" run --name busy bb sh -c 'echo ready; exec sleep 100' > "$BATS_TEST_TMPDIR/out" &
+  local pid=$!
+  wait_for grep -q ready "$BATS_TEST_TMPDIR/out"
+  local cid id
+  cid=$(skiff ps -q)
+  id=$(skiff images -q)
+  run -125 skiff rmi -f "$id"
+  [ "$output" = "skiff: conflict: unable to delete $id (cannot be forced) - image is being used by running container $cid" ]
+  run -125 skiff rmi bb
+  [ "$output" = "skiff: conflict: unable to delete bb:latest (must be forced) - container $cid is using its referenced image $id" ]
+  run -0 skiff images -q
+  [ "$output" = "$id" ]
+  # By name, forced: untagged, as docker does; the image stays.
+  run -0 skiff rmi -f bb
+  [ "$output" = "Untagged: bb:latest" ]
+  run -0 skiff images -q
+  [ "$output" = "$id" ]
+  run -0 skiff rm -f busy
+  wait $pid || true
 }
 
 @test "rmi of an unknown image is exit 125 and names it" {
