@@ -126,7 +126,8 @@ function __skiff_parse
         case run
             set argopts -e --env --env-file -w --workdir -u --user -v --volume \
                 --mount --tmpfs --name -h --hostname --entrypoint --network \
-                --net --userns -m --memory --cpus --pids-limit --pull
+                --net --userns -m --memory --cpus --pids-limit --pull --cap-add \
+                --cap-drop --security-opt --preserve-fds
         case build
             set argopts -t --tag -f --file --build-arg --target --label --secret \
                 --iidfile --network --platform
@@ -293,6 +294,13 @@ complete -c skiff -n '__skiff_using system' -a reset -d 'Remove all containers, 
 
 # run (options come before IMAGE; what follows IMAGE is the command).
 set -l run_opts '__skiff_using_pos run -eq 0'
+set -l capabilities ALL AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND BPF CHECKPOINT_RESTORE \
+    CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID IPC_LOCK IPC_OWNER KILL LEASE LINUX_IMMUTABLE \
+    MAC_ADMIN MAC_OVERRIDE MKNOD NET_ADMIN NET_BIND_SERVICE NET_BROADCAST NET_RAW PERFMON SETFCAP \
+    SETGID SETPCAP SETUID SYS_ADMIN SYS_BOOT SYS_CHROOT SYS_MODULE SYS_NICE SYS_PACCT SYS_PTRACE \
+    SYS_RAWIO SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG SYSLOG WAKE_ALARM
+complete -c skiff -n $run_opts -l cap-add -x -a "$capabilities" -d 'Add a capability'
+complete -c skiff -n $run_opts -l cap-drop -x -a "$capabilities" -d 'Drop a capability'
 complete -c skiff -n $run_opts -l cpus -x -d 'Limit the number of CPUs'
 complete -c skiff -n $run_opts -l entrypoint -x -d 'Override the image entrypoint'
 complete -c skiff -n $run_opts -s e -l env -x -a '(set -xn)' -d 'Set an environment variable'
@@ -306,7 +314,12 @@ complete -c skiff -n $run_opts -l mount -x -a '(__skiff_mount_values)' -d 'Add a
 complete -c skiff -n $run_opts -l name -x -d 'Name the container'
 complete -c skiff -n $run_opts -l network -l net -x -a 'none host' -d 'Set the network mode'
 complete -c skiff -n $run_opts -l pids-limit -x -d 'Limit the number of processes'
+complete -c skiff -n $run_opts -l preserve-fds -x -d 'Pass the file descriptors 3 to 3+N-1'
+complete -c skiff -n $run_opts -l privileged -d 'Every capability of the user namespace, nothing masked'
 complete -c skiff -n $run_opts -l pull -x -a 'missing always never' -d 'When to pull the image'
+set -l security_opts no-new-privileges no-new-privileges=true no-new-privileges=false mask= unmask= \
+    unmask=ALL systempaths=unconfined seccomp=unconfined label=disable apparmor=unconfined
+complete -c skiff -n $run_opts -l security-opt -x -a "$security_opts" -d 'Set a security option'
 complete -c skiff -n $run_opts -l read-only -d 'Mount the root filesystem read-only'
 complete -c skiff -n $run_opts -l rm -d 'Remove the container when it exits'
 complete -c skiff -n $run_opts -l tmpfs -x -d 'Mount a tmpfs: DIR[:OPTIONS]'

@@ -1,5 +1,6 @@
 // skiff run [OPTIONS] IMAGE [COMMAND [ARG...]]
 #include <CLI/CLI.hpp>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -59,6 +60,16 @@ const FlagDef kRunFlags[] = {
      .value = [](F f) -> std::string& { return f.opts.network; }},
     {.names = "--init", .help = "run an init as PID 1 that forwards signals and reaps zombies",
      .flag = [](F f) -> bool& { return f.opts.init; }},
+    {.names = "--cap-add", .help = "add a capability (CAP_NAME, NAME or ALL)", .type = "CAP",
+     .list = [](F f) -> std::vector<std::string>& { return f.cap_add; }},
+    {.names = "--cap-drop", .help = "drop a capability (CAP_NAME, NAME or ALL)", .type = "CAP",
+     .list = [](F f) -> std::vector<std::string>& { return f.cap_drop; }},
+    {.names = "--privileged", .help = "every capability of the user namespace, no masked or read-only paths",
+     .flag = [](F f) -> bool& { return f.opts.privileged; }},
+    {.names = "--security-opt", .help = "no-new-privileges, mask=PATHS, unmask=PATHS|ALL, seccomp=unconfined, ...",
+     .type = "OPT", .list = [](F f) -> std::vector<std::string>& { return f.security_opts; }},
+    {.names = "--preserve-fds", .help = "pass the caller's file descriptors 3 to 3+N-1 to the container",
+     .type = "N", .value = [](F f) -> std::string& { return f.preserve_fds; }},
     {.names = "--userns", .help = "user namespace mode: keep-id", .type = "MODE",
      .value = [](F f) -> std::string& { return f.opts.userns; }},
     {.names = "-m,--memory", .help = "memory limit (needs cgroup v2 delegation)", .type = "BYTES",
@@ -103,6 +114,19 @@ bool store(const FlagDef& def, RunFlags& f, std::string_view v, std::vector<cons
   else def.optional(f).emplace(v);
   if (def.seen) def.seen(f);
   return true;
+}
+
+// podman's check, in its words: every fd --preserve-fds passes on must come
+// from the caller. An fd skiff opened itself is close-on-exec (all of its
+// fds are), which an fd inherited across exec cannot be.
+void check_inherited_fds(int n) {
+  for (int fd = 3; fd < 3 + n; ++fd) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags < 0 || (flags & FD_CLOEXEC) != 0)
+      throw Error(fmt::format("file descriptor {} is not available - the preserve-fds option requires that file "
+                              "descriptors must be passed",
+                              fd));
+  }
 }
 
 }  // namespace
@@ -239,6 +263,13 @@ int run_from_flags(RunFlags& f, CliContext& ctx) {
   for (const auto& v : f.volumes) ro.volumes.push_back(engine::parse_volume(v));
   for (const auto& m : f.mounts) engine::parse_mount(m, ro);
   for (const auto& t : f.tmpfs) ro.tmpfs.push_back(engine::parse_tmpfs(t));
+  for (const auto& c : f.cap_add) ro.cap_add.push_back(engine::parse_capability(c));
+  for (const auto& c : f.cap_drop) ro.cap_drop.push_back(engine::parse_capability(c));
+  for (const auto& o : f.security_opts) engine::parse_security_opt(o, ro);
+  if (!f.preserve_fds.empty()) {
+    ro.preserve_fds = engine::parse_preserve_fds(f.preserve_fds);
+    check_inherited_fds(ro.preserve_fds);
+  }
   if (ro.tty && !isatty(STDIN_FILENO) && ro.interactive)
     throw Error("the input device is not a TTY", 0, "drop -t, or run skiff from a terminal");
   if (ro.pull != "missing" && ro.pull != "always" && ro.pull != "never" && ro.pull != "newer")

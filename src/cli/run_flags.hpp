@@ -22,10 +22,10 @@ namespace skiff::cli {
 struct RunFlags {
   engine::RunOptions opts;
   std::vector<std::string> positional;  // IMAGE COMMAND...
-  std::vector<std::string> env, env_files, volumes, mounts, tmpfs;
+  std::vector<std::string> env, env_files, volumes, mounts, tmpfs, cap_add, cap_drop, security_opts;
   std::string entrypoint;
   bool entrypoint_set = false;
-  std::string memory, cpus, pids_limit;
+  std::string memory, cpus, pids_limit, preserve_fds;
 };
 
 // Defines run's flags and IMAGE [COMMAND...] on cmd, parsed into flags.

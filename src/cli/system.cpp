@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <fmt/ranges.h>
 #include <iostream>
 
 #include "cli_context.hpp"
@@ -12,6 +13,7 @@
 #include "skiff/engine/layer_store.hpp"
 #include "skiff/image/image_store.hpp"
 #include "skiff/runtime/id_map.hpp"
+#include "skiff/runtime/spec.hpp"
 #include "skiff/runtime/userns.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
@@ -58,6 +60,9 @@ void configure_info(CLI::App* cmd, CliContext& ctx) {
                cg == "v2" && access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) == 0
                    ? "available"
                    : "unavailable (needs cgroup v2 with delegation; --memory, --cpus, --pids-limit fail)");
+    // What a container gets unless skiff run's flags say otherwise.
+    fmt::print("  security:\n    capabilities: {}\n    seccompProfile: none (no filter is loaded by default)\n",
+               fmt::join(runtime::default_capabilities(), ","));
     fmt::print("store:\n  graphRoot: {}\n  runRoot: {}\n  graphDriverName: {}\n", paths.root.string(),
                paths.runroot.string(), engine::driver_name(storage.driver));
     fmt::print("  imageStore:\n    number: {}\n  containerStore:\n    number: {}\n    running: {}\n",

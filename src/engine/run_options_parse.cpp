@@ -2,8 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <cctype>
+#include <charconv>
 #include <cstdlib>
 
+#include "skiff/runtime/capabilities.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 #include "skiff/util/split.hpp"
@@ -84,6 +87,81 @@ void parse_mount(std::string_view text, RunOptions& out) {
   } else {
     throw Error(fmt::format("invalid mount {:?}: type {:?} is not supported (bind or tmpfs)", std::string(text), type));
   }
+}
+
+std::string parse_capability(std::string_view name) {
+  std::string upper;
+  for (char c : name) upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  if (upper == "ALL") return upper;
+  if (upper.rfind("CAP_", 0) != 0) upper.insert(0, "CAP_");
+  // docker's words, with the name as docker shows it.
+  if (!runtime::capability_number(upper)) throw Error(fmt::format("unknown capability: {:?}", upper));
+  return upper;
+}
+
+// Go's strconv.ParseBool, which docker and podman use for option values.
+static std::optional<bool> parse_go_bool(std::string_view v) {
+  for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"})
+    if (v == t) return true;
+  for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"})
+    if (v == f) return false;
+  return std::nullopt;
+}
+
+void parse_security_opt(std::string_view text, RunOptions& out) {
+  auto invalid = [&] {
+    // docker's message for an option it does not know or a value it cannot read.
+    return Error(fmt::format("invalid --security-opt: {:?}", std::string(text)), 0,
+                 "the options are no-new-privileges[=true|false], mask=PATH[:PATH...], unmask=PATH[:PATH...]|ALL, "
+                 "systempaths=unconfined, seccomp=unconfined, label=..., apparmor=...");
+  };
+  size_t eq = text.find('=');
+  std::string_view key = text.substr(0, eq);
+  if (eq == std::string_view::npos) {
+    if (key != "no-new-privileges") throw invalid();
+    out.no_new_privileges = true;
+    return;
+  }
+  std::string_view value = text.substr(eq + 1);
+  if (key == "no-new-privileges") {
+    auto on = parse_go_bool(value);
+    if (!on) throw invalid();
+    out.no_new_privileges = *on;
+  } else if (key == "label" || key == "apparmor") {
+    // skiff labels nothing for SELinux and loads no AppArmor profile: as
+    // podman does where neither is in use, the value is accepted and has no
+    // effect.
+    if (value.empty()) throw invalid();
+  } else if (key == "seccomp") {
+    if (value != "unconfined")
+      throw Error(fmt::format("invalid --security-opt {:?}: custom seccomp profiles are not supported yet",
+                              std::string(text)));
+  } else if (key == "mask") {
+    for (auto path : split(value, ':')) {
+      if (path.empty() || path[0] != '/')
+        throw Error(fmt::format("invalid --security-opt {:?}: the paths to mask must be absolute", std::string(text)));
+      out.mask.emplace_back(path);
+    }
+  } else if (key == "unmask") {
+    if (value.empty()) throw invalid();
+    for (auto path : split(value, ':'))
+      if (!path.empty()) out.unmask.emplace_back(path);
+  } else if (key == "systempaths") {
+    if (value != "unconfined") throw invalid();
+    out.unmask.emplace_back("ALL");  // docker's spelling of podman's unmask=ALL
+  } else {
+    throw invalid();
+  }
+}
+
+int parse_preserve_fds(std::string_view text) {
+  // No more than the kernel's ceiling on open files (fs.nr_open, 2^20 by default).
+  constexpr int kMaxFds = 1 << 20;
+  int n = -1;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < 0 || n > kMaxFds)
+    throw Error(fmt::format("invalid --preserve-fds {:?}: expected a number of file descriptors", std::string(text)));
+  return n;
 }
 
 static bool valid_env_name(std::string_view name) { return !name.empty() && name.find('\0') == std::string_view::npos; }

@@ -1,6 +1,11 @@
+#include <fnmatch.h>
+#include <strings.h>
+
 #include <algorithm>
+#include <cstdint>
 
 #include "skiff/engine/container_run.hpp"
+#include "skiff/runtime/capabilities.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 
@@ -56,6 +61,39 @@ std::vector<runtime::Namespace> container_namespaces(const RunOptions& opts) {
   return ns;
 }
 
+std::vector<std::string> container_capabilities(const RunOptions& opts) {
+  if (!opts.privileged && opts.cap_add.empty() && opts.cap_drop.empty()) return runtime::default_capabilities();
+  // One bit per capability, in the kernel's numbering (ALL is no name).
+  auto bits_of = [](const std::vector<std::string>& names) {
+    uint64_t bits = 0;
+    for (const auto& n : names)
+      if (auto c = runtime::capability_number(n); c && n != "ALL") bits |= uint64_t{1} << *c;
+    return bits;
+  };
+  auto has_all = [](const std::vector<std::string>& names) {
+    return std::find(names.begin(), names.end(), "ALL") != names.end();
+  };
+  uint64_t all = 0;
+  for (int c = 0; !runtime::capability_name(c).empty(); ++c) all |= uint64_t{1} << c;
+  uint64_t add = bits_of(opts.cap_add), drop = bits_of(opts.cap_drop);
+  uint64_t caps = opts.privileged ? all : bits_of(runtime::default_capabilities());
+  if (has_all(opts.cap_add)) caps = all & ~drop;  // docker's order: ALL added wins over ALL dropped
+  else if (has_all(opts.cap_drop)) caps = add;
+  else caps = (caps & ~drop) | add;
+  std::vector<std::string> out;
+  for (int c = 0; c < 64; ++c)
+    if (caps & (uint64_t{1} << c)) out.push_back(fmt::format("CAP_{}", runtime::capability_name(c)));
+  return out;
+}
+
+// podman's unmask=: ALL, or paths and globs ('*' stays within a component,
+// as Go's filepath.Match has it).
+static bool unmasked(const std::string& path, const std::vector<std::string>& unmask) {
+  return std::any_of(unmask.begin(), unmask.end(), [&](const std::string& u) {
+    return strcasecmp(u.c_str(), "ALL") == 0 || fnmatch(u.c_str(), path.c_str(), FNM_PATHNAME) == 0;
+  });
+}
+
 runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in) {
   runtime::Spec spec;
   const json& config = in.image_config;
@@ -64,7 +102,8 @@ runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in) {
   spec.process.env = container_env(opts, config, spec.hostname, in.home);
   spec.process.terminal = opts.tty;
   spec.process.user = in.user;
-  spec.process.capabilities = runtime::default_capabilities();
+  spec.process.capabilities = container_capabilities(opts);
+  spec.process.noNewPrivileges = opts.no_new_privileges;
   std::string workdir = config.value("WorkingDir", "");
   if (opts.workdir) workdir = *opts.workdir;
   if (workdir.empty()) workdir.assign(1, '/');  // (not = "/": GCC 12 -Wrestrict false positive)
@@ -75,6 +114,7 @@ runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in) {
   spec.root.readonly = opts.read_only;
   spec.root.layers = in.layers;
   spec.init = opts.init;
+  spec.preserve_fds = opts.preserve_fds;
 
   using M = runtime::Mount;
   spec.mounts = {
@@ -119,8 +159,17 @@ runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in) {
   spec.mounts.insert(spec.mounts.end(), user.begin(), user.end());
 
   spec.linux.namespaces = container_namespaces(opts);
-  spec.linux.maskedPaths = runtime::default_masked_paths();
-  spec.linux.readonlyPaths = runtime::default_readonly_paths();
+  // --privileged hides nothing and leaves nothing read-only; unmask= lifts
+  // defaults of both kinds, mask= adds to them (podman's rules).
+  if (!opts.privileged) {
+    spec.linux.maskedPaths = runtime::default_masked_paths();
+    spec.linux.readonlyPaths = runtime::default_readonly_paths();
+    if (!opts.unmask.empty()) {
+      std::erase_if(spec.linux.maskedPaths, [&](const std::string& p) { return unmasked(p, opts.unmask); });
+      std::erase_if(spec.linux.readonlyPaths, [&](const std::string& p) { return unmasked(p, opts.unmask); });
+    }
+  }
+  spec.linux.maskedPaths.insert(spec.linux.maskedPaths.end(), opts.mask.begin(), opts.mask.end());
   return spec;
 }
 

@@ -29,6 +29,11 @@ std::optional<int> capability_number(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view capability_name(int number) {
+  if (number < 0 || static_cast<size_t>(number) >= kNames.size()) return {};
+  return kNames[static_cast<size_t>(number)];
+}
+
 int last_capability() {
   // Asked of the bounding set (EINVAL past the last capability): a few
   // system calls cost less than opening /proc/sys/kernel/cap_last_cap.

@@ -28,6 +28,7 @@ enum class ChildStep : int32_t {
   kStdin,
   kWorkdir,
   kWorkdirOutside,
+  kPreserveFds,
   kSetgroups,
   kSetgid,
   kSetuid,

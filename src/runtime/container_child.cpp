@@ -58,6 +58,7 @@ const char* child_step_text(ChildStep step) {
     case ChildStep::kStdin: return "set up standard input";
     case ChildStep::kWorkdir: return "change to the working directory";
     case ChildStep::kWorkdirOutside: return "change to the working directory";
+    case ChildStep::kPreserveFds: return "keep the file descriptors to preserve";
     case ChildStep::kSetgroups: return "set supplementary groups";
     case ChildStep::kSetgid: return "set the group id";
     case ChildStep::kSetuid: return "set the user id";
@@ -636,17 +637,40 @@ void write_self(const char* file, const char* text) {
   close(fd);
 }
 
-// Closes every fd above 2 except keep_a and keep_b.
-void close_other_fds(int keep_a, int keep_b) {
+// Closes every fd from first on, except keep_a and keep_b (not below first).
+void close_fds_from(int first, int keep_a, int keep_b) {
   int lo = std::min(keep_a, keep_b), hi = std::max(keep_a, keep_b);
-  auto close_from_to = [](int first, int last) {
-    if (first > last) return;
-    if (syscall(SYS_close_range, first, last, 0) == 0) return;
-    for (int fd = first; fd <= last && fd < 65536; ++fd) close(fd);  // a kernel before 5.9
+  auto close_from_to = [](int from, int last) {
+    if (from > last) return;
+    if (syscall(SYS_close_range, from, last, 0) == 0) return;
+    for (int fd = from; fd <= last && fd < 65536; ++fd) close(fd);  // a kernel before 5.9
   };
-  close_from_to(3, lo - 1);
+  close_from_to(first, lo - 1);
   close_from_to(lo + 1, hi - 1);
   close_from_to(hi + 1, ~0U >> 1);
+}
+
+// --preserve-fds N: fds 3 .. 3+N-1 are the caller's and reach the command as
+// they are. The sync socket and the error pipe may have numbers in that range
+// (when the caller left a gap): they move above it first. An fd in the range
+// that is close-on-exec is one of skiff's (skiff opens all of its own so, and
+// an fd inherited across exec cannot be), and is closed now, so that nothing
+// of skiff's is open when the working directory is entered. Returns the first
+// fd above the range.
+int keep_preserved_fds(int n, int& sync_fd, int& err_fd) {
+  int end = 3 + n;
+  for (int* fd : {&sync_fd, &err_fd}) {
+    if (*fd >= end) continue;
+    int moved = fcntl(*fd, F_DUPFD_CLOEXEC, end);
+    if (moved < 0) fail(ChildStep::kPreserveFds, errno);
+    *fd = moved;  // the old number is close-on-exec: it goes below
+    g_err_fd = err_fd;
+  }
+  for (int fd = 3; fd < end; ++fd) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0 && (flags & FD_CLOEXEC) != 0) close(fd);
+  }
+  return end;
 }
 
 // Opens path in the root at root_fd, symlinks resolved inside the root and
@@ -805,13 +829,15 @@ void enter_workdir(const char* cwd) {
   // default), not the one of whoever ran skiff.
   umask(plan.umask);
 
-  // Every fd but the three standard ones, the sync socket and the error pipe
-  // goes before the working directory is entered: a directory fd of skiff's
-  // would otherwise be reachable as /proc/self/fd/N, the way out that
-  // CVE-2024-21626 took in runc (WORKDIR /proc/self/fd/N). close-on-exec
-  // does not help, the chdir comes first. Then the directory is resolved
-  // inside the root and checked to lie there.
-  close_other_fds(sync_fd, err_fd);
+  // Every fd but the three standard ones (and those --preserve-fds keeps),
+  // the sync socket and the error pipe goes before the working directory is
+  // entered: a directory fd of skiff's would otherwise be reachable as
+  // /proc/self/fd/N, the way out that CVE-2024-21626 took in runc (WORKDIR
+  // /proc/self/fd/N). close-on-exec does not help, the chdir comes first.
+  // Then the directory is resolved inside the root and checked to lie there.
+  int first_closed = 3;
+  if (plan.preserve_fds > 0) first_closed = keep_preserved_fds(plan.preserve_fds, sync_fd, err_fd);
+  close_fds_from(first_closed, sync_fd, err_fd);
   enter_workdir(plan.cwd);
 
   // Installed while the child still holds CAP_SYS_ADMIN in its namespace

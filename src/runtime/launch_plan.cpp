@@ -271,6 +271,9 @@ void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool
   plan.terminal = proc.terminal;
   plan.keep_stdin = keep_stdin;
   plan.init = spec.init;
+  if (spec.preserve_fds < 0)
+    throw Error(fmt::format("invalid number of file descriptors to preserve: {}", spec.preserve_fds));
+  plan.preserve_fds = spec.preserve_fds;
   // Asked here, in skiff, while the child makes its namespaces: 64 calls
   // the child need not make on its way to exec.
   sigemptyset(&plan.ignored_signals);

@@ -32,6 +32,12 @@ runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in);
 // for --network none.
 std::vector<runtime::Namespace> container_namespaces(const RunOptions& opts);
 
+// The capabilities a container's process gets: podman's default set, or
+// all of them for --privileged, then --cap-drop and --cap-add as docker
+// applies them (ALL in --cap-add: all but the dropped; ALL in --cap-drop:
+// only the added). CAP_ names in the kernel's order.
+std::vector<std::string> container_capabilities(const RunOptions& opts);
+
 // The command a container runs: entrypoint + cmd, with docker's override rules.
 std::vector<std::string> container_args(const RunOptions& opts, const nlohmann::json& image_config);
 

@@ -38,6 +38,16 @@ struct RunOptions {
   bool tty = false;
   bool read_only = false;
   bool init = false;
+  // Security (docker's --cap-add, --cap-drop, --privileged, --security-opt).
+  // Capabilities are CAP_ names or ALL, checked and upper-cased.
+  std::vector<std::string> cap_add;
+  std::vector<std::string> cap_drop;
+  bool privileged = false;            // every capability, no masked or read-only paths
+  bool no_new_privileges = false;
+  std::vector<std::string> mask;      // paths masked besides the defaults (absolute)
+  std::vector<std::string> unmask;    // default paths not masked: globs, or ALL
+  // --preserve-fds: the caller's fds 3 .. 3+N-1 enter the container as they are.
+  int preserve_fds = 0;
   // --pull: missing (pull only when the store lacks the image), always or
   // newer (pull first; an unchanged image only costs its manifest), never.
   std::string pull = "missing";

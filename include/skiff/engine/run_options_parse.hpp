@@ -16,6 +16,14 @@ VolumeOption parse_volume(std::string_view text);
 void parse_mount(std::string_view text, RunOptions& out);
 // --tmpfs DST[:OPTIONS]
 TmpfsOption parse_tmpfs(std::string_view text);
+// --cap-add/--cap-drop NAME: "CAP_NAME" (any case, prefix optional), or "ALL".
+std::string parse_capability(std::string_view name);
+// --security-opt OPT: no-new-privileges[=BOOL], mask=, unmask=,
+// systempaths=unconfined, seccomp=unconfined; label= and apparmor= are
+// accepted and do nothing. Sets out's fields.
+void parse_security_opt(std::string_view text, RunOptions& out);
+// --preserve-fds N: a count of file descriptors.
+int parse_preserve_fds(std::string_view text);
 // -e NAME=VALUE or NAME (the host's value, skipped when unset). Empty when skipped.
 std::optional<std::string> parse_env(std::string_view text);
 // --env-file: NAME=VALUE and NAME lines, # comments; appends to out.

@@ -81,6 +81,9 @@ struct Spec {
   std::vector<Mount> mounts;
   Linux linux;
   bool init = false;  // skiff extension: --init, a reaping, forwarding PID 1
+  // skiff extension (runc's --preserve-fds): the caller's fds 3 .. 3+N-1
+  // reach the process as the same numbers.
+  int preserve_fds = 0;
   // skiff extension: answer the calls that change owners or ids (chown,
   // setuid, setgroups, ...) and device mknod with success, doing nothing. A
   // build step with a single-id map needs it: package managers make such

@@ -60,12 +60,12 @@ std::string describe(const Parsed& p) {
   auto opt = [](const std::optional<std::string>& v) { return v ? "<" + *v + ">" : std::string("unset"); };
   return fmt::format(
       "rm={} i={} t={} ro={} init={} name=<{}> host=<{}> net=<{}> userns=<{}> pull=<{}> w={} u={} env={} "
-      "env_files={} v={} mount={} tmpfs={} entrypoint=<{}>{} m=<{}> cpus=<{}> pids=<{}> pos={} root=<{}> "
-      "runroot=<{}>",
+      "env_files={} v={} mount={} tmpfs={} entrypoint=<{}>{} m=<{}> cpus=<{}> pids=<{}> cap_add={} cap_drop={} "
+      "privileged={} security_opt={} preserve_fds=<{}> pos={} root=<{}> runroot=<{}>",
       o.remove, o.interactive, o.tty, o.read_only, o.init, o.name, o.hostname, o.network, o.userns, o.pull,
       opt(o.workdir), opt(o.user), list(f.env), list(f.env_files), list(f.volumes), list(f.mounts), list(f.tmpfs),
-      f.entrypoint, f.entrypoint_set, f.memory, f.cpus, f.pids_limit, list(f.positional), p.ctx.root,
-      p.ctx.runroot);
+      f.entrypoint, f.entrypoint_set, f.memory, f.cpus, f.pids_limit, list(f.cap_add), list(f.cap_drop),
+      o.privileged, list(f.security_opts), f.preserve_fds, list(f.positional), p.ctx.root, p.ctx.runroot);
 }
 
 }  // namespace
@@ -96,6 +96,13 @@ TEST_CASE("run flags: the fast path reads the usual command lines exactly as CLI
       {"skiff", "run", "img", "--", "x"},
       {"skiff", "run", "--rm", "--rm", "-i", "-i", "img"},
       {"skiff", "run", "--network", "none", "localhost:5000/team/app:v1@sha256:abc", "echo", "--rm"},
+      {"skiff", "run", "--cap-drop", "ALL", "--cap-add", "net_raw", "--cap-add=CAP_SYS_ADMIN", "img"},
+      {"skiff", "run", "--cap-drop=chown", "--cap-drop", "KILL", "--rm", "img", "id"},
+      {"skiff", "run", "--privileged", "-it", "img"},
+      {"skiff", "run", "--security-opt", "no-new-privileges", "--security-opt=label=disable", "--security-opt",
+       "mask=/a:/b", "--security-opt", "unmask=ALL", "--security-opt=seccomp=unconfined", "img"},
+      {"skiff", "run", "--preserve-fds", "2", "img", "cat", "/proc/self/fd/3"},
+      {"skiff", "run", "--preserve-fds=0", "--privileged", "--cap-drop", "all", "img"},
   };
   for (const auto& line : lines) {
     INFO(fmt::format("{}", fmt::join(line, " ")));
@@ -137,6 +144,9 @@ TEST_CASE("run flags: anything else is left to CLI11") {
       {"skiff", "run", "-ih", "host", "img"},
       {"skiff", "run", "-h", "myhost", "--hostname=other.example", "img"},
       {"skiff", "run", "-e"},
+      {"skiff", "run", "--preserve-fds", "1", "--preserve-fds", "2", "img"},
+      {"skiff", "run", "--privileged=true", "img"},
+      {"skiff", "run", "--cap-add", "img"},
       {"skiff", "run", "--root", "/x", "img"},
       {"skiff", "--root", "/r", "--root", "/s", "run", "img"},
       {"skiff", "--version"},

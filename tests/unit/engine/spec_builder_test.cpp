@@ -94,3 +94,134 @@ TEST_CASE("-e NAME=VALUE and NAME alone") {
   CHECK_FALSE(parse_env("SKIFF_UNIT_VAR").has_value());
   CHECK_THROWS_AS(parse_env("=x"), skiff::Error);
 }
+
+namespace {
+
+SpecInputs busybox_inputs() {
+  SpecInputs in;
+  in.container_id = std::string(64, 'c');
+  in.rootfs = "/store/c/merged";
+  in.image_config = json{{"Cmd", {"sh"}}};
+  return in;
+}
+
+bool has(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+}  // namespace
+
+TEST_CASE("--cap-add and --cap-drop names: with or without CAP_, any case, or ALL") {
+  CHECK(parse_capability("net_raw") == "CAP_NET_RAW");
+  CHECK(parse_capability("Cap_Chown") == "CAP_CHOWN");
+  CHECK(parse_capability("all") == "ALL");
+  CHECK_THROWS_WITH(parse_capability("foo"), "unknown capability: \"CAP_FOO\"");
+  CHECK_THROWS_WITH(parse_capability("CAP_ALL"), "unknown capability: \"CAP_ALL\"");
+  CHECK_THROWS_WITH(parse_capability(""), "unknown capability: \"CAP_\"");
+}
+
+TEST_CASE("capabilities: podman's default set, then drops and adds in docker's order") {
+  RunOptions o;
+  CHECK(container_capabilities(o) == skiff::runtime::default_capabilities());
+  o.cap_drop = {"ALL"};
+  o.cap_add = {"CAP_NET_RAW"};
+  CHECK(container_capabilities(o) == std::vector<std::string>{"CAP_NET_RAW"});
+  o.cap_add.clear();
+  CHECK(container_capabilities(o).empty());
+  o.cap_drop = {"CAP_CHOWN", "CAP_KILL"};
+  o.cap_add = {"CAP_SYS_ADMIN", "CAP_SETUID"};
+  auto caps = container_capabilities(o);
+  CHECK(caps.size() == skiff::runtime::default_capabilities().size() - 1);
+  CHECK_FALSE(has(caps, "CAP_CHOWN"));
+  CHECK_FALSE(has(caps, "CAP_KILL"));
+  CHECK(has(caps, "CAP_SYS_ADMIN"));
+  CHECK(caps.front() == "CAP_DAC_OVERRIDE");  // the kernel's order
+  o.cap_drop = {"CAP_KILL"};
+  o.cap_add = {"ALL"};
+  caps = container_capabilities(o);
+  CHECK(caps.size() == 40);
+  CHECK_FALSE(has(caps, "CAP_KILL"));
+  CHECK(has(caps, "CAP_CHECKPOINT_RESTORE"));
+}
+
+TEST_CASE("--privileged: every capability, no masked or read-only paths; --cap-drop still applies") {
+  RunOptions o;
+  o.privileged = true;
+  auto spec = build_spec(o, busybox_inputs());
+  CHECK(spec.process.capabilities.size() == 41);
+  CHECK(spec.process.capabilities.front() == "CAP_CHOWN");
+  CHECK(spec.process.capabilities.back() == "CAP_CHECKPOINT_RESTORE");
+  CHECK(spec.linux.maskedPaths.empty());
+  CHECK(spec.linux.readonlyPaths.empty());
+  CHECK_FALSE(spec.process.noNewPrivileges);
+  o.cap_drop = {"CAP_SYS_ADMIN"};
+  CHECK(container_capabilities(o).size() == 40);
+  CHECK_FALSE(has(container_capabilities(o), "CAP_SYS_ADMIN"));
+}
+
+TEST_CASE("--security-opt: no-new-privileges, mask, unmask, and what is accepted with no effect") {
+  RunOptions o;
+  parse_security_opt("no-new-privileges", o);
+  CHECK(o.no_new_privileges);
+  parse_security_opt("no-new-privileges=false", o);
+  CHECK_FALSE(o.no_new_privileges);
+  parse_security_opt("no-new-privileges=true", o);
+  CHECK(o.no_new_privileges);
+  for (const char* ignored : {"label=disable", "label=type:svirt_apache_t", "apparmor=unconfined",
+                              "apparmor=docker-default", "seccomp=unconfined"})
+    parse_security_opt(ignored, o);
+  parse_security_opt("mask=/etc/group:/opt", o);
+  CHECK(o.mask == std::vector<std::string>{"/etc/group", "/opt"});
+  parse_security_opt("unmask=/proc/kcore:/sys/*", o);
+  parse_security_opt("systempaths=unconfined", o);
+  CHECK(o.unmask == std::vector<std::string>{"/proc/kcore", "/sys/*", "ALL"});
+
+  RunOptions x;
+  CHECK_THROWS_WITH(parse_security_opt("bogus", x), "invalid --security-opt: \"bogus\"");
+  CHECK_THROWS_WITH(parse_security_opt("bogus=1", x), "invalid --security-opt: \"bogus=1\"");
+  CHECK_THROWS_WITH(parse_security_opt("no-new-privileges=maybe", x),
+                    "invalid --security-opt: \"no-new-privileges=maybe\"");
+  CHECK_THROWS_WITH(parse_security_opt("label", x), "invalid --security-opt: \"label\"");
+  CHECK_THROWS_WITH(parse_security_opt("seccomp=/etc/profile.json", x),
+                    "invalid --security-opt \"seccomp=/etc/profile.json\": custom seccomp profiles are not "
+                    "supported yet");
+  CHECK_THROWS_WITH(parse_security_opt("mask=etc/group", x),
+                    "invalid --security-opt \"mask=etc/group\": the paths to mask must be absolute");
+  CHECK(x.mask.empty());
+  CHECK_FALSE(x.no_new_privileges);
+}
+
+TEST_CASE("spec: unmask lifts default masked and read-only paths, mask adds, no_new_privs and preserved fds") {
+  RunOptions o;
+  auto in = busybox_inputs();
+  auto plain = build_spec(o, in);
+  CHECK(plain.linux.maskedPaths == skiff::runtime::default_masked_paths());
+  CHECK(plain.linux.readonlyPaths == skiff::runtime::default_readonly_paths());
+  CHECK(plain.preserve_fds == 0);
+
+  o.unmask = {"/proc/kcore", "/sys/*/powercap"};
+  auto spec = build_spec(o, in);
+  CHECK_FALSE(has(spec.linux.maskedPaths, "/proc/kcore"));
+  CHECK(has(spec.linux.maskedPaths, "/proc/keys"));
+  CHECK(has(spec.linux.maskedPaths, "/sys/devices/virtual/powercap"));  // '*' stays within a component
+  o.unmask = {"/proc/*"};
+  spec = build_spec(o, in);
+  CHECK(spec.linux.maskedPaths == std::vector<std::string>{"/sys/firmware", "/sys/devices/virtual/powercap"});
+  CHECK(spec.linux.readonlyPaths.empty());
+  o.unmask = {"all"};
+  o.mask = {"/etc/group"};
+  o.no_new_privileges = true;
+  o.preserve_fds = 2;
+  spec = build_spec(o, in);
+  CHECK(spec.linux.maskedPaths == std::vector<std::string>{"/etc/group"});
+  CHECK(spec.linux.readonlyPaths.empty());
+  CHECK(spec.process.noNewPrivileges);
+  CHECK(spec.preserve_fds == 2);
+}
+
+TEST_CASE("--preserve-fds N") {
+  CHECK(parse_preserve_fds("0") == 0);
+  CHECK(parse_preserve_fds("2") == 2);
+  for (const char* bad : {"", "-1", "two", "2x", " 2", "99999999999"})
+    CHECK_THROWS_WITH(parse_preserve_fds(bad), fmt::format("invalid --preserve-fds \"{}\": expected a number of file "
+                                                           "descriptors",
+                                                           bad));
+}

@@ -1,0 +1,176 @@
+#!/usr/bin/env bats
+# skiff run's security flags, as docker and podman users write them:
+# --cap-add, --cap-drop, --privileged, --security-opt, --preserve-fds.
+load helpers
+
+setup_file() { :; }
+
+# The value of FIELD (CapEff, NoNewPrivs, ...) in /proc/self/status as the
+# container's command sees it, with skiff run's FLAGS.
+status_field() {
+  local field=$1
+  shift
+  skiff run --rm "$@" bb awk -v f="$field:" '$1 == f { print $2 }' /proc/self/status
+}
+
+# podman's default set: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID
+# SETPCAP NET_BIND_SERVICE SYS_CHROOT SETFCAP.
+kDefaultCaps=00000000800405fb
+
+# --- capabilities ----------------------------------------------------------------
+
+@test "--cap-drop ALL leaves no capability; --cap-add adds to what is left" {
+  import_busybox
+  run -0 status_field CapEff --cap-drop ALL
+  [ "$output" = 0000000000000000 ]
+  run -0 status_field CapBnd --cap-drop all
+  [ "$output" = 0000000000000000 ]
+  # Dropping ALL then adding one, in either order on the command line (docker's rule).
+  run -0 status_field CapEff --cap-drop ALL --cap-add net_raw
+  [ "$output" = 0000000000002000 ]
+  run -0 status_field CapBnd --cap-add CAP_NET_RAW --cap-drop ALL
+  [ "$output" = 0000000000002000 ]
+  # Added to podman's default set, or dropped from it.
+  run -0 status_field CapEff --cap-add sys_admin
+  [ "$output" = 00000000802405fb ]
+  run -0 status_field CapEff --cap-drop CAP_CHOWN --cap-drop Kill
+  [ "$output" = 00000000800405da ]
+  run -0 status_field CapEff
+  [ "$output" = "$kDefaultCaps" ]
+}
+
+@test "--privileged: every capability of the user namespace, nothing masked or read-only, no more than the user may do" {
+  import_busybox
+  local last want
+  # Every capability of the kernel (of the 41 skiff names): a new user
+  # namespace starts with a full bounding set, whatever the caller's.
+  last=$(cat /proc/sys/kernel/cap_last_cap)
+  ((last <= 40)) || last=40
+  want=$(printf '%016x' $(((1 << (last + 1)) - 1)))
+  run -0 status_field CapEff --privileged
+  [ "$output" = "$want" ]
+  run -0 status_field CapBnd --privileged
+  [ "$output" = "$want" ]
+  # They are the namespace's: a host file the user cannot read stays unreadable.
+  if [ -e /etc/shadow ] && ! [ -r /etc/shadow ]; then
+    run -1 skiff run --rm --privileged -v /etc/shadow:/shadow:ro bb cat /shadow
+    [[ "$output" == *"Permission denied"* ]]
+  fi
+  run -0 skiff run --rm --privileged bb sh -c \
+    'stat -c %F /proc/keys; stat -f -c %T /sys/firmware; awk '\''$5 == "/proc/sys"'\'' /proc/self/mountinfo; echo end'
+  [ "${lines[0]}" != "character special file" ]
+  [ "${lines[1]}" != tmpfs ]
+  [ "${lines[2]}" = end ]
+  # --cap-drop still applies.
+  run -0 status_field CapEff --privileged --cap-drop ALL --cap-add chown
+  [ "$output" = 0000000000000001 ]
+}
+
+# --- --security-opt ------------------------------------------------------------------
+
+@test "--security-opt no-new-privileges sets NoNewPrivs" {
+  import_busybox
+  run -0 status_field NoNewPrivs
+  [ "$output" = 0 ]
+  run -0 status_field NoNewPrivs --security-opt no-new-privileges
+  [ "$output" = 1 ]
+  run -0 status_field NoNewPrivs --security-opt no-new-privileges=true
+  [ "$output" = 1 ]
+  run -0 status_field NoNewPrivs --security-opt no-new-privileges --security-opt no-new-privileges=false
+  [ "$output" = 0 ]
+}
+
+@test "--security-opt unmask= shows masked paths and lifts read-only ones; mask= masks a path" {
+  import_busybox
+  local probe='stat -c %F /proc/keys; stat -f -c %T /sys/firmware; awk '\''$5 == "/proc/sys" { print "ro-sys" }'\'' /proc/self/mountinfo; echo end'
+  run -0 skiff run --rm bb sh -c "$probe"
+  [ "${lines[0]}" = "character special file" ]
+  [ "${lines[1]}" = tmpfs ]
+  [ "${lines[2]}" = ro-sys ]
+  run -0 skiff run --rm --security-opt unmask=ALL bb sh -c "$probe"
+  [ "${lines[0]}" != "character special file" ]
+  [ "${lines[1]}" != tmpfs ]
+  [ "${lines[2]}" = end ]
+  # One path (or a glob) at a time; the others stay masked.
+  run -0 skiff run --rm --security-opt unmask=/proc/keys bb sh -c "$probe"
+  [ "${lines[0]}" != "character special file" ]
+  [ "${lines[1]}" = tmpfs ]
+  run -0 skiff run --rm --security-opt 'unmask=/sys/*' bb sh -c "$probe"
+  [ "${lines[0]}" = "character special file" ]
+  [ "${lines[1]}" != tmpfs ]
+  # docker's spelling.
+  run -0 skiff run --rm --security-opt systempaths=unconfined bb sh -c "$probe"
+  [ "${lines[1]}" != tmpfs ]
+  [ "${lines[2]}" = end ]
+  # A file shows as empty, a directory as an empty read-only directory.
+  run -0 skiff run --rm --security-opt mask=/etc/group:/home bb sh -c \
+    'wc -c < /etc/group; ls -A /home; touch /home/x 2>/dev/null || echo read-only; grep -c root /etc/passwd'
+  [ "$output" = $'0\nread-only\n1' ]
+}
+
+@test "--security-opt label=, apparmor= and seccomp=unconfined are accepted and change nothing" {
+  import_busybox
+  run -0 status_field CapEff --security-opt label=disable --security-opt label=type:container_t \
+    --security-opt apparmor=unconfined --security-opt seccomp=unconfined
+  [ "$output" = "$kDefaultCaps" ]
+  run -0 status_field Seccomp --security-opt seccomp=unconfined
+  [ "$output" = 0 ]
+}
+
+# --- --preserve-fds ------------------------------------------------------------------
+
+@test "--preserve-fds 2: the caller's fds 3 and 4 reach the command, 5 does not" {
+  import_busybox
+  local d=$BATS_TEST_TMPDIR
+  echo three > "$d/three"
+  echo four > "$d/four"
+  echo five > "$d/five"
+  local probe='cat <&3; cat <&4; for f in 5 6 7 8 9; do test -e /proc/self/fd/$f && echo open-$f; done; echo done'
+  run -0 skiff run --rm --preserve-fds 2 bb sh -c "$probe" 3<"$d/three" 4<"$d/four" 5<"$d/five"
+  [ "$output" = $'three\nfour\ndone' ]
+  # The same with --init (the command is PID 2) and a working directory to enter.
+  run -0 skiff run --rm --init -w /tmp --preserve-fds 2 bb sh -c "$probe" 3<"$d/three" 4<"$d/four" 5<"$d/five"
+  [ "$output" = $'three\nfour\ndone' ]
+  # A writable fd stays writable.
+  run -0 skiff run --rm --preserve-fds 1 bb sh -c 'echo from-inside >&3' 3>"$d/out"
+  [ "$(cat "$d/out")" = from-inside ]
+  # A directory passed on is still no way out as the working directory (CVE-2024-21626).
+  run skiff run --rm --preserve-fds 1 -w /proc/self/fd/3 bb pwd 3<"$d"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"working directory /proc/self/fd/3"* ]]
+  # Without the flag nothing passes.
+  run -0 skiff run --rm bb sh -c 'test -e /proc/self/fd/3 && echo open-3; echo done' 3<"$d/three"
+  [ "$output" = done ]
+}
+
+# --- what is refused ------------------------------------------------------------------
+
+@test "bad values are exit 125 with one line that says why" {
+  import_busybox
+  run -125 skiff run --rm --cap-add foo bb true
+  [ "$output" = 'skiff: unknown capability: "CAP_FOO"' ]
+  run -125 skiff run --rm --cap-drop CAP_NOPE bb true
+  [ "$output" = 'skiff: unknown capability: "CAP_NOPE"' ]
+  run -125 skiff run --rm --security-opt bogus bb true
+  [ "${lines[0]}" = 'skiff: invalid --security-opt: "bogus"' ]
+  [[ "${lines[1]}" == "hint: the options are no-new-privileges"* ]]
+  run -125 skiff run --rm --security-opt no-new-privileges=maybe bb true
+  [ "${lines[0]}" = 'skiff: invalid --security-opt: "no-new-privileges=maybe"' ]
+  run -125 skiff run --rm --security-opt seccomp=/etc/profile.json bb true
+  [ "$output" = 'skiff: invalid --security-opt "seccomp=/etc/profile.json": custom seccomp profiles are not supported yet' ]
+  run -125 skiff run --rm --security-opt mask=etc bb true
+  [ "$output" = 'skiff: invalid --security-opt "mask=etc": the paths to mask must be absolute' ]
+  run -125 skiff run --rm --preserve-fds two bb true
+  [ "$output" = 'skiff: invalid --preserve-fds "two": expected a number of file descriptors' ]
+  # Every fd of the range must come from the caller (podman's words).
+  run -125 skiff run --rm --preserve-fds 2 bb true 3</dev/null 4<&-
+  [ "$output" = 'skiff: file descriptor 4 is not available - the preserve-fds option requires that file descriptors must be passed' ]
+}
+
+# --- skiff info -----------------------------------------------------------------------
+
+@test "info shows the default capabilities and that no seccomp profile is loaded" {
+  run -0 skiff info
+  [[ "$output" == *$'\n'"  security:"$'\n'"    capabilities: CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FOWNER,CAP_FSETID,CAP_KILL,CAP_NET_BIND_SERVICE,CAP_SETFCAP,CAP_SETGID,CAP_SETPCAP,CAP_SETUID,CAP_SYS_CHROOT"$'\n'* ]]
+  [[ "$output" == *$'\n'"    seccompProfile: none (no filter is loaded by default)"$'\n'* ]]
+}
