@@ -43,7 +43,7 @@ end
 # ("" if none yet; "image", "container" or "system" if a group's subcommand
 # is still missing; otherwise one of run build commit history diff import
 # images tag rmi image-inspect pull push login logout ps rm info version
-# unshare system-reset, or "?" if unknown), and the number of positional
+# unshare container-prune system-reset, or "?" if unknown), and the number of positional
 # arguments before the current token.
 function __skiff_parse
     set -l tokens (commandline -opc)
@@ -116,6 +116,8 @@ function __skiff_parse
                 set cmd rm
             case 'container run'
                 set cmd run
+            case 'container prune'
+                set cmd container-prune
             case 'system reset'
                 set cmd system-reset
             case '*'
@@ -288,6 +290,7 @@ complete -c skiff -n '__skiff_using image' -a tag -d 'Add a name to an image'
 complete -c skiff -n '__skiff_using container' -a commit -d "Create an image from a container's changes"
 complete -c skiff -n '__skiff_using container' -a diff -d 'List the files a container changed'
 complete -c skiff -n '__skiff_using container' -a 'ls list ps' -d 'List containers'
+complete -c skiff -n '__skiff_using container' -a prune -d 'Remove all stopped containers'
 complete -c skiff -n '__skiff_using container' -a rm -d 'Remove containers'
 complete -c skiff -n '__skiff_using container' -a run -d 'Run a command in a new container'
 complete -c skiff -n '__skiff_using system' -a reset -d 'Remove all containers, images and the store'
@@ -458,5 +461,7 @@ function __skiff_complete_unshare
 end
 
 # system reset
+complete -c skiff -n '__skiff_using container-prune' -s f -l force -d 'Do not ask for confirmation'
+complete -c skiff -n '__skiff_using container-prune' -s h -l help -d 'Show help'
 complete -c skiff -n '__skiff_using system-reset' -s f -l force -d 'Do not ask for confirmation'
 complete -c skiff -n '__skiff_using system-reset' -s h -l help -d 'Show help'
