@@ -54,8 +54,10 @@ ImageRemoval remove_image(const store::Paths& paths, const std::string& ref, boo
       if (c.running)
         throw conflict(short_id, true,
                        fmt::format("image is being used by running container {}", c.record.id.substr(0, 12)));
-    if (!force && !users.empty())
-      throw conflict(short_id, false,
+    // Forced, the names go and the image stays while a container needs it:
+    // one with no name left to remove is kept, which no force changes.
+    if (!users.empty() && (!force || rec.names.empty()))
+      throw conflict(short_id, force,
                      fmt::format("image is being used by stopped container {}", users.front().record.id.substr(0, 12)));
     if (!force && rec.names.size() > 1) throw conflict(short_id, false, "image is referenced in multiple repositories");
     for (const auto& n : rec.names) {

@@ -443,6 +443,8 @@ column() {
   [[ "${lines[1]}" =~ ^\<none\>\ +\<none\>\ +$id\  ]]
   run -0 skiff ps -aq
   [ "$output" = "$cid" ]
+  run -125 skiff rmi -f "$id"
+  [ "$output" = "skiff: conflict: unable to delete $id (cannot be forced) - image is being used by stopped container $cid" ]
   run -0 skiff commit user1 saved
   skiff rmi saved >/dev/null
   run -0 skiff rm user1

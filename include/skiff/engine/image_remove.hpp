@@ -21,7 +21,8 @@ struct ImageRemoval {
 //   then untagged: the image stays while a container needs it;
 // - by ID, an image a running container uses cannot be removed at all; one
 //   a stopped container uses, or one with several names, must be forced,
-//   and every name goes (the image again stays while a container needs it).
+//   and every name goes (the image again stays while a container needs it,
+//   so one with no name left cannot be removed until then).
 // Throws docker's "conflict: unable to delete ..." errors before changing
 // anything; "no such image: REF" for an unknown one.
 ImageRemoval remove_image(const store::Paths& paths, const std::string& ref, bool force);
