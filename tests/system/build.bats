@@ -17,10 +17,7 @@ eval "common_$(declare -f teardown)"
 
 setup() {
   common_setup
-  # No credentials or settings from the user's own files.
-  export HOME="$BATS_TEST_TMPDIR/home" XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/xdg"
-  mkdir -p "$HOME"
-  mkdir -m 0700 "$XDG_RUNTIME_DIR"
+  private_home
   export REGISTRY_AUTH_FILE="$BATS_TEST_TMPDIR/auth.json"
   unset DOCKER_CONFIG
   CTX="$BATS_TEST_TMPDIR/ctx"

@@ -35,3 +35,25 @@ wait_for() {
   echo "timed out waiting for: $*" >&2
   return 1
 }
+
+# Writes the hostile tarballs into $BATS_TEST_TMPDIR/hostile, each a busybox
+# root filesystem plus its entries; absolute symlinks point at
+# $BATS_TEST_TMPDIR/outside, a canary directory that must stay empty.
+make_hostile() {
+  local script
+  for script in "$BATS_TEST_DIRNAME/../fixtures/make-hostile-tarballs.sh" \
+    "$SKIFF_TEST_FIXTURES/make-hostile-tarballs.sh"; do
+    [ -f "$script" ] && break
+  done
+  [ -f "$script" ] || skip "tests/fixtures/make-hostile-tarballs.sh not found: run-as-user.sh must copy tests/fixtures next to system/"
+  mkdir -p "$BATS_TEST_TMPDIR/outside"
+  sh "$script" "$BATS_TEST_TMPDIR/hostile" "$SKIFF_TEST_FIXTURES/busybox.tar" "$BATS_TEST_TMPDIR/outside"
+}
+
+# A HOME and XDG_RUNTIME_DIR of the test's own: no credentials or settings
+# from the user's own files.
+private_home() {
+  export HOME="$BATS_TEST_TMPDIR/home" XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/xdg"
+  mkdir -p "$HOME"
+  mkdir -m 0700 "$XDG_RUNTIME_DIR"
+}

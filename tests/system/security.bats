@@ -11,9 +11,7 @@ eval "common_$(declare -f teardown)"
 
 setup() {
   common_setup
-  export HOME="$BATS_TEST_TMPDIR/home" XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/xdg"
-  mkdir -p "$HOME"
-  mkdir -m 0700 "$XDG_RUNTIME_DIR"
+  private_home
   # The context, and beside it a private file of the host that no build may read.
   CTX="$BATS_TEST_TMPDIR/ctx"
   mkdir -p "$CTX" "$BATS_TEST_TMPDIR/secret"
@@ -178,16 +176,6 @@ EOF
 }
 
 # --- layers ----------------------------------------------------------------------
-
-make_hostile() {
-  local script
-  for script in "$BATS_TEST_DIRNAME/../fixtures/make-hostile-tarballs.sh" \
-    "$SKIFF_TEST_FIXTURES/make-hostile-tarballs.sh"; do
-    [ -f "$script" ] && break
-  done
-  mkdir -p "$BATS_TEST_TMPDIR/outside"
-  sh "$script" "$BATS_TEST_TMPDIR/hostile" "$SKIFF_TEST_FIXTURES/busybox.tar" "$BATS_TEST_TMPDIR/outside"
-}
 
 @test "a whiteout of '..' is refused and removes nothing" {
   make_hostile
