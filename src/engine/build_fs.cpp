@@ -29,16 +29,6 @@ using nlohmann::json;
 
 namespace {
 
-int openat2_fd(int dirfd, const std::string& path, uint64_t flags, uint64_t resolve) {
-  open_how how{};
-  how.flags = flags | O_CLOEXEC;
-  how.resolve = resolve;
-  for (;;) {
-    long fd = syscall(SYS_openat2, dirfd, path.empty() ? "." : path.c_str(), &how, sizeof how);
-    if (fd >= 0 || errno != EAGAIN) return static_cast<int>(fd);
-  }
-}
-
 // Opens path inside root, symlinks resolved as if root were "/".
 UniqueFd open_in_root(int root, const std::string& path, uint64_t flags) {
   return UniqueFd(openat2_fd(root, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));

@@ -9,6 +9,7 @@
 #include <charconv>
 
 #include "skiff/util/error.hpp"
+#include "skiff/util/file_io.hpp"
 #include "skiff/util/split.hpp"
 #include "skiff/util/unique_fd.hpp"
 
@@ -21,11 +22,8 @@ std::optional<std::string> read_from_layers(const std::vector<std::filesystem::p
   for (const auto& layer : layers) {
     UniqueFd root(::open(layer.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) continue;
-    open_how how{};
     // O_NONBLOCK: a fifo in the image's place must not hang skiff in open().
-    how.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    int fd = static_cast<int>(syscall(SYS_openat2, root.get(), rel.c_str(), &how, sizeof how));
+    int fd = openat2_fd(root.get(), rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
     if (fd < 0) {
       if (errno == ELOOP) return std::nullopt;  // a symlink: do not chase it across layers
       // A whiteout (0/0 char device) shows up as ENXIO/ENODEV on open.

@@ -74,15 +74,10 @@ std::string at_path(int dirfd, std::string_view name) { return fmt::format("/pro
 // container still running can swap a directory for a symlink to a host path
 // while its upper layer is packed (skiff commit).
 UniqueFd open_dir_beneath(int root, const std::string& rel) {
-  open_how how{};
-  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  for (;;) {
-    long fd = syscall(SYS_openat2, root, rel.empty() ? "." : rel.c_str(), &how, sizeof how);
-    if (fd >= 0) return UniqueFd(static_cast<int>(fd));
-    if (errno == ENOENT) return UniqueFd();  // removed since the walk
-    if (errno != EAGAIN) throw_errno(fmt::format("open directory {}", rel.empty() ? "." : rel));
-  }
+  int fd = openat2_fd(root, rel, O_PATH | O_DIRECTORY, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+  if (fd >= 0) return UniqueFd(fd);
+  if (errno == ENOENT) return UniqueFd();  // removed since the walk
+  throw_errno(fmt::format("open directory {}", rel.empty() ? "." : rel));
 }
 
 bool marked(const std::string& path, const std::vector<std::string>& names, std::string_view attr) {

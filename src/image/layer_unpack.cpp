@@ -33,10 +33,7 @@ constexpr std::string_view kWhiteoutPrefix = ".wh.";
 constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
 
 int openat2_beneath(int dirfd, const char* path, int flags) {
-  open_how how{};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  return static_cast<int>(syscall(SYS_openat2, dirfd, path, &how, sizeof how));
+  return openat2_fd(dirfd, path, static_cast<uint64_t>(flags), RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
 }
 
 // Feeds libarchive from a ByteSource and, when the stream is a plain tar

@@ -582,11 +582,7 @@ via-rel"
 
 @test "ADD: archives whose entries try to leave the destination do not write outside the image" {
   local script
-  for script in "$BATS_TEST_DIRNAME/../fixtures/make-hostile-tarballs.sh" \
-    "$SKIFF_TEST_FIXTURES/make-hostile-tarballs.sh"; do
-    [ -f "$script" ] && break
-  done
-  [ -f "$script" ] || skip "tests/fixtures/make-hostile-tarballs.sh not found"
+  script=$(hostile_script) || skip "tests/fixtures/make-hostile-tarballs.sh not found"
   local outside="$BATS_TEST_TMPDIR/outside"
   mkdir "$outside"
   sh "$script" "$CTX" "" "$outside"

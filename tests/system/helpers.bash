@@ -36,16 +36,22 @@ wait_for() {
   return 1
 }
 
+# Where tests/fixtures/make-hostile-tarballs.sh is (printed); fails if nowhere.
+hostile_script() {
+  local script
+  for script in "$BATS_TEST_DIRNAME/../fixtures/make-hostile-tarballs.sh" \
+    "$SKIFF_TEST_FIXTURES/make-hostile-tarballs.sh"; do
+    [ -f "$script" ] && { echo "$script"; return 0; }
+  done
+  return 1
+}
+
 # Writes the hostile tarballs into $BATS_TEST_TMPDIR/hostile, each a busybox
 # root filesystem plus its entries; absolute symlinks point at
 # $BATS_TEST_TMPDIR/outside, a canary directory that must stay empty.
 make_hostile() {
   local script
-  for script in "$BATS_TEST_DIRNAME/../fixtures/make-hostile-tarballs.sh" \
-    "$SKIFF_TEST_FIXTURES/make-hostile-tarballs.sh"; do
-    [ -f "$script" ] && break
-  done
-  [ -f "$script" ] || skip "tests/fixtures/make-hostile-tarballs.sh not found: run-as-user.sh must copy tests/fixtures next to system/"
+  script=$(hostile_script) || skip "tests/fixtures/make-hostile-tarballs.sh not found: run-as-user.sh must copy tests/fixtures next to system/"
   mkdir -p "$BATS_TEST_TMPDIR/outside"
   sh "$script" "$BATS_TEST_TMPDIR/hostile" "$SKIFF_TEST_FIXTURES/busybox.tar" "$BATS_TEST_TMPDIR/outside"
 }

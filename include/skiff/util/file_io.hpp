@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -41,6 +43,11 @@ std::vector<std::string> sorted_entries(int dirfd);
 
 // Opens path with O_CLOEXEC; throws Error naming the path.
 UniqueFd open_or_throw(const std::filesystem::path& path, int flags, mode_t mode = 0);
+
+// openat2(2): path (empty: dirfd itself) opened from dirfd under the
+// RESOLVE_* rules in resolve, O_CLOEXEC added, retried while the kernel
+// says EAGAIN (a rename raced the lookup). -1 with errno when it fails.
+int openat2_fd(int dirfd, const std::string& path, uint64_t flags, uint64_t resolve);
 
 // Writes all of data to fd, retrying on EINTR and short writes.
 void write_all(int fd, std::string_view data);
