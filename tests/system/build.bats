@@ -1141,9 +1141,10 @@ EOF
   run -0 --separate-stderr skiff image build -t viaimage "$CTX"
   has_line IMAGE-BUILD-MARKER
   built_id_is viaimage
-  run -0 skiff history viaimage
+  # Absolute dates: "N seconds ago" may tick between the two calls.
+  run -0 skiff history --human=false viaimage
   local direct=$output
-  run -0 skiff image history viaimage
+  run -0 skiff image history --human=false viaimage
   same "$output" "$direct"
 }
 
