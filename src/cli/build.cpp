@@ -12,8 +12,10 @@
 
 #include "cli_context.hpp"
 #include "format_table.hpp"
+#include "skiff/build/build_events.hpp"
 #include "skiff/build/dockerignore.hpp"
-#include "skiff/engine/image_build.hpp"
+#include "skiff/build/image_build.hpp"
+#include "skiff/engine/run_options_parse.hpp"
 #include "skiff/engine/image_commit.hpp"
 #include "skiff/engine/transfer_events.hpp"
 #include "skiff/image/image_store.hpp"
@@ -28,6 +30,38 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
+
+// A build's steps as podman prints them, on stdout; with -q nothing but a
+// failed RUN step's output (on stderr).
+class BuildOutput : public build::BuildEvents {
+ public:
+  explicit BuildOutput(bool quiet)
+      : quiet_(quiet),
+        pulls_(quiet ? std::unique_ptr<engine::TransferEvents>(std::make_unique<engine::QuietEvents>())
+                     : make_transfer_progress(stdout)) {}
+  void step(size_t stage_no, size_t stages, int step, int steps, std::string_view instruction) override {
+    if (stages > 1) say(fmt::format("[{}/{}] STEP {}/{}: {}", stage_no, stages, step, steps, instruction));
+    else say(fmt::format("STEP {}/{}: {}", step, steps, instruction));
+  }
+  void cached(std::string_view short_id) override { say(fmt::format("--> Using cache {}", short_id)); }
+  void layer_made(std::string_view short_id) override { say(fmt::format("--> {}", short_id)); }
+  void committed(std::string_view name, std::string_view short_id, const std::vector<std::string>& tags) override {
+    say(name.empty() ? std::string("COMMIT") : fmt::format("COMMIT {}", name));
+    say(fmt::format("--> {}", short_id));
+    for (const auto& t : tags) say(fmt::format("Successfully tagged {}", t));
+  }
+  void failed_step_output(std::string_view output) override { write_all(2, output); }
+  engine::TransferEvents& pulls() override { return *pulls_; }
+
+ private:
+  void say(const std::string& line) const {
+    if (quiet_) return;
+    fmt::print("{}\n", line);
+    fflush(stdout);
+  }
+  bool quiet_;
+  std::unique_ptr<engine::TransferEvents> pulls_;
+};
 
 std::pair<std::string, std::string> key_value(const std::string& text, const char* flag, bool from_env) {
   size_t eq = text.find('=');
@@ -48,9 +82,9 @@ bool looks_like_archive(std::string_view s) {
 }
 
 // --secret id=ID,src=FILE (also source=, type=file) or id=ID,env=VAR.
-std::pair<std::string, engine::BuildOptions::Secret> parse_secret(const std::string& text) {
+std::pair<std::string, build::BuildOptions::Secret> parse_secret(const std::string& text) {
   std::string id;
-  engine::BuildOptions::Secret s;
+  build::BuildOptions::Secret s;
   size_t pos = 0;
   while (pos <= text.size()) {
     size_t comma = text.find(',', pos);
@@ -101,16 +135,10 @@ void configure_build(CLI::App* cmd, CliContext& ctx) {
       ->required()
       ->type_name("CONTEXT|-");
   cmd->callback([f, &ctx] {
-    engine::BuildOptions opts;
-    if (f->pull == "true") f->pull = "always";
-    if (f->pull == "false") f->pull = "missing";
-    if (f->pull != "missing" && f->pull != "always" && f->pull != "never" && f->pull != "newer")
-      throw Error(fmt::format("invalid --pull policy {:?}: use missing, always, never or newer", f->pull));
+    build::BuildOptions opts;
     if (f->network == "default" || f->network == "private" || f->network.empty()) f->network = "host";
-    if (f->network != "host" && f->network != "none")
-      throw Error(fmt::format("network mode {:?} is not supported for builds: use host or none", f->network));
-    opts.pull = f->pull;
-    opts.network = f->network;
+    opts.pull = engine::parse_pull_policy(f->pull);
+    opts.network = engine::parse_network_mode(f->network);
     opts.no_cache = f->no_cache;
     opts.quiet = f->quiet;
     opts.target = f->target;
@@ -168,11 +196,8 @@ void configure_build(CLI::App* cmd, CliContext& ctx) {
           break;
         }
     }
-    std::unique_ptr<engine::TransferEvents> events =
-        f->quiet ? std::unique_ptr<engine::TransferEvents>(std::make_unique<engine::QuietEvents>())
-                 : make_transfer_progress(stdout);
-    opts.pull_events = events.get();
-    engine::BuildResult r = engine::build_image(ctx.paths(), opts);
+    BuildOutput events(f->quiet);
+    build::BuildResult r = build::build_image(ctx.paths(), opts, events);
     if (!f->iidfile.empty()) write_file_atomic(f->iidfile, r.image_id, {.mode = 0644, .durable = false});
     fmt::print("{}\n", r.image_id.substr(7));
   });

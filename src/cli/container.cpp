@@ -24,9 +24,9 @@ std::string quote_command(const std::vector<std::string>& args, bool no_trunc) {
 std::string status_text(const engine::ContainerView& v) {
   if (v.running && v.state.started.empty()) return "Created";
   if (v.running) return "Up " + human_duration(time(nullptr) - parse_rfc3339(v.state.started));
-  if (v.state.status == "exited")
+  if (v.state.status == engine::ContainerStatus::kExited)
     return fmt::format("Exited ({}) {}", v.state.exit_code, ago(v.state.finished));
-  if (v.state.status == "running") return "Exited (unknown)";  // its skiff was killed
+  if (v.state.status == engine::ContainerStatus::kRunning) return "Exited (unknown)";  // its skiff was killed
   return "Created";
 }
 

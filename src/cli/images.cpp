@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_context.hpp"
-#include "skiff/build/config_change.hpp"
+#include "skiff/image/config_change.hpp"
 #include "skiff/engine/image_remove.hpp"
-#include "skiff/engine/layer_store.hpp"
+#include "skiff/storage/layer_store.hpp"
 #include "skiff/image/image_import.hpp"
 #include "skiff/image/image_store.hpp"
 #include "skiff/image/reference.hpp"
@@ -117,21 +117,18 @@ void configure_rmi(CLI::App* cmd, CliContext& ctx) {
   cmd->callback([f, &ctx] {
     auto paths = ctx.paths();
     int failures = 0;
-    for (const auto& name : f->images) {
-      try {
-        engine::ImageRemoval done = engine::remove_image(paths, name, f->force);
-        for (const auto& n : done.untagged) {
-          auto [repo, tag] = split_name(n);
-          fmt::print("Untagged: {}:{}\n", repo, tag);
-        }
-        if (!done.deleted.empty()) fmt::print("Deleted: {}\n", done.deleted);
-      } catch (const Error& e) {
-        fmt::print(stderr, "skiff: {}\n", e.what());
+    for (const auto& o : engine::remove_images(paths, f->images, f->force)) {
+      if (!o.error.empty()) {
+        fmt::print(stderr, "skiff: {}\n", o.error);
         ++failures;
+        continue;
       }
+      for (const auto& n : o.done.untagged) {
+        auto [repo, tag] = split_name(n);
+        fmt::print("Untagged: {}:{}\n", repo, tag);
+      }
+      if (!o.done.deleted.empty()) fmt::print("Deleted: {}\n", o.done.deleted);
     }
-    // Unpacked layers that nothing uses any more.
-    engine::LayerStore(paths, runtime::current_id_map()).collect_garbage(image::ImageStore(paths));
     if (failures) ctx.exit_code = kExitSkiffError;
   });
 }
@@ -198,7 +195,7 @@ void configure_import(CLI::App* cmd, CliContext& ctx) {
   cmd->add_option("reference", f->name, "REPOSITORY[:TAG]");
   cmd->callback([f, &ctx] {
     image::ImportOptions opts;
-    for (const auto& c : f->changes) build::apply_change(c, opts.config);
+    for (const auto& c : f->changes) image::apply_change(c, opts.config);
     opts.message = f->message;
     if (!f->name.empty()) {
       auto ref = image::parse_reference(f->name);
@@ -217,7 +214,7 @@ void configure_import(CLI::App* cmd, CliContext& ctx) {
     }
     auto paths = ctx.paths();
     store::ensure_dirs(paths);
-    engine::sweep_abandoned_work(paths);  // an import killed before left its copy in tmp/
+    storage::sweep_abandoned_work(paths);  // an import killed before left its copy in tmp/
     image::ImageStore store(paths);
     auto rec = image::import_tarball(store, paths, fd.get(), opts);
     fmt::print("{}\n", rec.id);

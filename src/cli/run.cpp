@@ -57,7 +57,7 @@ const FlagDef kRunFlags[] = {
     {.names = "--read-only", .help = "mount the root file system read-only",
      .flag = [](F f) -> bool& { return f.opts.read_only; }},
     {.names = "--network,--net", .help = "network mode: none or host", .type = "MODE",
-     .value = [](F f) -> std::string& { return f.opts.network; }},
+     .value = [](F f) -> std::string& { return f.network; }},
     {.names = "--init", .help = "run an init as PID 1 that forwards signals and reaps zombies",
      .flag = [](F f) -> bool& { return f.opts.init; }},
     {.names = "--cap-add", .help = "add a capability (CAP_NAME, NAME or ALL)", .type = "CAP",
@@ -71,7 +71,7 @@ const FlagDef kRunFlags[] = {
     {.names = "--preserve-fds", .help = "pass the caller's file descriptors 3 to 3+N-1 to the container",
      .type = "N", .value = [](F f) -> std::string& { return f.preserve_fds; }},
     {.names = "--userns", .help = "user namespace mode: keep-id", .type = "MODE",
-     .value = [](F f) -> std::string& { return f.opts.userns; }},
+     .value = [](F f) -> std::string& { return f.userns; }},
     {.names = "-m,--memory", .help = "memory limit (needs cgroup v2 delegation)", .type = "BYTES",
      .value = [](F f) -> std::string& { return f.memory; }},
     {.names = "--cpus", .help = "CPU limit (needs cgroup v2 delegation)", .type = "N",
@@ -79,7 +79,7 @@ const FlagDef kRunFlags[] = {
     {.names = "--pids-limit", .help = "process limit (needs cgroup v2 delegation)", .type = "N",
      .value = [](F f) -> std::string& { return f.pids_limit; }},
     {.names = "--pull", .help = "pull the image first: missing (default), always or never", .type = "POLICY",
-     .value = [](F f) -> std::string& { return f.opts.pull; }},
+     .value = [](F f) -> std::string& { return f.pull; }},
 };
 
 void configure(CLI::App* run, CliContext& ctx) {
@@ -272,8 +272,9 @@ int run_from_flags(RunFlags& f, CliContext& ctx) {
   }
   if (ro.tty && !isatty(STDIN_FILENO) && ro.interactive)
     throw Error("the input device is not a TTY", 0, "drop -t, or run skiff from a terminal");
-  if (ro.pull != "missing" && ro.pull != "always" && ro.pull != "never" && ro.pull != "newer")
-    throw Error(fmt::format("invalid --pull policy {:?}: use missing, always or never", ro.pull));
+  ro.network = engine::parse_network_mode(f.network);
+  ro.userns = engine::parse_userns(f.userns);
+  ro.pull = engine::parse_pull_policy(f.pull);
   // Progress goes to stderr, so that stdout carries only the command's output.
   auto pull_events = make_transfer_progress(stderr);
   ro.pull_events = pull_events.get();

@@ -26,6 +26,7 @@ struct RunFlags {
   std::string entrypoint;
   bool entrypoint_set = false;
   std::string memory, cpus, pids_limit, preserve_fds;
+  std::string network = "host", userns, pull = "missing";  // parsed by run_from_flags
 };
 
 // Defines run's flags and IMAGE [COMMAND...] on cmd, parsed into flags.

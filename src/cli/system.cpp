@@ -1,5 +1,4 @@
 // skiff info, version, unshare, system reset.
-#include <signal.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -10,11 +9,12 @@
 
 #include "cli_context.hpp"
 #include "skiff/engine/container_store.hpp"
-#include "skiff/engine/layer_store.hpp"
+#include "skiff/engine/store_reset.hpp"
+#include "skiff/storage/layer_store.hpp"
 #include "skiff/image/image_store.hpp"
-#include "skiff/runtime/id_map.hpp"
+#include "skiff/userns/id_map.hpp"
 #include "skiff/runtime/spec.hpp"
-#include "skiff/runtime/userns.hpp"
+#include "skiff/userns/userns.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 #include "skiff_version.h"
@@ -42,9 +42,9 @@ void configure_info(CLI::App* cmd, CliContext& ctx) {
     auto paths = ctx.paths();
     utsname u{};
     uname(&u);
-    auto map = runtime::current_id_map();
+    auto map = userns::current_id_map();
     store::ensure_dirs(paths);
-    engine::LayerStore layers(paths, map);
+    storage::LayerStore layers(paths, map);
     auto storage = layers.storage();
     image::ImageStore images(paths);
     engine::ContainerStore containers(paths);
@@ -64,7 +64,7 @@ void configure_info(CLI::App* cmd, CliContext& ctx) {
     fmt::print("  security:\n    capabilities: {}\n    seccompProfile: none (no filter is loaded by default)\n",
                fmt::join(runtime::default_capabilities(), ","));
     fmt::print("store:\n  graphRoot: {}\n  runRoot: {}\n  graphDriverName: {}\n", paths.root.string(),
-               paths.runroot.string(), engine::driver_name(storage.driver));
+               paths.runroot.string(), storage::driver_name(storage.driver));
     fmt::print("  imageStore:\n    number: {}\n  containerStore:\n    number: {}\n    running: {}\n",
                images.list().size(), all.size(), running);
     fmt::print("network:\n  default: host\n  modes: [none, host]\n");
@@ -93,7 +93,7 @@ void configure_unshare(CLI::App* cmd, CliContext& ctx) {
       const char* shell = getenv("SHELL");
       argv.push_back(shell && *shell ? shell : "/bin/sh");
     }
-    ctx.exit_code = runtime::exec_in_userns(runtime::current_id_map(), argv,
+    ctx.exit_code = userns::exec_in_userns(userns::current_id_map(), argv,
                                             {"_CONTAINERS_USERNS_CONFIGURED=done",
                                              "SKIFF_ROOT=" + paths.root.string(),
                                              "SKIFF_RUNROOT=" + paths.runroot.string()});
@@ -113,23 +113,7 @@ void configure_reset(CLI::App* cmd, CliContext& ctx) {
       std::string answer;
       if (!std::getline(std::cin, answer) || (answer != "y" && answer != "Y" && answer != "yes")) return;
     }
-    // Running containers die first: their skiffs release their locks and exit.
-    engine::ContainerStore containers(paths);
-    for (const auto& c : containers.list())
-      if (c.running) {
-        kill(c.state.pid > 0 ? c.state.pid : c.record.skiff_pid, SIGKILL);
-        store::FileLock wait_done(containers.lock_path(c.record.id));
-      }
-    // Only what skiff made goes: --root or --runroot may name a directory that
-    // holds other files too (a mistaken --runroot /tmp must not empty /tmp).
-    engine::LayerStore layers(paths, runtime::current_id_map());
-    for (const char* entry : {"containers", "layers", "blobs", "build-cache", "tmp", "images.json", "storage.json",
-                              ".single-id-map-noted"})
-      layers.remove_tree_as_owner(paths.root / entry);
-    remove_tree(paths.runroot / "locks");
-    ::rmdir(paths.dev_staging().c_str());  // empty here: only containers' mount namespaces cover it
-    ::rmdir(paths.root.c_str());
-    ::rmdir(paths.runroot.c_str());
+    engine::reset_store(paths);
   });
 }
 

@@ -5,7 +5,8 @@
 #include <optional>
 
 #include "skiff/engine/container_store.hpp"
-#include "skiff/engine/layer_store.hpp"
+#include "skiff/engine/image_remove.hpp"
+#include "skiff/storage/layer_store.hpp"
 #include "skiff/image/image_store.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/log.hpp"
@@ -29,14 +30,14 @@ std::string remove_container(const store::Paths& paths, const std::string& key, 
   // The skiff that ran it holds this lock until it has written its last state;
   // taking it means that skiff is done (flock is released when it exits).
   store::FileLock lock(containers.lock_path(id));
-  runtime::IdMap map = runtime::current_id_map();
-  LayerStore layers(paths, map);
+  userns::IdMap map = userns::current_id_map();
+  storage::LayerStore layers(paths, map);
   auto remover = [&](const std::filesystem::path& dir) { layers.remove_container_dir(dir); };
   containers.remove(view.record, remover);
   // And whatever a killed skiff left, while at it.
   containers.remove_abandoned(remover);
   // Layers only this container kept alive go with it.
-  layers.collect_garbage(image::ImageStore(paths));
+  collect_unused_layers(paths, layers);
   return id;
 }
 
@@ -51,14 +52,14 @@ class LazyRemover {
   explicit LazyRemover(const store::Paths& paths) : paths_(paths) {}
   void operator()(const fs::path& dir) { layers().remove_container_dir(dir); }
   bool used() const { return layers_.has_value(); }
-  LayerStore& layers() {
-    if (!layers_) layers_.emplace(paths_, runtime::current_id_map());
+  storage::LayerStore& layers() {
+    if (!layers_) layers_.emplace(paths_, userns::current_id_map());
     return *layers_;
   }
 
  private:
   const store::Paths& paths_;
-  std::optional<LayerStore> layers_;
+  std::optional<storage::LayerStore> layers_;
 };
 
 // What the files under dir take, as far as skiff can read them.
@@ -95,7 +96,7 @@ int remove_left_by_killed_runs(const store::Paths& paths, std::vector<ContainerV
     return true;
   });
   // Layers only these containers kept alive go with them.
-  if (removed) remover.layers().collect_garbage(image::ImageStore(paths));
+  if (removed) collect_unused_layers(paths, remover.layers());
   return removed;
 }
 
@@ -105,7 +106,7 @@ bool remove_left_by_killed_run(const store::Paths& paths, const std::string& nam
   if (!id) return false;
   LazyRemover remover(paths);
   if (!containers.remove_if_left_by_killed_run(*id, [&](const fs::path& d) { remover(d); })) return false;
-  remover.layers().collect_garbage(image::ImageStore(paths));
+  collect_unused_layers(paths, remover.layers());
   return true;
 }
 
@@ -124,7 +125,7 @@ PruneResult prune_containers(const store::Paths& paths) {
     out.reclaimed += size;
   }
   containers.remove_abandoned([&](const fs::path& d) { remover(d); });
-  if (!out.removed.empty()) remover.layers().collect_garbage(image::ImageStore(paths));
+  if (!out.removed.empty()) collect_unused_layers(paths, remover.layers());
   return out;
 }
 

@@ -1,7 +1,6 @@
 #include "skiff/engine/container_run.hpp"
 
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,13 +9,14 @@
 #include "skiff/engine/container_store.hpp"
 #include "skiff/engine/image_pull.hpp"
 #include "skiff/engine/transfer_events.hpp"
-#include "skiff/engine/layer_store.hpp"
+#include "skiff/storage/layer_store.hpp"
+#include "skiff/storage/rootfs.hpp"
 #include "skiff/engine/user_lookup.hpp"
 #include "skiff/image/digest.hpp"
 #include "skiff/image/image_store.hpp"
 #include "skiff/image/layer_unpack.hpp"
 #include "skiff/runtime/container_process.hpp"
-#include "skiff/runtime/userns.hpp"
+#include "skiff/userns/userns.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 #include "skiff/util/log.hpp"
@@ -29,22 +29,18 @@ namespace {
 
 // Said once per store, in one sentence, the first time it matters.
 void announce_single_id_map(const store::Paths& paths) {
-  fs::path marker = paths.root / ".single-id-map-noted";
+  fs::path marker = paths.single_id_noted();
   if (access(marker.c_str(), F_OK) == 0) return;
-  std::string user = std::to_string(getuid());
-  if (struct passwd* pw = getpwuid(getuid())) user = pw->pw_name;
-  note(fmt::format("user {} has no ranges in /etc/subuid and /etc/subgid, so containers run with a single-id map: "
-                   "every file in an image belongs to root inside",
-                   user));
+  note(userns::no_ranges_note(", so containers run with a single-id map: every file in an image belongs to root inside"));
   ::close(::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
 }
 
 // The image, pulled first when --pull says so. The store is read once on
 // the usual path (image there, policy missing).
 image::ImageRecord find_or_pull(const store::Paths& paths, const image::ImageStore& images, const RunOptions& opts) {
-  if (opts.pull == "missing" || opts.pull == "never") {
+  if (opts.pull == PullPolicy::kMissing || opts.pull == PullPolicy::kNever) {
     if (auto rec = images.find(opts.image)) return *rec;
-    if (opts.pull == "never") throw Error(fmt::format("no such image: {}", opts.image));
+    if (opts.pull == PullPolicy::kNever) throw Error(fmt::format("no such image: {}", opts.image));
     if (opts.pull_events) opts.pull_events->message(fmt::format("Unable to find image '{}' locally", opts.image));
   }
   QuietEvents quiet;
@@ -61,14 +57,14 @@ std::string hosts_file(const std::string& hostname, bool host_network) {
   return hosts + fmt::format("127.0.1.1\t{}\n", hostname);
 }
 
-ImageUser pick_user(const RunOptions& opts, const nlohmann::json& config, const runtime::IdMap& map,
+ImageUser pick_user(const RunOptions& opts, const nlohmann::json& config, const userns::IdMap& map,
                     const std::vector<fs::path>& layers_top_first) {
   std::string spec = opts.user.value_or(config.value("User", ""));
   // With no user named, root's home is /root, as in every image's passwd:
   // reading the passwd file from the layers is left out of the usual start.
   ImageUser found{.home = "/root"};
   runtime::User& user = found.ids;
-  if (spec.empty() && opts.userns == "keep-id") {
+  if (spec.empty() && opts.userns == UsernsOption::kKeepId) {
     user.uid = getuid();
     user.gid = getgid();
   } else if (!spec.empty()) {
@@ -84,17 +80,14 @@ ImageUser pick_user(const RunOptions& opts, const nlohmann::json& config, const 
 }
 
 int run_container(const store::Paths& paths, const RunOptions& opts) {
-  if (opts.network != "host" && opts.network != "none")
-    throw Error(fmt::format("network mode {:?} is not supported yet: use none or host", opts.network));
-  if (!opts.userns.empty() && opts.userns != "keep-id" && opts.userns != "host")
-    throw Error(fmt::format("unknown --userns mode {:?}: use keep-id", opts.userns));
-  if (opts.userns == "host")
-    throw Error("--userns=host needs root: rootless containers always run in a user namespace");
+  for (const auto& v : opts.volumes)
+    if (access(v.source.c_str(), F_OK) != 0)
+      throw Error(fmt::format("volume source {} does not exist", v.source), 0, "create it first");
   if (!opts.name.empty() && !valid_container_name(opts.name))
     throw Error(fmt::format("invalid container name {:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", opts.name));
 
-  runtime::IdMap default_map = runtime::current_id_map();
-  runtime::IdMap map = opts.userns == "keep-id" ? runtime::current_id_map(runtime::UsernsMode::kKeepId) : default_map;
+  userns::IdMap default_map = userns::current_id_map();
+  userns::IdMap map = opts.userns == UsernsOption::kKeepId ? userns::current_id_map(userns::UsernsMode::kKeepId) : default_map;
 
   // The container's namespaces are made while skiff reads the image and
   // prepares the rest: the kernel's work (0.3 ms for a network namespace)
@@ -115,13 +108,13 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     ContainerStore(paths).check_name_free(opts.name);  // said before any work
   }
   std::optional<image::ImageRecord> local;
-  if (opts.pull == "missing" || opts.pull == "never") local = images.find(opts.image);
+  if (opts.pull == PullPolicy::kMissing || opts.pull == PullPolicy::kNever) local = images.find(opts.image);
   if (local && !start) start.emplace(container_namespaces(opts), map, mode);
   image::ImageContent content = images.load(local ? *local : find_or_pull(paths, images, opts));
   const nlohmann::json config = content.config.value("config", nlohmann::json::object());
   if (!map.full) announce_single_id_map(paths);
-  LayerStore layers(paths, default_map);
-  StorageInfo storage = layers.storage();
+  storage::LayerStore layers(paths, default_map);
+  storage::StorageInfo storage = layers.storage();
 
   // Ctrl-C while the container is being made would leave half of it: signals
   // wait until it runs, and are then forwarded to it.
@@ -141,7 +134,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   rec.image = opts.image;
   rec.image_id = content.record.id;
   rec.layers = content.diff_ids;
-  rec.driver = driver_name(storage.driver);
+  rec.driver = storage::driver_name(storage.driver);
   rec.created = image::rfc3339_now();
   rec.auto_remove = opts.remove;
   rec.skiff_pid = getpid();
@@ -149,7 +142,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   // The record says "running" from the start: while its lock is held it is,
   // and if this skiff is killed before the end, ps says it exited.
   ContainerState state;
-  state.status = "running";
+  state.status = ContainerStatus::kRunning;
   state.started = rec.created;
   fs::path cdir = containers.dir(rec.id);
 
@@ -182,23 +175,20 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     SpecInputs in;
     in.image_config = config;
     in.container_id = rec.id;
-    in.host_network = opts.network == "host";
+    in.host_network = opts.network == NetworkMode::kHost;
     ImageUser picked = pick_user(opts, config, map, top_first);
     in.user = picked.ids;
     in.home = picked.home;
-    runtime::RootfsLayers rl;
-    rl.driver = storage.driver;
-    rl.layers_dir = paths.layers().string();
-    if (rl.driver != Driver::kCopy)
-      if (auto mp = layers.mount_points_layer(top_first))
-        rl.lowerdirs.push_back(rl.driver == Driver::kOverlay ? mp->filename().string() : mp->string());
-    for (auto it = content.diff_ids.rbegin(); it != content.diff_ids.rend(); ++it)
-      rl.lowerdirs.push_back(rl.driver == Driver::kOverlay ? image::digest_hex(*it) : layers.layer_dir(*it).string());
-    if (rl.driver == Driver::kCopy) {
+    std::vector<fs::path> lowers;
+    if (storage.driver != storage::Driver::kCopy)
+      if (auto mp = layers.mount_points_layer(top_first)) lowers.push_back(*mp);
+    lowers.insert(lowers.end(), top_first.begin(), top_first.end());
+    runtime::RootfsLayers rl = storage::rootfs_layers(storage.driver, paths.layers(), lowers);
+    if (rl.driver == storage::Driver::kCopy) {
       in.rootfs = (cdir / "rootfs").string();
       make_dirs(in.rootfs, 0755);
       // A private copy: apply each layer's blob in order, whiteouts deleting.
-      runtime::run_in_userns(default_map, [&] {
+      userns::run_in_userns(default_map, [&] {
         for (const auto& diff_id : content.diff_ids) {
           size_t i = static_cast<size_t>(&diff_id - content.diff_ids.data());
           UniqueFd fd = open_or_throw(images.blob_path(content.manifest.at("layers").at(i).at("digest").get<std::string>()), O_RDONLY);
@@ -208,7 +198,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     } else {
       // Every container mounts its root on the same directory, each in a
       // mount namespace of its own: one directory less to make and remove.
-      fs::path mount_point = paths.containers() / ".mount-point";
+      fs::path mount_point = paths.container_mount_point();
       make_dirs(mount_point, 0700);
       in.rootfs = mount_point.string();
       rl.upperdir = (cdir / "upper").string();
@@ -234,7 +224,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     state.pid = proc.pid();
     running.write_note(fmt::format("{}\n", state.pid));  // one write, no file to make: ps and rm -f read it
     int code = proc.wait();
-    state.status = "exited";
+    state.status = ContainerStatus::kExited;
     state.exit_code = code;
     state.finished = image::rfc3339_now();
     if (opts.remove) {

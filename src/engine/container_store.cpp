@@ -10,6 +10,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "skiff/store/record.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 
@@ -18,7 +19,7 @@ namespace skiff::engine {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-fs::path ContainerStore::lock_path(const std::string& id) const { return paths_.locks() / ("ctr-" + id + ".lock"); }
+fs::path ContainerStore::lock_path(const std::string& id) const { return paths_.container_lock(id); }
 
 bool valid_container_name(std::string_view name) {
   if (name.size() < 2 || name.size() > 128) return false;
@@ -41,14 +42,29 @@ std::string generate_name() {
   return fmt::format("{}_{}", kAdjectives[a], kNouns[n]);
 }
 
+const char* container_status_name(ContainerStatus s) {
+  switch (s) {
+    case ContainerStatus::kCreated: return "created";
+    case ContainerStatus::kRunning: return "running";
+    case ContainerStatus::kExited: return "exited";
+  }
+  return "created";
+}
+
+static ContainerStatus status_from(const std::string& name) {
+  if (name == "running") return ContainerStatus::kRunning;
+  if (name == "exited") return ContainerStatus::kExited;
+  return ContainerStatus::kCreated;
+}
+
 static json state_json(const ContainerState& s) {
-  return json{{"status", s.status}, {"pid", s.pid}, {"exit_code", s.exit_code}, {"started", s.started},
+  return json{{"status", container_status_name(s.status)}, {"pid", s.pid}, {"exit_code", s.exit_code}, {"started", s.started},
               {"finished", s.finished}};
 }
 
 static ContainerState state_from(const json& j) {
   ContainerState s;
-  s.status = j.value("status", "created");
+  s.status = status_from(j.value("status", "created"));
   s.pid = j.value("pid", 0);
   s.exit_code = j.value("exit_code", 0);
   s.started = j.value("started", "");
@@ -126,7 +142,7 @@ void ContainerStore::create(const ContainerRecord& record, const ContainerState&
     // not either), so they skip fsync: it costs milliseconds on every run.
     json j = record_json(record);
     j["state"] = state_json(state);
-    write_file_atomic(dir(record.id) / "container.json", j.dump() + "\n", {.mode = 0600, .durable = false});
+    store::write_record(dir(record.id) / "container.json", j, store::Durability::kRenamed);
   } catch (...) {
     ::unlink((names_dir() / record.name).c_str());
     ::rmdir(dir(record.id).c_str());
@@ -135,19 +151,18 @@ void ContainerStore::create(const ContainerRecord& record, const ContainerState&
 }
 
 void ContainerStore::write_state(const std::string& id, const ContainerState& s) {
-  write_file_atomic(dir(id) / "state.json", state_json(s).dump() + "\n", {.mode = 0600, .durable = false});
+  store::write_record(dir(id) / "state.json", state_json(s), store::Durability::kRenamed);
 }
 
 std::optional<ContainerView> ContainerStore::read(const std::string& id) const {
-  auto text = read_file_if_exists(dir(id) / "container.json");
-  if (!text) return std::nullopt;
   ContainerView v;
   try {
-    json j = json::parse(*text);
-    v.record = record_from(j);
-    if (j.contains("state")) v.state = state_from(j.at("state"));
-    if (auto st = read_file_if_exists(dir(id) / "state.json")) v.state = state_from(json::parse(*st));
-  } catch (const json::exception&) {
+    auto j = store::read_record(dir(id) / "container.json");
+    if (!j) return std::nullopt;
+    v.record = record_from(*j);
+    if (j->contains("state")) v.state = state_from(j->at("state"));
+    if (auto st = store::read_record(dir(id) / "state.json")) v.state = state_from(*st);
+  } catch (const std::exception&) {
     return std::nullopt;  // a record being written or damaged: not listed
   }
   return v;
@@ -159,7 +174,7 @@ std::optional<ContainerView> ContainerStore::load(const std::string& id) const {
   ContainerView& v = *found;
   // A running container's skiff holds this lock; flock dies with it.
   auto probe = store::FileLock::try_lock(lock_path(id));
-  v.running = !probe.held() && v.state.status != "exited";
+  v.running = !probe.held() && v.state.status != ContainerStatus::kExited;
   if (v.running && v.state.pid == 0) {
     std::string note = store::FileLock::read_note(lock_path(id));
     int pid = 0;

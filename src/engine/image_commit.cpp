@@ -9,14 +9,14 @@
 #include <map>
 #include <set>
 
-#include "skiff/build/config_change.hpp"
+#include "skiff/image/config_change.hpp"
 #include "skiff/engine/container_pause.hpp"
 #include "skiff/engine/container_store.hpp"
-#include "skiff/engine/layer_store.hpp"
+#include "skiff/storage/layer_store.hpp"
 #include "skiff/image/digest.hpp"
 #include "skiff/image/layer_pack.hpp"
 #include "skiff/image/manifest.hpp"
-#include "skiff/runtime/userns.hpp"
+#include "skiff/userns/userns.hpp"
 #include "skiff/store/file_lock.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
@@ -74,7 +74,7 @@ struct ContainerLayers {
   std::vector<fs::path> lowers_top_first;
 };
 
-ContainerLayers container_layers(const store::Paths& paths, const std::string& name, const LayerStore& layers) {
+ContainerLayers container_layers(const store::Paths& paths, const std::string& name, const storage::LayerStore& layers) {
   ContainerStore containers(paths);
   ContainerLayers out{containers.resolve(name), {}, {}};
   if (out.view.record.driver == "copy")
@@ -92,8 +92,8 @@ ContainerLayers container_layers(const store::Paths& paths, const std::string& n
 
 image::ImageRecord commit_container(const store::Paths& paths, const std::string& container, const CommitOptions& opts) {
   image::ImageStore images(paths);
-  runtime::IdMap map = runtime::current_id_map();
-  LayerStore layers(paths, map);
+  userns::IdMap map = userns::current_id_map();
+  storage::LayerStore layers(paths, map);
   ContainerLayers c = container_layers(paths, container, layers);
   auto base_rec = images.find(c.view.record.image_id);
   if (!base_rec) throw Error(fmt::format("the image of container {} was removed: nothing to commit onto", c.view.record.name));
@@ -106,21 +106,21 @@ image::ImageRecord commit_container(const store::Paths& paths, const std::string
   json config = base.config;
   json& inner = config["config"];
   if (!inner.is_object()) inner = json::object();
-  for (const auto& change : opts.changes) build::apply_change(change, inner);
+  for (const auto& change : opts.changes) image::apply_change(change, inner);
   if (!opts.author.empty()) config["author"] = opts.author;
   std::string created = image::rfc3339_now();
   config["created"] = created;
 
   make_dirs(paths.tmp(), 0700);
   layers.sweep_abandoned_work();  // what killed skiffs left
-  fs::path tmp = paths.tmp() / ("commit-" + random_hex(12));
+  fs::path tmp = paths.new_work_path("commit");
   make_dirs(tmp, 0700);
   UniqueFd alive = store::hold_in_progress(tmp);
   fs::path blob = tmp / "blob";
   fs::path result = tmp / "result.json";
   image::ImageRecord rec;
   try {
-    runtime::run_in_userns(map, [&] {
+    userns::run_in_userns(map, [&] {
       image::PackOptions po;
       po.strip_overlay_xattrs = false;  // the container may still use its upper layer
       std::set<std::string> skip = not_changes(c.upper, c.lowers_top_first);
@@ -165,15 +165,15 @@ image::ImageRecord commit_container(const store::Paths& paths, const std::string
 }
 
 std::vector<std::string> container_changes(const store::Paths& paths, const std::string& container) {
-  runtime::IdMap map = runtime::current_id_map();
-  LayerStore layers(paths, map);
+  userns::IdMap map = userns::current_id_map();
+  storage::LayerStore layers(paths, map);
   ContainerLayers c = container_layers(paths, container, layers);
   make_dirs(paths.tmp(), 0700);
-  fs::path out = paths.tmp() / ("diff-" + random_hex(12));
+  fs::path out = paths.new_work_path("diff");
   UniqueFd alive = open_or_throw(out, O_RDWR | O_CREAT | O_EXCL, 0600);
   if (flock(alive.get(), LOCK_EX) != 0) throw_errno("lock the diff's file");  // alive: not swept
   try {
-    runtime::run_in_userns(map, [&] {
+    userns::run_in_userns(map, [&] {
       std::string lines;
       std::string skipped;
       std::set<std::string> skip = not_changes(c.upper, c.lowers_top_first);

@@ -7,12 +7,12 @@
 
 #include <atomic>
 
-#include "skiff/engine/layer_store.hpp"
-#include "skiff/engine/layer_stream.hpp"
+#include "skiff/storage/layer_store.hpp"
+#include "skiff/storage/layer_stream.hpp"
 #include "skiff/image/digest.hpp"
 #include "skiff/image/manifest.hpp"
 #include "skiff/image/reference.hpp"
-#include "skiff/runtime/id_map.hpp"
+#include "skiff/userns/id_map.hpp"
 #include "skiff/store/file_lock.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
@@ -30,16 +30,16 @@ using Blob = image::Descriptor;
 // Fetches one blob into the store, verified. Two pulls that need the same
 // blob take its lock in turn: the second finds it there.
 void fetch_blob(RegistryClient& client, registry::HttpTransport& t, const std::string& repo, const Blob& blob,
-                const store::Paths& paths, image::ImageStore& store, TransferEvents& events, LayerStream& stream,
+                const store::Paths& paths, image::ImageStore& store, TransferEvents& events, storage::LayerStream& stream,
                 const std::atomic<bool>& cancel) {
   std::string short_id = blob.digest.substr(7, 12);
-  store::FileLock lock(paths.locks() / ("blob-" + image::digest_hex(blob.digest) + ".lock"));
+  store::FileLock lock(paths.blob_lock(image::digest_hex(blob.digest)));
   if (store.has_blob(blob.digest)) {
     stream.stored(blob.digest, store.blob_path(blob.digest));
     events.layer_state(short_id, "Already exists");
     return;
   }
-  fs::path tmp = paths.tmp() / ("blob-" + random_hex(16));
+  fs::path tmp = paths.new_work_path("blob");
   UniqueFd fd = open_or_throw(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   flock(fd.get(), LOCK_EX);  // alive: store::abandoned_entries skips it
   stream.writing(blob.digest, tmp);
@@ -144,7 +144,7 @@ PullResult pull_image(const store::Paths& paths, std::string_view ref_text, cons
   image::Reference ref = image::parse_reference(registry::with_default_registry(ref_text, cfg));
   store::ensure_dirs(paths);
   make_dirs(paths.tmp(), 0700);
-  sweep_abandoned_work(paths);  // downloads and unpacks left by killed skiffs
+  storage::sweep_abandoned_work(paths);  // downloads and unpacks left by killed skiffs
   image::ImageStore store(paths);
   std::string wanted = ref.digest.empty() ? ref.tag : ref.digest;
   events.message(fmt::format("{}: Pulling from {}", wanted, ref.path));
@@ -204,8 +204,8 @@ PullResult pull_image(const store::Paths& paths, std::string_view ref_text, cons
   if (ref.digest.empty()) record.names.push_back(ref.str());
   record.repo_digests.push_back(ref.name() + "@" + top.digest);
 
-  runtime::IdMap map = runtime::current_id_map();
-  LayerStore layer_store(paths, map);
+  userns::IdMap map = userns::current_id_map();
+  storage::LayerStore layer_store(paths, map);
   std::string config_text;
   if (store.has_blob(config_digest)) config_text = store.read_blob(config_digest);
   if (config_text.empty()) config_text = fetch_small_blob(*client, *t, ref.path, blobs.config);
@@ -227,9 +227,9 @@ PullResult pull_image(const store::Paths& paths, std::string_view ref_text, cons
 
   if (!result.up_to_date) {
     // The unpacking child is forked now, before any download thread exists.
-    std::vector<LayerJob> jobs;
+    std::vector<storage::LayerJob> jobs;
     for (size_t i = 0; i < layers.size(); ++i) jobs.push_back({content.diff_ids[i], layers[i].digest});
-    LayerStream stream(layer_store, paths, map, jobs);
+    storage::LayerStream stream(layer_store, paths, map, jobs);
     for (const auto& b : layers)
       if (!store.has_blob(b.digest)) events.layer_state(b.digest.substr(7, 12), "Pulling fs layer");
     try {

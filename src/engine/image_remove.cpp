@@ -3,6 +3,7 @@
 #include "skiff/engine/container_store.hpp"
 #include "skiff/image/image_store.hpp"
 #include "skiff/image/reference.hpp"
+#include "skiff/userns/id_map.hpp"
 #include "skiff/util/error.hpp"
 
 namespace skiff::engine {
@@ -73,6 +74,30 @@ ImageRemoval remove_image(const store::Paths& paths, const std::string& ref, boo
     out.deleted = rec.id;
   }
   return out;
+}
+
+std::vector<ImageRemovalOutcome> remove_images(const store::Paths& paths, const std::vector<std::string>& refs,
+                                               bool force) {
+  std::vector<ImageRemovalOutcome> out;
+  for (const auto& ref : refs) {
+    ImageRemovalOutcome o{.ref = ref};
+    try {
+      o.done = remove_image(paths, ref, force);
+    } catch (const Error& e) {
+      o.error = e.what();
+    }
+    out.push_back(std::move(o));
+  }
+  storage::LayerStore layers(paths, userns::current_id_map());
+  collect_unused_layers(paths, layers);
+  return out;
+}
+
+void collect_unused_layers(const store::Paths& paths, storage::LayerStore& layers) {
+  std::vector<std::string> in_use = image::ImageStore(paths).layers_in_use();
+  for (const auto& c : ContainerStore(paths).list())
+    in_use.insert(in_use.end(), c.record.layers.begin(), c.record.layers.end());
+  layers.collect_garbage(in_use);
 }
 
 }  // namespace skiff::engine

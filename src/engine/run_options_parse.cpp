@@ -1,7 +1,5 @@
 #include "skiff/engine/run_options_parse.hpp"
 
-#include <sys/stat.h>
-
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -23,9 +21,27 @@ static void check_source(const std::string& source) {
   if (source.empty() || source[0] != '/')
     throw Error(fmt::format("invalid volume source {:?}: named volumes are not supported yet; give an absolute host path",
                             source));
-  struct stat st {};
-  if (::stat(source.c_str(), &st) != 0)
-    throw Error(fmt::format("volume source {} does not exist", source), 0, "create it first");
+}
+
+NetworkMode parse_network_mode(std::string_view text) {
+  if (text == "host") return NetworkMode::kHost;
+  if (text == "none") return NetworkMode::kNone;
+  throw Error(fmt::format("network mode {:?} is not supported yet: use none or host", std::string(text)));
+}
+
+UsernsOption parse_userns(std::string_view text) {
+  if (text.empty()) return UsernsOption::kDefault;
+  if (text == "keep-id") return UsernsOption::kKeepId;
+  if (text == "host") throw Error("--userns=host needs root: rootless containers always run in a user namespace");
+  throw Error(fmt::format("unknown --userns mode {:?}: use keep-id", std::string(text)));
+}
+
+PullPolicy parse_pull_policy(std::string_view text) {
+  if (text == "missing" || text == "false") return PullPolicy::kMissing;
+  if (text == "always" || text == "true") return PullPolicy::kAlways;
+  if (text == "never") return PullPolicy::kNever;
+  if (text == "newer") return PullPolicy::kNewer;
+  throw Error(fmt::format("invalid --pull policy {:?}: use missing, always, never or newer", std::string(text)));
 }
 
 VolumeOption parse_volume(std::string_view text) {

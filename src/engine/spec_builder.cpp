@@ -56,8 +56,13 @@ std::vector<std::string> container_env(const RunOptions& opts, const json& confi
 }
 
 std::vector<runtime::Namespace> container_namespaces(const RunOptions& opts) {
-  std::vector<runtime::Namespace> ns{{"user", ""}, {"mount", ""}, {"pid", ""}, {"ipc", ""}, {"uts", ""}};
-  if (opts.network == "none") ns.push_back({"network", ""});
+  using runtime::NamespaceType;
+  std::vector<runtime::Namespace> ns{{NamespaceType::kUser, ""},
+                                     {NamespaceType::kMount, ""},
+                                     {NamespaceType::kPid, ""},
+                                     {NamespaceType::kIpc, ""},
+                                     {NamespaceType::kUts, ""}};
+  if (opts.network == NetworkMode::kNone) ns.push_back({NamespaceType::kNetwork, ""});
   return ns;
 }
 

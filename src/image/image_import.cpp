@@ -84,7 +84,7 @@ uint64_t check_tar(int fd) {
 
 ImageRecord import_tarball(ImageStore& store, const store::Paths& paths, int fd, const ImportOptions& opts) {
   make_dirs(paths.tmp(), 0700);
-  TempFile tmp{paths.tmp() / ("import-" + random_hex(12))};
+  TempFile tmp{paths.new_work_path("import")};
   UniqueFd out = open_or_throw(tmp.path, O_RDWR | O_CREAT | O_EXCL, 0600);
   if (flock(out.get(), LOCK_EX) != 0) throw_errno("lock the import's file");  // alive: not swept
   auto [layer_digest, layer_size] = decompress_to(fd, out.get());

@@ -12,6 +12,7 @@
 #include "skiff/image/digest.hpp"
 #include "skiff/image/reference.hpp"
 #include "skiff/store/file_lock.hpp"
+#include "skiff/store/record.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 
@@ -77,12 +78,11 @@ static ImageRecord from_json(const json& j) {
 }
 
 std::vector<ImageRecord> ImageStore::read_records() const {
-  auto text = read_file_if_exists(paths_.images_file());
   std::vector<ImageRecord> out;
-  if (!text) return out;
+  auto doc = store::read_record(paths_.images_file());  // named: a range-for over a temporary's member dangles
+  if (!doc) return out;
   try {
-    json doc = json::parse(*text);  // named: a range-for over a temporary's member dangles
-    for (const auto& j : doc.at("images")) out.push_back(from_json(j));
+    for (const auto& j : doc->at("images")) out.push_back(from_json(j));
   } catch (const json::exception& e) {
     throw Error(fmt::format("{} is damaged: {}", paths_.images_file().string(), e.what()));
   }
@@ -92,7 +92,7 @@ std::vector<ImageRecord> ImageStore::read_records() const {
 void ImageStore::write_records(const std::vector<ImageRecord>& records) {
   json arr = json::array();
   for (const auto& r : records) arr.push_back(to_json(r));
-  write_file_atomic(paths_.images_file(), json{{"images", arr}}.dump(1) + "\n", {.mode = 0600});
+  store::write_record(paths_.images_file(), json{{"images", arr}}, store::Durability::kSynced, 1);
 }
 
 // Read-modify-write under the images lock, so concurrent skiffs never lose
@@ -100,7 +100,7 @@ void ImageStore::write_records(const std::vector<ImageRecord>& records) {
 template <typename Fn>
 void ImageStore::modify(Fn&& fn) {
   store::ensure_dirs(paths_);
-  store::FileLock lock(paths_.locks() / "images.lock");
+  store::FileLock lock(paths_.images_lock());
   auto records = read_records();
   fn(records);
   write_records(records);

@@ -55,7 +55,7 @@ const char* child_step_text(ChildStep step) {
     case ChildStep::kHostname: return "set the hostname";
     case ChildStep::kPivotRoot: return "pivot_root";
     case ChildStep::kTerminal: return "set up the terminal";
-    case ChildStep::kStdin: return "set up standard input";
+    case ChildStep::kStdin: return "set up standard input and output";
     case ChildStep::kWorkdir: return "change to the working directory";
     case ChildStep::kWorkdirOutside: return "change to the working directory";
     case ChildStep::kPreserveFds: return "keep the file descriptors to preserve";
@@ -822,6 +822,8 @@ void enter_workdir(const char* cwd) {
       if (null < 0 || dup2(null, 0) < 0) fail(ChildStep::kStdin, errno);
       close(null);
     }
+    if (plan.stdout_fd >= 0 && dup2(plan.stdout_fd, 1) < 0) fail(ChildStep::kStdin, errno);
+    if (plan.stderr_fd >= 0 && dup2(plan.stderr_fd, 2) < 0) fail(ChildStep::kStdin, errno);
     setsid();
   }
 

@@ -329,7 +329,7 @@ Error namespaces_error(int err) {
                    : "");
 }
 
-StartMode ContainerStart::best_mode(const IdMap& map, bool init, bool one_container) {
+StartMode ContainerStart::best_mode(const userns::IdMap& map, bool init, bool one_container) {
   // A full map needs newuidmap and newgidmap run by skiff after the clone,
   // and --init stays in the process that would have to exec: neither can
   // wait for skiff to sleep through the set-up.
@@ -338,7 +338,7 @@ StartMode ContainerStart::best_mode(const IdMap& map, bool init, bool one_contai
                                                                        : StartMode::kOnLaunch;
 }
 
-ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const IdMap& map, StartMode mode,
+ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const userns::IdMap& map, StartMode mode,
                                std::string dev_staging)
     : map_(map), mode_(mode), clone_flags_(namespace_clone_flags(namespaces)) {
   if (mode != StartMode::kEarlyClone && map.full)
@@ -350,8 +350,8 @@ ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const I
   // The helper first: the sooner it starts, the more of its work is hidden.
   if (mode == StartMode::kJoinOnLaunch) {
     ahead_flags_ = NamespacesAhead::flags_made(clone_flags_);
-    ahead_ = std::make_unique<NamespacesAhead>(ahead_flags_, map_line(map_.uids.front()),
-                                               map_line(map_.gids.front()), std::move(dev_staging));
+    ahead_ = std::make_unique<NamespacesAhead>(ahead_flags_, userns::map_line(map_.uids.front()),
+                                               userns::map_line(map_.gids.front()), std::move(dev_staging));
   }
   arena_ = take_arena();
   int sv[2];
@@ -460,8 +460,8 @@ void ContainerStart::launch(const Spec& spec, bool keep_stdin) {
   if (plan.clone_flags != clone_flags_)
     throw Error("the container's namespaces changed after it was created");
   if (mode_ == StartMode::kOnLaunch) {
-    plan.uid_map = plan.keep(map_line(map_.uids.front()));
-    plan.gid_map = plan.keep(map_line(map_.gids.front()));
+    plan.uid_map = plan.keep(userns::map_line(map_.uids.front()));
+    plan.gid_map = plan.keep(userns::map_line(map_.gids.front()));
     clone_child(true);
     return;
   }
@@ -507,7 +507,7 @@ ContainerProcess ContainerStart::finish() {
   return ContainerProcess(std::exchange(pid_, -1), std::move(userns_), std::move(master), keep_stdin_);
 }
 
-ContainerProcess start_container(const Spec& spec, const IdMap& map, bool keep_stdin) {
+ContainerProcess start_container(const Spec& spec, const userns::IdMap& map, bool keep_stdin) {
   ContainerStart start(spec.linux.namespaces, map, ContainerStart::best_mode(map, spec.init));
   start.launch(spec, keep_stdin);
   return start.finish();

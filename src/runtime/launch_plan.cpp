@@ -120,17 +120,33 @@ std::optional<std::pair<int, int>> default_dev_range(const LaunchPlan& plan) {
 int namespace_clone_flags(const std::vector<Namespace>& namespaces) {
   int flags = CLONE_NEWUSER | CLONE_NEWNS;
   for (const auto& ns : namespaces) {
-    if (!ns.path.empty()) throw Error(fmt::format("joining an existing {} namespace is not supported yet", ns.type));
-    if (ns.type == "pid") flags |= CLONE_NEWPID;
-    else if (ns.type == "network") flags |= CLONE_NEWNET;
-    else if (ns.type == "ipc") flags |= CLONE_NEWIPC;
-    else if (ns.type == "uts") flags |= CLONE_NEWUTS;
-    else if (ns.type == "cgroup") flags |= CLONE_NEWCGROUP;
-    else if (ns.type != "mount" && ns.type != "user")
-      throw Error(fmt::format("unknown namespace type {:?}", ns.type));
+    if (!ns.path.empty())
+      throw Error(fmt::format("joining an existing {} namespace is not supported yet", namespace_type_name(ns.type)));
+    switch (ns.type) {
+      case NamespaceType::kPid: flags |= CLONE_NEWPID; break;
+      case NamespaceType::kNetwork: flags |= CLONE_NEWNET; break;
+      case NamespaceType::kIpc: flags |= CLONE_NEWIPC; break;
+      case NamespaceType::kUts: flags |= CLONE_NEWUTS; break;
+      case NamespaceType::kCgroup: flags |= CLONE_NEWCGROUP; break;
+      case NamespaceType::kMount:
+      case NamespaceType::kUser: break;  // always made
+    }
   }
   return flags;
 }
+
+static std::string overlay_dirs(const RootfsLayers& l) {
+  std::string data = "lowerdir=";
+  for (size_t i = 0; i < l.lowerdirs.size(); ++i) data += (i ? ":" : "") + l.lowerdirs[i];
+  if (!l.upperdir.empty()) data += ",upperdir=" + l.upperdir + ",workdir=" + l.workdir;
+  return data;
+}
+
+std::string overlay_mount_data(const RootfsLayers& l) {
+  return overlay_dirs(l) + ",userxattr" + (l.volatile_upper && !l.upperdir.empty() ? ",volatile" : "");
+}
+
+std::string fuse_overlayfs_options(const RootfsLayers& l) { return overlay_dirs(l); }
 
 void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool keep_stdin) {
   plan.clone_flags = namespace_clone_flags(spec.linux.namespaces);
@@ -141,18 +157,11 @@ void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool
     plan.has_layers = true;
     plan.driver = l.driver;
     plan.layers_dir = plan.keep(l.layers_dir);
-    std::string lower;
-    for (const auto& d : l.lowerdirs) lower += (lower.empty() ? "" : ":") + d;
-    if (l.driver == RootfsLayers::Driver::kOverlay) {
-      // Relative lowerdirs (the child chdirs to layers_dir) keep the mount data
-      // under the kernel's one-page limit for deep images.
-      plan.overlay_data = plan.keep(fmt::format("lowerdir={},upperdir={},workdir={},userxattr{}", lower,
-                                                l.upperdir, l.workdir, l.volatile_upper ? ",volatile" : ""));
-    } else if (l.driver == RootfsLayers::Driver::kFuseOverlayfs) {
-      plan.fuse_argv = plan.keep_argv(
-          {"fuse-overlayfs", "-o",
-           fmt::format("lowerdir={},upperdir={},workdir={}", lower, l.upperdir, l.workdir), spec.root.path});
-    }
+    // The child chdirs to layers_dir before it mounts.
+    if (l.driver == RootfsLayers::Driver::kOverlay)
+      plan.overlay_data = plan.keep(overlay_mount_data(l));
+    else if (l.driver == RootfsLayers::Driver::kFuseOverlayfs)
+      plan.fuse_argv = plan.keep_argv({"fuse-overlayfs", "-o", fuse_overlayfs_options(l), spec.root.path});
   }
   if (!spec.hostname.empty()) plan.hostname = plan.keep(spec.hostname);
 
@@ -274,6 +283,8 @@ void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool
   if (spec.preserve_fds < 0)
     throw Error(fmt::format("invalid number of file descriptors to preserve: {}", spec.preserve_fds));
   plan.preserve_fds = spec.preserve_fds;
+  plan.stdout_fd = spec.stdout_fd;
+  plan.stderr_fd = spec.stderr_fd;
   // Asked here, in skiff, while the child makes its namespaces: 64 calls
   // the child need not make on its way to exec.
   sigemptyset(&plan.ignored_signals);

@@ -110,6 +110,8 @@ struct LaunchPlan {
   bool keep_stdin = false;
   bool init = false;
   int preserve_fds = 0;  // the caller's fds 3 .. 3+N-1 stay open, as they are
+  int stdout_fd = -1;    // dup'ed onto 1 and 2 when set (Spec::stdout_fd)
+  int stderr_fd = -1;
   std::pmr::vector<sock_filter> seccomp;  // a filter to install before dropping capabilities
   // Signals skiff ignores (so the child would too, exec or not): the command
   // gets them back at their default. Handled ones are reset by exec itself.

@@ -1,6 +1,29 @@
 #include "skiff/runtime/spec.hpp"
 
+#include <fmt/format.h>
+
+#include "skiff/util/error.hpp"
+
 namespace skiff::runtime {
+
+namespace {
+constexpr std::pair<NamespaceType, const char*> kNamespaceNames[] = {
+    {NamespaceType::kPid, "pid"}, {NamespaceType::kNetwork, "network"}, {NamespaceType::kMount, "mount"},
+    {NamespaceType::kIpc, "ipc"}, {NamespaceType::kUts, "uts"},         {NamespaceType::kUser, "user"},
+    {NamespaceType::kCgroup, "cgroup"}};
+}  // namespace
+
+const char* namespace_type_name(NamespaceType t) {
+  for (const auto& [type, name] : kNamespaceNames)
+    if (type == t) return name;
+  return "?";
+}
+
+NamespaceType parse_namespace_type(std::string_view name) {
+  for (const auto& [type, n] : kNamespaceNames)
+    if (name == n) return type;
+  throw Error(fmt::format("unknown namespace type {:?}", std::string(name)));
+}
 
 // podman's default set (smaller than docker's: no NET_RAW, MKNOD, AUDIT_WRITE).
 std::vector<std::string> default_capabilities() {

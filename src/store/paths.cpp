@@ -13,6 +13,17 @@ namespace skiff::store {
 
 namespace fs = std::filesystem;
 
+fs::path Paths::new_work_path(std::string_view kind) const {
+  return tmp() / (std::string(kind) + "-" + random_hex(12));
+}
+
+std::vector<fs::path> Paths::root_entries() const {
+  return {containers(), layers(), root / "blobs", build_cache(), tmp(), images_file(), storage_file(),
+          single_id_noted()};
+}
+
+std::vector<fs::path> Paths::runroot_entries() const { return {locks(), dev_staging()}; }
+
 static std::string env_or_empty(const char* name) {
   const char* v = getenv(name);
   return v ? v : "";

@@ -126,7 +126,7 @@ libutempter0 install ok installed"
   else
     # Said once, for the two RUN steps.
     same "$(grep -c "$NOTE_PART" <<< "$build_stderr")" 1
-    contains "$build_stderr" "skiff: user $(id -un) has no ranges in /etc/subuid: RUN steps see chown and setuid calls succeed without effect, and $NOTE_PART"
+    contains "$build_stderr" "skiff: user $(id -un) has no ranges in /etc/subuid and /etc/subgid: RUN steps see chown and setuid calls succeed without effect, and $NOTE_PART"
   fi
   nothing_left_behind
 }

@@ -7,7 +7,7 @@
 
 #include "skiff/engine/run_options.hpp"
 #include "skiff/engine/user_lookup.hpp"
-#include "skiff/runtime/id_map.hpp"
+#include "skiff/userns/id_map.hpp"
 #include "skiff/runtime/spec.hpp"
 #include "skiff/store/paths.hpp"
 
@@ -53,7 +53,7 @@ std::string hosts_file(const std::string& hostname, bool host_network);
 // The container's user: --user, else the image's User (looked up in the
 // image's /etc/passwd and /etc/group, which give its home too); it must
 // exist in map.
-ImageUser pick_user(const RunOptions& opts, const nlohmann::json& config, const runtime::IdMap& map,
+ImageUser pick_user(const RunOptions& opts, const nlohmann::json& config, const userns::IdMap& map,
                     const std::vector<std::filesystem::path>& layers_top_first);
 
 // Runs the container in the foreground; returns docker's exit status.

@@ -30,8 +30,12 @@ struct ContainerRecord {
   pid_t skiff_pid = 0;  // the skiff that runs it (holds its lock)
 };
 
+// What state.json says (docker's State.Status words on disk).
+enum class ContainerStatus { kCreated, kRunning, kExited };
+const char* container_status_name(ContainerStatus s);
+
 struct ContainerState {
-  std::string status = "created";  // created | running | exited
+  ContainerStatus status = ContainerStatus::kCreated;
   pid_t pid = 0;
   int exit_code = 0;
   std::string started;
@@ -91,7 +95,7 @@ class ContainerStore {
   bool name_taken(const std::string& name) const;
 
  private:
-  std::filesystem::path names_dir() const { return paths_.containers() / ".names"; }
+  std::filesystem::path names_dir() const { return paths_.container_names(); }
   // The record and state, without asking whether it runs.
   std::optional<ContainerView> read(const std::string& id) const;
   std::optional<ContainerView> load(const std::string& id) const;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "skiff/storage/layer_store.hpp"
 #include "skiff/store/paths.hpp"
 
 namespace skiff::engine {
@@ -26,5 +27,18 @@ struct ImageRemoval {
 // Throws docker's "conflict: unable to delete ..." errors before changing
 // anything; "no such image: REF" for an unknown one.
 ImageRemoval remove_image(const store::Paths& paths, const std::string& ref, bool force);
+
+// skiff rmi: remove_image for each ref in turn (one that fails does not stop
+// the others), then the unpacked layers nothing uses any more.
+struct ImageRemovalOutcome {
+  std::string ref;
+  ImageRemoval done;
+  std::string error;  // why ref could not be removed, or empty
+};
+std::vector<ImageRemovalOutcome> remove_images(const store::Paths& paths, const std::vector<std::string>& refs,
+                                               bool force);
+
+// Removes the unpacked layers that no image and no container uses.
+void collect_unused_layers(const store::Paths& paths, storage::LayerStore& layers);
 
 }  // namespace skiff::engine

@@ -20,6 +20,16 @@ struct TmpfsOption {
   std::string options;  // mount data, e.g. "size=64m,mode=1777"
 };
 
+// --network: none or host (docker's names; "default" and "private" are host
+// until skiff has networks of its own).
+enum class NetworkMode { kHost, kNone };
+inline const char* network_mode_name(NetworkMode m) { return m == NetworkMode::kNone ? "none" : "host"; }
+// --userns: "" (the caller's map: root inside is the caller) or keep-id.
+enum class UsernsOption { kDefault, kKeepId };
+// --pull: missing (pull only when the store lacks the image), always or
+// newer (pull first; an unchanged image only costs its manifest), never.
+enum class PullPolicy { kMissing, kAlways, kNever, kNewer };
+
 struct RunOptions {
   std::string image;
   std::vector<std::string> command;  // replaces the image's Cmd when non-empty
@@ -31,8 +41,8 @@ struct RunOptions {
   std::vector<TmpfsOption> tmpfs;
   std::string name;
   std::string hostname;
-  std::string network = "host";  // none | host
-  std::string userns;            // "" | keep-id
+  NetworkMode network = NetworkMode::kHost;
+  UsernsOption userns = UsernsOption::kDefault;
   bool remove = false;
   bool interactive = false;
   bool tty = false;
@@ -48,9 +58,7 @@ struct RunOptions {
   std::vector<std::string> unmask;    // default paths not masked: globs, or ALL
   // --preserve-fds: the caller's fds 3 .. 3+N-1 enter the container as they are.
   int preserve_fds = 0;
-  // --pull: missing (pull only when the store lacks the image), always or
-  // newer (pull first; an unchanged image only costs its manifest), never.
-  std::string pull = "missing";
+  PullPolicy pull = PullPolicy::kMissing;
   // Where a pull reports its progress; without one it reports nothing.
   TransferEvents* pull_events = nullptr;
 };

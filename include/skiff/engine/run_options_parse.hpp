@@ -9,7 +9,15 @@
 
 namespace skiff::engine {
 
-// -v SRC:DST[:ro|rw[,z|Z]]; SRC must be an absolute path that exists.
+// --network MODE: host or none.
+NetworkMode parse_network_mode(std::string_view text);
+// --userns MODE: "" or keep-id (host is refused: it needs root).
+UsernsOption parse_userns(std::string_view text);
+// --pull POLICY: missing, always, never or newer ("true" is always, "false" missing).
+PullPolicy parse_pull_policy(std::string_view text);
+
+// -v SRC:DST[:ro|rw[,z|Z]]; SRC must be an absolute path (that it exists is
+// checked by run_container, before anything is made).
 VolumeOption parse_volume(std::string_view text);
 // --mount type=bind,source=..,target=..[,readonly] | type=tmpfs,target=..[,tmpfs-size=..][,tmpfs-mode=..]
 // Adds to volumes or tmpfs.

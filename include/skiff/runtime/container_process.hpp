@@ -8,7 +8,7 @@
 #include <optional>
 #include <utility>
 
-#include "skiff/runtime/id_map.hpp"
+#include "skiff/userns/id_map.hpp"
 #include "skiff/runtime/spec.hpp"
 #include "skiff/util/unique_fd.hpp"
 
@@ -77,11 +77,11 @@ class ContainerStart {
  public:
   // dev_staging (kJoinOnLaunch): an empty directory nothing needs (the run
   // root's dev-ahead), where /dev may be built ahead.
-  ContainerStart(const std::vector<Namespace>& namespaces, const IdMap& map,
+  ContainerStart(const std::vector<Namespace>& namespaces, const userns::IdMap& map,
                  StartMode mode = StartMode::kEarlyClone, std::string dev_staging = {});
   // The mode for this map and spec: kOnLaunch where it can be, and
   // kJoinOnLaunch when this skiff runs this one container only.
-  static StartMode best_mode(const IdMap& map, bool init, bool one_container = false);
+  static StartMode best_mode(const userns::IdMap& map, bool init, bool one_container = false);
   ContainerStart(const ContainerStart&) = delete;
   ContainerStart& operator=(const ContainerStart&) = delete;
   ~ContainerStart();  // kills and reaps the process unless finish() handed it over
@@ -100,10 +100,10 @@ class ContainerStart {
   std::unique_ptr<NamespacesAhead> ahead_;
   int ahead_flags_ = 0;  // the namespaces ahead_ makes
   LaunchPlan* plan_ = nullptr;  // in arena_, once launched
-  std::optional<PendingIdMap> id_map_;
+  std::optional<userns::PendingIdMap> id_map_;
   UniqueFd sync_, err_, userns_;
   UniqueFd sync_child_, err_write_;  // the child's ends, until it is cloned
-  IdMap map_;
+  userns::IdMap map_;
   StartMode mode_;
   pid_t pid_ = -1;
   int clone_flags_ = 0;
@@ -112,6 +112,6 @@ class ContainerStart {
 };
 
 // ContainerStart(spec, map, keep_stdin).finish().
-ContainerProcess start_container(const Spec& spec, const IdMap& map, bool keep_stdin);
+ContainerProcess start_container(const Spec& spec, const userns::IdMap& map, bool keep_stdin);
 
 }  // namespace skiff::runtime

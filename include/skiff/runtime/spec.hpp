@@ -5,15 +5,15 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "skiff/userns/id_mapping.hpp"
 
 namespace skiff::runtime {
 
-struct IdMapping {
-  uint32_t containerID = 0;
-  uint32_t hostID = 0;
-  uint32_t size = 0;
-};
+// A mapping of the spec's linux.uidMappings/gidMappings.
+using IdMapping = userns::IdMapping;
 
 struct User {
   uint32_t uid = 0;
@@ -54,15 +54,29 @@ struct RootfsLayers {
   bool volatile_upper = false;  // no sync of the upper layer on unmount (--rm)
 };
 
+// Kernel overlay's mount data for l: lowerdirs as l names them (relative ones
+// are found from l.layers_dir, which must then be the cwd: the data stays
+// under the kernel's one-page limit for deep images), read-only without an
+// upperdir.
+std::string overlay_mount_data(const RootfsLayers& l);
+// fuse-overlayfs's -o argument for l.
+std::string fuse_overlayfs_options(const RootfsLayers& l);
+
 struct Root {
   std::string path;  // where the rootfs is (mounted)
   bool readonly = false;
   std::optional<RootfsLayers> layers;  // skiff extension
 };
 
+// linux.namespaces[].type; the spec's names are namespace_type_name's.
+enum class NamespaceType { kPid, kNetwork, kMount, kIpc, kUts, kUser, kCgroup };
+const char* namespace_type_name(NamespaceType t);
+// "pid", "network", ...; throws Error for another name.
+NamespaceType parse_namespace_type(std::string_view name);
+
 struct Namespace {
-  std::string type;  // "pid", "network", "ipc", "uts", "mount", "user"
-  std::string path;
+  NamespaceType type = NamespaceType::kPid;
+  std::string path;  // an existing namespace to join, else empty
 };
 
 struct Linux {
@@ -84,6 +98,11 @@ struct Spec {
   // skiff extension (runc's --preserve-fds): the caller's fds 3 .. 3+N-1
   // reach the process as the same numbers.
   int preserve_fds = 0;
+  // skiff extension: the process's stdout and stderr are these fds of the
+  // caller (open when the ContainerStart is made), else the caller's own.
+  // Not with a terminal.
+  int stdout_fd = -1;
+  int stderr_fd = -1;
   // skiff extension: answer the calls that change owners or ids (chown,
   // setuid, setgroups, ...) and device mknod with success, doing nothing. A
   // build step with a single-id map needs it: package managers make such

@@ -3,24 +3,60 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace skiff::store {
 
-// The two state directories, resolved from flags, environment and XDG defaults.
+// The two state directories, resolved from flags, environment and XDG
+// defaults, and every name skiff gives to what it keeps in them (the on-disk
+// layout of docs/ARCHITECTURE.md): no other file spells one.
 struct Paths {
   std::filesystem::path root;     // persistent: blobs, layers, images.json, containers
   std::filesystem::path runroot;  // volatile: locks
 
+  // root
   std::filesystem::path blobs() const { return root / "blobs" / "sha256"; }
   std::filesystem::path layers() const { return root / "layers"; }
+  // The layer of empty mount points every container has on top.
+  std::filesystem::path mount_points_layer() const { return layers() / ".mount-points"; }
   std::filesystem::path containers() const { return root / "containers"; }
+  // The name index: containers/.names/<name> -> id.
+  std::filesystem::path container_names() const { return containers() / ".names"; }
+  // Where each container mounts its root, in its own mount namespace.
+  std::filesystem::path container_mount_point() const { return containers() / ".mount-point"; }
   std::filesystem::path tmp() const { return root / "tmp"; }
+  // A fresh name in tmp/ for work of this kind ("build", "blob", "layer",
+  // ...): tmp/<kind>-<random>. Its maker holds it (store::hold_in_progress).
+  std::filesystem::path new_work_path(std::string_view kind) const;
   std::filesystem::path images_file() const { return root / "images.json"; }
-  std::filesystem::path containers_file() const { return root / "containers.json"; }
+  // The storage driver and the id map the layers were unpacked under.
+  std::filesystem::path storage_file() const { return root / "storage.json"; }
+  std::filesystem::path build_cache() const { return root / "build-cache"; }
+  std::filesystem::path build_cache_record(const std::string& key) const { return build_cache() / (key + ".json"); }
+  // RUN --mount=type=cache directories, by their id's digest.
+  std::filesystem::path cache_mount(const std::string& hex) const { return build_cache() / "mounts" / hex; }
+  // Present once the user was told that they have no subordinate ranges.
+  std::filesystem::path single_id_noted() const { return root / ".single-id-map-noted"; }
+
+  // runroot
   std::filesystem::path locks() const { return runroot / "locks"; }
+  std::filesystem::path images_lock() const { return locks() / "images.lock"; }
+  std::filesystem::path storage_lock() const { return locks() / "storage.lock"; }
+  std::filesystem::path layer_lock(const std::string& hex) const { return locks() / ("layer-" + hex + ".lock"); }
+  std::filesystem::path blob_lock(const std::string& hex) const { return locks() / ("blob-" + hex + ".lock"); }
+  std::filesystem::path cache_mount_lock(const std::string& hex) const { return locks() / ("cache-" + hex + ".lock"); }
+  // Held by the skiff that runs the container (see ContainerStore).
+  std::filesystem::path container_lock(const std::string& id) const { return locks() / ("ctr-" + id + ".lock"); }
   // An empty directory that a container's mount namespace may cover, to
   // build its /dev on ahead (see runtime::NamespacesAhead).
   std::filesystem::path dev_staging() const { return runroot / "dev-ahead"; }
+
+  // What skiff made in root and in runroot, and nothing else: what system
+  // reset removes (--root or --runroot may name a directory that holds other
+  // files too). The directories themselves are removed when left empty.
+  std::vector<std::filesystem::path> root_entries() const;
+  std::vector<std::filesystem::path> runroot_entries() const;
 };
 
 // --root / --runroot as given on the command line (empty = not given).

@@ -62,7 +62,7 @@ std::string describe(const Parsed& p) {
       "rm={} i={} t={} ro={} init={} name=<{}> host=<{}> net=<{}> userns=<{}> pull=<{}> w={} u={} env={} "
       "env_files={} v={} mount={} tmpfs={} entrypoint=<{}>{} m=<{}> cpus=<{}> pids=<{}> cap_add={} cap_drop={} "
       "privileged={} security_opt={} preserve_fds=<{}> pos={} root=<{}> runroot=<{}>",
-      o.remove, o.interactive, o.tty, o.read_only, o.init, o.name, o.hostname, o.network, o.userns, o.pull,
+      o.remove, o.interactive, o.tty, o.read_only, o.init, o.name, o.hostname, f.network, f.userns, f.pull,
       opt(o.workdir), opt(o.user), list(f.env), list(f.env_files), list(f.volumes), list(f.mounts), list(f.tmpfs),
       f.entrypoint, f.entrypoint_set, f.memory, f.cpus, f.pids_limit, list(f.cap_add), list(f.cap_drop),
       o.privileged, list(f.security_opts), f.preserve_fds, list(f.positional), p.ctx.root, p.ctx.runroot);

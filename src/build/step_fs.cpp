@@ -1,4 +1,4 @@
-#include "build_fs.hpp"
+#include "step_fs.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -22,7 +22,7 @@
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 
-namespace skiff::engine {
+namespace skiff::build {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -302,50 +302,6 @@ void StepDirs::create() const {
   for (const auto& d : {upper(), work(), merged()}) make_dirs(d, 0755);
 }
 
-void mount_step_root(const StepRoot& root, const fs::path& upper, const fs::path& work, const fs::path& target) {
-  std::string lower;
-  for (const auto& l : root.lowers_top_first) lower += (lower.empty() ? "" : ":") + l.string();
-  if (root.driver == Driver::kOverlay) {
-    std::string data = "lowerdir=" + lower;
-    if (!upper.empty()) data += ",upperdir=" + upper.string() + ",workdir=" + work.string();
-    data += ",userxattr";
-    if (data.size() >= 4096) {
-      // Relative lowerdirs keep the mount data under a page for deep images.
-      fs::path base = root.lowers_top_first.front().parent_path();
-      if (chdir(base.c_str()) != 0) throw_errno("chdir to the layers");
-      lower.clear();
-      for (const auto& l : root.lowers_top_first)
-        lower += (lower.empty() ? "" : ":") + (l.parent_path() == base ? l.filename().string() : l.string());
-      data = "lowerdir=" + lower;
-      if (!upper.empty()) data += ",upperdir=" + upper.string() + ",workdir=" + work.string();
-      data += ",userxattr";
-    }
-    if (mount("overlay", target.c_str(), "overlay", upper.empty() ? MS_RDONLY : 0, data.c_str()) != 0)
-      throw_errno(fmt::format("mount the build's overlay at {}", target.string()));
-    return;
-  }
-  if (root.driver != Driver::kFuseOverlayfs)
-    throw Error("skiff build needs an overlay file system: kernel overlay or fuse-overlayfs");
-  std::string opts = "lowerdir=" + lower;
-  if (!upper.empty()) opts += ",upperdir=" + upper.string() + ",workdir=" + work.string();
-  pid_t pid = fork();
-  if (pid < 0) throw_errno("fork");
-  if (pid == 0) {
-    execlp("fuse-overlayfs", "fuse-overlayfs", "-o", opts.c_str(), target.c_str(), nullptr);
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw Error(fmt::format("fuse-overlayfs could not mount the build's root at {}", target.string()));
-}
-
-void unmount_step_root(const fs::path& target) {
-  if (umount2(target.c_str(), 0) != 0 && umount2(target.c_str(), MNT_DETACH) != 0)
-    throw_errno(fmt::format("unmount {}", target.string()));
-}
-
 std::vector<std::string> expand_source(int root_fd, const std::string& pattern, const build::DockerIgnore* ignore) {
   std::string rel = relative_in_root(pattern);
   if (!has_wildcards(rel)) {
@@ -487,7 +443,7 @@ fs::path copy_context_source(int context_fd, const std::string& source, const bu
   return dir / "src";
 }
 
-void commit_step_upper(const StepDirs& dirs, const StepRoot& root, const LayerStore& layers,
+void commit_step_upper(const StepDirs& dirs, const StepRoot& root, const storage::LayerStore& layers,
                        const std::vector<std::string>& stubs) {
   remove_tree(dirs.work());
   // Mount targets made for the step are not the step's changes.
@@ -552,4 +508,4 @@ StepLayer read_step_result(const StepDirs& dirs, image::ImageStore& images) {
   return out;
 }
 
-}  // namespace skiff::engine
+}  // namespace skiff::build

@@ -5,10 +5,11 @@
 #include "builder.hpp"
 #include "skiff/image/digest.hpp"
 #include "skiff/image/image_store.hpp"
+#include "skiff/store/record.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 
-namespace skiff::engine {
+namespace skiff::build {
 
 using nlohmann::json;
 
@@ -26,10 +27,10 @@ StepDirs Builder::new_step_dirs() {
 
 std::optional<StepLayer> Builder::cached(const std::string& key, std::string& created) {
   if (opts_.no_cache) return std::nullopt;
-  auto text = read_file_if_exists(cache_file(key));
-  if (!text) return std::nullopt;
   try {
-    json j = json::parse(*text);
+    auto record = store::read_record(cache_file(key));
+    if (!record) return std::nullopt;
+    json& j = *record;
     StepLayer out;
     created = j.value("created", "");
     if (j.contains("layer") && !j["layer"].is_null()) {
@@ -57,7 +58,7 @@ void Builder::remember(const std::string& key, const StepLayer& layer, const std
                   {"media_type", layer.layer->media_type},
                   {"size", layer.layer->size}};
   make_dirs(cache_file(key).parent_path(), 0700);
-  write_file_atomic(cache_file(key), j.dump(), {.mode = 0600, .durable = false});
+  store::write_record(cache_file(key), j, store::Durability::kRenamed);
 }
 
 // A step that may make a layer: from the cache, or by running make.
@@ -66,8 +67,7 @@ void Builder::add_layer_step(StageState& s, const build::Instruction& in, const 
   std::string created;
   std::optional<StepLayer> result = cached(key, created);
   if (result) {
-    say(fmt::format("--> Using cache {}",
-                    result->layer ? image::digest_hex(result->layer->diff_id).substr(0, 12) : key.substr(0, 12)));
+    events_.cached(result->layer ? image::digest_hex(result->layer->diff_id).substr(0, 12) : key.substr(0, 12));
   } else {
     StepDirs dirs = new_step_dirs();
     try {
@@ -78,7 +78,7 @@ void Builder::add_layer_step(StageState& s, const build::Instruction& in, const 
     created = image::rfc3339_now();
     remember(key, *result, created);
     layers_.remove_tree_as_owner(dirs.dir);
-    if (result->layer) say(fmt::format("--> {}", image::digest_hex(result->layer->diff_id).substr(0, 12)));
+    if (result->layer) events_.layer_made(image::digest_hex(result->layer->diff_id).substr(0, 12));
   }
   if (result->layer) {
     s.layers.push_back(*result->layer);
@@ -89,4 +89,4 @@ void Builder::add_layer_step(StageState& s, const build::Instruction& in, const 
   history(s, created_by, !result->layer);
 }
 
-}  // namespace skiff::engine
+}  // namespace skiff::build

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "skiff/runtime/id_map.hpp"
+#include "skiff/userns/id_map.hpp"
 
-namespace skiff::runtime {
+namespace skiff::userns {
 
 // Forks a child that joins a new user namespace (and a mount namespace when
 // with_mount_ns) with map, runs fn there as root of the namespace and exits.
@@ -43,4 +43,4 @@ void run_in_existing_userns(int userns_fd, const std::function<void()>& fn);
 int exec_in_userns(const IdMap& map, const std::vector<std::string>& args,
                    const std::vector<std::string>& extra_env);
 
-}  // namespace skiff::runtime
+}  // namespace skiff::userns

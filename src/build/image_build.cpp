@@ -1,7 +1,7 @@
 // skiff build as a whole: the Dockerfile parsed, the global scope, the
 // target, the work dir in tmp/, the stages built and the image stored; and
 // the signals that stop a build.
-#include "skiff/engine/image_build.hpp"
+#include "skiff/build/image_build.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -21,7 +21,7 @@
 #include "skiff/util/file_io.hpp"
 #include "skiff/util/log.hpp"
 
-namespace skiff::engine {
+namespace skiff::build {
 
 namespace {
 
@@ -85,12 +85,12 @@ BuildResult Builder::run() {
 
   store::ensure_dirs(paths_);
   storage_ = layers_.storage();
-  if (storage_.driver == Driver::kCopy)
+  if (storage_.driver == storage::Driver::kCopy)
     throw Error("skiff build needs an overlay file system (kernel overlay in a user namespace, or fuse-overlayfs), "
                 "and this store uses the copy driver");
   make_dirs(paths_.tmp(), 0700);
   layers_.sweep_abandoned_work();  // what killed skiffs left
-  work_ = paths_.tmp() / ("build-" + random_hex(12));
+  work_ = paths_.new_work_path("build");
   make_dirs(work_, 0700);
   work_hold_ = store::hold_in_progress(work_);
   empty_dir_ = work_ / "empty";
@@ -111,9 +111,7 @@ BuildResult Builder::run() {
   s.config["created"] = s.created;
   image::ImageRecord rec = image::store_image(images_, s.layers, s.config, opts_.tags, s.size);
   std::string hex = image::digest_hex(rec.id);
-  say(opts_.commit_name.empty() ? std::string("COMMIT") : fmt::format("COMMIT {}", opts_.commit_name));
-  say(fmt::format("--> {}", hex.substr(0, 12)));
-  for (const auto& t : opts_.tags) say(fmt::format("Successfully tagged {}", t));
+  events_.committed(opts_.commit_name, hex.substr(0, 12), opts_.tags);
 
   std::vector<std::string> unused;
   for (const auto& [k, v] : opts_.build_args)
@@ -123,14 +121,14 @@ BuildResult Builder::run() {
   return {rec.id, opts_.tags};
 }
 
-BuildResult build_image(const store::Paths& paths, const BuildOptions& opts) {
+BuildResult build_image(const store::Paths& paths, const BuildOptions& opts, BuildEvents& events) {
   sigset_t stops = stop_signals(), old;
   sigprocmask(SIG_BLOCK, &stops, &old);
   struct RestoreMask {
     sigset_t mask;
     ~RestoreMask() { sigprocmask(SIG_SETMASK, &mask, nullptr); }
   } restore{old};
-  Builder b(paths, opts);
+  Builder b(paths, opts, events);
   auto cleanup = [&] {
     // Nothing of a build stays in tmp/, finished or failed.
     b.cleanup();
@@ -149,4 +147,4 @@ BuildResult build_image(const store::Paths& paths, const BuildOptions& opts) {
   }
 }
 
-}  // namespace skiff::engine
+}  // namespace skiff::build

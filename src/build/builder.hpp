@@ -20,20 +20,21 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "build_fs.hpp"
+#include "step_fs.hpp"
 #include "skiff/build/dockerfile.hpp"
+#include "skiff/build/build_events.hpp"
 #include "skiff/build/dockerignore.hpp"
-#include "skiff/engine/image_build.hpp"
-#include "skiff/engine/layer_store.hpp"
+#include "skiff/build/image_build.hpp"
+#include "skiff/storage/layer_store.hpp"
 #include "skiff/image/image_store.hpp"
-#include "skiff/runtime/id_map.hpp"
+#include "skiff/userns/id_map.hpp"
 #include "skiff/runtime/spec.hpp"
 #include "skiff/store/file_lock.hpp"
 #include "skiff/store/paths.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/unique_fd.hpp"
 
-namespace skiff::engine {
+namespace skiff::build {
 
 using Vars = std::map<std::string, std::string, std::less<>>;
 
@@ -64,8 +65,8 @@ Error interrupted(int sig);
 // One build: the Dockerfile's stages that the target needs, built in order.
 class Builder {
  public:
-  Builder(const store::Paths& paths, const BuildOptions& opts)
-      : paths_(paths), opts_(opts), images_(paths), map_(runtime::current_id_map()), layers_(paths, map_) {}
+  Builder(const store::Paths& paths, const BuildOptions& opts, BuildEvents& events)
+      : paths_(paths), opts_(opts), events_(events), images_(paths), map_(userns::current_id_map()), layers_(paths, map_) {}
 
   // Builds the target and the stages it needs, and stores the image.
   BuildResult run();
@@ -95,7 +96,7 @@ class Builder {
   void add_layer_step(StageState& s, const build::Instruction& in, const std::string& key, const std::string& created_by,
                       const std::function<StepLayer(const StepDirs&)>& make);
   StepDirs new_step_dirs();
-  std::filesystem::path cache_file(const std::string& key) const { return paths_.root / "build-cache" / (key + ".json"); }
+  std::filesystem::path cache_file(const std::string& key) const { return paths_.build_cache_record(key); }
   std::optional<StepLayer> cached(const std::string& key, std::string& created);
   void remember(const std::string& key, const StepLayer& layer, const std::string& created);
 
@@ -118,16 +119,9 @@ class Builder {
       throw e.with_context(where(raw));
     }
   }
-  void say(const std::string& line) const {
-    if (!opts_.quiet) {
-      fmt::print("{}\n", line);
-      fflush(stdout);
-    }
-  }
   void step_header(const std::string& text) {
     ++step_;
-    if (stages_total_ > 1) say(fmt::format("[{}/{}] STEP {}/{}: {}", stage_no_, stages_total_, step_, steps_in_stage_, text));
-    else say(fmt::format("STEP {}/{}: {}", step_, steps_in_stage_, text));
+    events_.step(stage_no_, stages_total_, step_, steps_in_stage_, text);
   }
   std::optional<std::string> build_arg(std::string_view name) {
     for (const auto& [k, v] : opts_.build_args)
@@ -140,11 +134,12 @@ class Builder {
 
   store::Paths paths_;
   const BuildOptions& opts_;
+  BuildEvents& events_;
   build::Dockerfile df_;
   image::ImageStore images_;
-  runtime::IdMap map_;
-  LayerStore layers_;
-  StorageInfo storage_;
+  userns::IdMap map_;
+  storage::LayerStore layers_;
+  storage::StorageInfo storage_;
   build::DockerIgnore ignore_;
   UniqueFd context_fd_;
   std::filesystem::path work_;
@@ -159,4 +154,4 @@ class Builder {
   bool noted_single_map_ = false;
 };
 
-}  // namespace skiff::engine
+}  // namespace skiff::build

@@ -12,11 +12,11 @@
 #include "skiff/image/digest.hpp"
 #include "skiff/image/image_store.hpp"
 #include "skiff/registry/http.hpp"
-#include "skiff/runtime/userns.hpp"
+#include "skiff/userns/userns.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 
-namespace skiff::engine {
+namespace skiff::build {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -101,7 +101,7 @@ void Builder::copy_step(StageState& s, const build::Instruction& in, const build
   if (!c.chown.empty()) {
     runtime::User u;
     try {
-      u = resolve_user(c.chown, read_from_layers(top_first, "/etc/passwd"), read_from_layers(top_first, "/etc/group")).ids;
+      u = engine::resolve_user(c.chown, engine::read_from_layers(top_first, "/etc/passwd"), engine::read_from_layers(top_first, "/etc/group")).ids;
     } catch (const Error& e) {
       throw e.with_context(fmt::format("{}: {} --chown", where(in), kw));
     }
@@ -222,15 +222,15 @@ void Builder::copy_step(StageState& s, const build::Instruction& in, const build
       tmp.layers = image::image_layers(*from_image);
       src_root = step_root(tmp);
     }
-    runtime::run_in_userns(
+    userns::run_in_userns(
         map_,
         [&] {
-          mount_step_root(root, dirs.upper(), dirs.work(), dirs.merged());
+          storage::mount_rootfs(root.layers(dirs.upper(), dirs.work()), dirs.merged());
           fs::path src_mount = dirs.dir / "source";
           UniqueFd src;
           if (src_root) {
             make_dirs(src_mount, 0755);
-            mount_step_root(*src_root, {}, {}, src_mount);
+            storage::mount_rootfs(src_root->layers(), src_mount);
             src = open_or_throw(src_mount, O_PATH | O_DIRECTORY);
             for (const auto& p : patterns) {
               auto found = expand_source(src.get(), p, nullptr);
@@ -246,8 +246,8 @@ void Builder::copy_step(StageState& s, const build::Instruction& in, const build
             copy_into_root(r.get(), src.get(), plan);
           }
           src.reset();
-          if (src_root) unmount_step_root(src_mount);
-          unmount_step_root(dirs.merged());
+          if (src_root) storage::unmount_rootfs(src_mount);
+          storage::unmount_rootfs(dirs.merged());
           commit_step_upper(dirs, root, layers_, {});
         },
         true);
@@ -264,15 +264,15 @@ void Builder::workdir_step(StageState& s, const build::Instruction& in, const st
   std::string key = hash_key({s.key, "WORKDIR", dir});
   add_layer_step(s, in, key, "WORKDIR " + dir, [&](const StepDirs& dirs) {
     StepRoot root = step_root(s);
-    runtime::run_in_userns(
+    userns::run_in_userns(
         map_,
         [&] {
-          mount_step_root(root, dirs.upper(), dirs.work(), dirs.merged());
+          storage::mount_rootfs(root.layers(dirs.upper(), dirs.work()), dirs.merged());
           {
             UniqueFd r = open_or_throw(dirs.merged(), O_PATH | O_DIRECTORY);
             make_dirs_in_root(r.get(), dir, 0, 0);
           }
-          unmount_step_root(dirs.merged());
+          storage::unmount_rootfs(dirs.merged());
           commit_step_upper(dirs, root, layers_, {});
         },
         true);
@@ -280,4 +280,4 @@ void Builder::workdir_step(StageState& s, const build::Instruction& in, const st
   });
 }
 
-}  // namespace skiff::engine
+}  // namespace skiff::build

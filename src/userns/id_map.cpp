@@ -1,4 +1,4 @@
-#include "skiff/runtime/id_map.hpp"
+#include "skiff/userns/id_map.hpp"
 
 #include <fcntl.h>
 #include <pwd.h>
@@ -16,7 +16,7 @@
 
 extern char** environ;
 
-namespace skiff::runtime {
+namespace skiff::userns {
 
 static std::string join_maps(const std::vector<IdMapping>& maps) {
   std::string s;
@@ -132,6 +132,12 @@ std::string user_name(uid_t uid) {
 
 }  // namespace
 
+std::string no_ranges_note(std::string_view consequence) {
+  std::string name = user_name(getuid());
+  return fmt::format("user {} has no ranges in /etc/subuid and /etc/subgid{}",
+                     name.empty() ? std::to_string(getuid()) : name, consequence);
+}
+
 IdMap current_id_map(UsernsMode mode) {
   uid_t uid = getuid();
   gid_t gid = getgid();
@@ -236,4 +242,4 @@ void PendingIdMap::finish() {
 
 void apply_id_map(pid_t pid, const IdMap& map) { PendingIdMap(pid, map).finish(); }
 
-}  // namespace skiff::runtime
+}  // namespace skiff::userns

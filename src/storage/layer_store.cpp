@@ -1,4 +1,4 @@
-#include "skiff/engine/layer_store.hpp"
+#include "skiff/storage/layer_store.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -14,16 +14,16 @@
 #include <cstring>
 #include <set>
 
-#include "skiff/engine/container_store.hpp"
 #include "skiff/image/digest.hpp"
 #include "skiff/image/layer_unpack.hpp"
-#include "skiff/runtime/userns.hpp"
+#include "skiff/userns/userns.hpp"
 #include "skiff/store/file_lock.hpp"
+#include "skiff/store/record.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 #include "skiff/util/log.hpp"
 
-namespace skiff::engine {
+namespace skiff::storage {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -53,8 +53,8 @@ void LayerStore::remove_tree_as_owner(const fs::path& path, int userns_fd) const
   auto fn = [&] {
     if (!remove_tree(path)) throw Error(fmt::format("cannot remove {}", path.string()), EACCES);
   };
-  if (userns_fd >= 0) runtime::run_in_existing_userns(userns_fd, fn);
-  else runtime::run_in_userns(map_, fn);
+  if (userns_fd >= 0) userns::run_in_existing_userns(userns_fd, fn);
+  else userns::run_in_userns(map_, fn);
 }
 
 void LayerStore::remove_container_dir(const fs::path& dir, int userns_fd) const {
@@ -91,13 +91,13 @@ StorageInfo LayerStore::probe() {
   StorageInfo info;
   info.idmap = map_.key();
   make_dirs(paths_.tmp(), 0700);
-  fs::path dir = paths_.tmp() / ("probe-" + random_hex(8));
+  fs::path dir = paths_.new_work_path("probe");
   for (const char* sub : {"l", "u", "w", "m"}) make_dirs(dir / sub, 0700);
   UniqueFd alive = store::hold_in_progress(dir);
   auto try_mount = [&](Driver d) {
     bool ok = true;
     try {
-      runtime::run_in_userns(
+      userns::run_in_userns(
           map_,
           [&] {
             int r;
@@ -138,17 +138,17 @@ StorageInfo LayerStore::probe() {
 
 StorageInfo LayerStore::storage() {
   if (info_) return *info_;
-  fs::path file = paths_.root / "storage.json";
+  fs::path file = paths_.storage_file();
   StorageInfo recorded;
   bool have = false;
-  if (auto text = read_file_if_exists(file)) {
-    try {
-      auto j = json::parse(*text);
-      recorded.driver = parse_driver(j.value("driver", "overlay")).value_or(Driver::kOverlay);
-      recorded.idmap = j.value("idmap", "");
+  try {
+    if (auto j = store::read_record(file)) {
+      recorded.driver = parse_driver(j->value("driver", "overlay")).value_or(Driver::kOverlay);
+      recorded.idmap = j->value("idmap", "");
       have = true;
-    } catch (const json::exception&) {
     }
+  } catch (const std::exception&) {
+    // A damaged record is probed again.
   }
   // SKIFF_STORAGE_DRIVER overrides the recorded driver for this command only.
   std::optional<Driver> forced;
@@ -164,7 +164,7 @@ StorageInfo LayerStore::storage() {
     return *info_;
   }
   store::ensure_dirs(paths_);
-  store::FileLock lock(paths_.locks() / "storage.lock");
+  store::FileLock lock(paths_.storage_lock());
   StorageInfo fresh = probe();
   if (have && recorded.idmap != fresh.idmap) {
     // Layers unpacked under another map carry the wrong owners: start over.
@@ -177,8 +177,8 @@ StorageInfo LayerStore::storage() {
                   "remove them as the old mapping's owner, or use skiff system reset");
     }
   }
-  write_file_atomic(file, json{{"driver", driver_name(fresh.driver)}, {"idmap", fresh.idmap}}.dump() + "\n",
-                    {.mode = 0600});
+  store::write_record(file, json{{"driver", driver_name(fresh.driver)}, {"idmap", fresh.idmap}},
+                      store::Durability::kSynced);
   info_ = fresh;
   if (forced) info_->driver = *forced;
   return *info_;
@@ -224,9 +224,9 @@ void LayerStore::ensure(const image::ImageStore& images, const image::ImageConte
   bool keep_owners = map_.full;
   image::UnpackStats total;
   // Owners are only real inside the namespace, so the whole unpack runs there.
-  runtime::run_in_userns(map_, [&] {
+  userns::run_in_userns(map_, [&] {
     for (auto& [diff_id, blob, bottom] : to_unpack) {
-      fs::path tmp = paths_.tmp() / ("layer-" + random_hex(12));
+      fs::path tmp = paths_.new_work_path("layer");
       make_dirs(tmp, 0755);
       UniqueFd alive = store::hold_in_progress(tmp);
       try {
@@ -259,12 +259,12 @@ std::optional<fs::path> LayerStore::mount_points_layer(const std::vector<fs::pat
       return std::nullopt;  // a symlink or a file: the layer would hide it
     }
   }
-  fs::path dir = paths_.layers() / ".mount-points";
+  fs::path dir = paths_.mount_points_layer();
   if (access(dir.c_str(), F_OK) == 0) return dir;
   // Made aside and renamed into place: a run that sees it sees all of it.
   make_dirs(paths_.tmp(), 0700);
   // Named and held as an unpack is, so a killed skiff's half is swept.
-  fs::path tmp = paths_.tmp() / ("layer-mount-points-" + random_hex(8));
+  fs::path tmp = paths_.new_work_path("layer-mount-points");
   try {
     make_dirs(tmp, 0755);
     UniqueFd alive = store::hold_in_progress(tmp);
@@ -287,7 +287,7 @@ std::vector<store::FileLock> LayerStore::lock_layers(std::vector<std::string> di
   std::sort(diff_ids.begin(), diff_ids.end());
   diff_ids.erase(std::unique(diff_ids.begin(), diff_ids.end()), diff_ids.end());
   std::vector<store::FileLock> locks;
-  for (const auto& d : diff_ids) locks.emplace_back(paths_.locks() / ("layer-" + image::digest_hex(d) + ".lock"));
+  for (const auto& d : diff_ids) locks.emplace_back(paths_.layer_lock(image::digest_hex(d)));
   return locks;
 }
 
@@ -303,13 +303,10 @@ void LayerStore::sweep_abandoned_work() const {
 
 void sweep_abandoned_work(const store::Paths& paths) {
   if (store::abandoned_entries(paths.tmp(), "").empty()) return;  // no id map needed
-  LayerStore(paths, runtime::current_id_map()).sweep_abandoned_work();
+  LayerStore(paths, userns::current_id_map()).sweep_abandoned_work();
 }
 
-void LayerStore::collect_garbage(const image::ImageStore& images) {
-  std::vector<std::string> in_use = images.layers_in_use();
-  for (const auto& c : ContainerStore(paths_).list())
-    in_use.insert(in_use.end(), c.record.layers.begin(), c.record.layers.end());
+void LayerStore::collect_garbage(const std::vector<std::string>& in_use) {
   std::set<std::string> keep;
   for (const auto& d : in_use)
     if (image::is_valid_digest(d)) keep.insert(image::digest_hex(d));
@@ -322,12 +319,12 @@ void LayerStore::collect_garbage(const image::ImageStore& images) {
   }
   closedir(dir);
   // The mount points layer serves every image; it goes with the last of them.
-  if (keep.empty() && access((paths_.layers() / ".mount-points").c_str(), F_OK) == 0)
-    drop.push_back(paths_.layers() / ".mount-points");
+  if (keep.empty() && access((paths_.mount_points_layer()).c_str(), F_OK) == 0)
+    drop.push_back(paths_.mount_points_layer());
   for (const auto& p : drop) {
     // Under the layer's lock, so a run that is about to use it is not robbed.
-    store::FileLock lock(paths_.locks() / ("layer-" + p.filename().string() + ".lock"));
-    fs::path doomed = paths_.tmp() / ("gc-" + random_hex(12));
+    store::FileLock lock(paths_.layer_lock(p.filename().string()));
+    fs::path doomed = paths_.new_work_path("gc");
     make_dirs(doomed, 0700);
     UniqueFd alive = store::hold_in_progress(doomed);
     if (::rename(p.c_str(), (doomed / "layer").c_str()) == 0) remove_tree_as_owner(doomed);
@@ -335,4 +332,4 @@ void LayerStore::collect_garbage(const image::ImageStore& images) {
   }
 }
 
-}  // namespace skiff::engine
+}  // namespace skiff::storage

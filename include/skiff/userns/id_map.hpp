@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "skiff/runtime/spec.hpp"
+#include "skiff/userns/id_mapping.hpp"
 
-namespace skiff::runtime {
+namespace skiff::userns {
 
 // What a user namespace of this user maps.
 struct IdMap {
@@ -46,6 +46,10 @@ enum class UsernsMode { kDefault, kKeepId };
 // The map for the current user: root inside = the caller.
 IdMap current_id_map(UsernsMode mode = UsernsMode::kDefault);
 
+// "user NAME has no ranges in /etc/subuid and /etc/subgid" + consequence:
+// what a user with a single-id map is told once, by run and by build.
+std::string no_ranges_note(std::string_view consequence);
+
 // The line of /proc/PID/uid_map or gid_map for one mapping ("0 1000 1\n").
 std::string map_line(const IdMapping& m);
 
@@ -69,4 +73,4 @@ class PendingIdMap {
 // Writes pid's maps and waits until they are in place.
 void apply_id_map(pid_t pid, const IdMap& map);
 
-}  // namespace skiff::runtime
+}  // namespace skiff::userns

@@ -2,7 +2,6 @@
 // step's overlay, its RUN --mount mounts, and what a user without
 // subordinate ids needs for apt.
 #include <fcntl.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,14 +10,15 @@
 #include "builder.hpp"
 #include "skiff/build/build_args.hpp"
 #include "skiff/engine/container_run.hpp"
+#include "skiff/engine/run_options_parse.hpp"
 #include "skiff/image/digest.hpp"
 #include "skiff/runtime/container_process.hpp"
-#include "skiff/runtime/userns.hpp"
+#include "skiff/userns/userns.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 #include "skiff/util/log.hpp"
 
-namespace skiff::engine {
+namespace skiff::build {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -104,9 +104,14 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
     args = shell;
     args.push_back(script);
   }
-  std::string network = run.network == "default" ? opts_.network : run.network;
-  if (network != "host" && network != "none")
-    throw Error(fmt::format("{}: RUN --network={}: use default, host or none", where(in), network));
+  engine::NetworkMode network = opts_.network;
+  if (run.network != "default") {
+    try {
+      network = engine::parse_network_mode(run.network);
+    } catch (const Error& e) {
+      throw e.with_context(where(in));
+    }
+  }
 
   // ARGs are the step's environment, below ENV of the same name.
   std::vector<std::string> arg_env;
@@ -117,7 +122,7 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
       used_args_.insert(k);
       arg_env.push_back(k + "=" + v);
     }
-  std::vector<std::string> key_parts{s.key, "RUN", json(args).dump(), network, json(arg_env).dump()};
+  std::vector<std::string> key_parts{s.key, "RUN", json(args).dump(), engine::network_mode_name(network), json(arg_env).dump()};
   // Bind mounts from the context are part of what the step sees; caches,
   // tmpfs and secrets are not (as in BuildKit).
   for (const auto& m : run.mounts) {
@@ -137,7 +142,7 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
 
   add_layer_step(s, in, key, created_by, [&](const StepDirs& dirs) {
     StepRoot root = step_root(s);
-    RunOptions ro;
+    engine::RunOptions ro;
     ro.command = args;
     ro.entrypoint = "";
     ro.env = arg_env;
@@ -145,24 +150,15 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
     ro.remove = true;
     json config = cfg(s);
     std::vector<fs::path> top_first(root.lowers_top_first.begin(), root.lowers_top_first.end());
-    SpecInputs si;
+    engine::SpecInputs si;
     si.image_config = config;
     si.container_id = random_hex(64);
-    si.host_network = network == "host";
+    si.host_network = network == engine::NetworkMode::kHost;
     si.rootfs = dirs.merged().string();
-    ImageUser picked = pick_user(ro, config, map_, top_first);
+    engine::ImageUser picked = pick_user(ro, config, map_, top_first);
     si.user = picked.ids;
     si.home = picked.home;
-    runtime::RootfsLayers rl;
-    rl.driver = storage_.driver;
-    rl.layers_dir = paths_.layers().string();
-    for (const auto& l : root.lowers_top_first)
-      rl.lowerdirs.push_back(rl.driver == Driver::kOverlay && l.parent_path() == paths_.layers() ? l.filename().string()
-                                                                                                  : l.string());
-    rl.upperdir = dirs.upper().string();
-    rl.workdir = dirs.work().string();
-    rl.volatile_upper = true;
-    si.layers = rl;
+    si.layers = root.layers(dirs.upper(), dirs.work(), true);
     if (!map_.full) {
       // The step's own APT_CONFIG (ENV, else an ARG) stays in the image's
       // config; apt reads it through skiff's, for this step only.
@@ -178,17 +174,14 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
       write_apt_stay_root(dirs.dir / "apt", own);
       ro.env.push_back(fmt::format("APT_CONFIG={}/apt.conf", kAptDir));
     }
-    runtime::Spec spec = build_spec(ro, si);
+    runtime::Spec spec = engine::build_spec(ro, si);
     if (!map_.full) {
       spec.mounts.push_back({std::string(kAptDir), "bind", (dirs.dir / "apt").string(), {"rbind", "ro"}});
       spec.fake_id_calls = true;
       if (!noted_single_map_ && !opts_.quiet) {
         noted_single_map_ = true;
-        std::string user = std::to_string(getuid());
-        if (struct passwd* pw = getpwuid(getuid())) user = pw->pw_name;
-        note(fmt::format("user {} has no ranges in /etc/subuid: RUN steps see chown and setuid calls succeed "
-                         "without effect, and every file the build makes belongs to root",
-                         user));
+        note(userns::no_ranges_note(": RUN steps see chown and setuid calls succeed without effect, and every "
+                                    "file the build makes belongs to root"));
       }
     }
     std::vector<store::FileLock> cache_locks;
@@ -200,38 +193,24 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
     std::vector<std::string> stubs;
     for (const auto& m : spec.mounts) stubs.push_back(m.destination);
 
-    // With -q, the step's output is kept and shown only if it fails.
-    UniqueFd log, saved_out, saved_err;
+    // With -q, the step's output is kept and reported only if it fails.
+    UniqueFd log;
     if (opts_.quiet) {
-      log = open_or_throw(dirs.dir / "output", O_RDWR | O_CREAT | O_TRUNC, 0600);
-      fflush(stdout);
-      saved_out = UniqueFd(fcntl(1, F_DUPFD_CLOEXEC, 3));
-      saved_err = UniqueFd(fcntl(2, F_DUPFD_CLOEXEC, 3));
-      dup2(log.get(), 1);
-      dup2(log.get(), 2);
+      log = open_or_throw(dirs.dir / "output", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      spec.stdout_fd = spec.stderr_fd = log.get();
     }
     int code = 0;
     {
-      std::optional<runtime::ContainerProcess> proc;
-      try {
-        proc.emplace(runtime::start_container(spec, map_, false));
-      } catch (...) {
-        if (saved_out) dup2(saved_out.get(), 1), dup2(saved_err.get(), 2);
-        throw;
-      }
-      if (saved_out) dup2(saved_out.get(), 1), dup2(saved_err.get(), 2);
-      code = proc->wait(true);
-      if (int sig = proc->interrupted_by()) throw interrupted(sig);
+      runtime::ContainerProcess proc = runtime::start_container(spec, map_, false);
+      code = proc.wait(true);
+      if (int sig = proc.interrupted_by()) throw interrupted(sig);
     }
     if (code != 0) {
-      if (log) {
-        std::string out = read_file(dirs.dir / "output");
-        write_all(2, out);
-      }
+      if (log) events_.failed_step_output(read_file(dirs.dir / "output"));
       std::string shown = run.command.json ? json(args).dump() : line;
       throw Error(fmt::format("RUN {}: the command exited with status {}", shown, code), 0, {}, 1);
     }
-    runtime::run_in_userns(map_, [&] { commit_step_upper(dirs, root, layers_, stubs); });
+    userns::run_in_userns(map_, [&] { commit_step_upper(dirs, root, layers_, stubs); });
     return read_step_result(dirs, images_);
   });
 }
@@ -290,7 +269,7 @@ void Builder::add_run_mounts(runtime::Spec& spec, const std::vector<build::RunMo
         if (!m.from.empty()) throw Error("type=cache with from= is not supported yet");
         std::string id = m.id.empty() ? target : m.id;
         std::string hex = image::digest_hex(image::sha256_digest(id));
-        fs::path dir = paths_.root / "build-cache" / "mounts" / hex;
+        fs::path dir = paths_.cache_mount(hex);
         if (access(dir.c_str(), F_OK) != 0) {
           make_dirs(dir.parent_path(), 0700);
           fs::path tmp = dir.string() + "." + random_hex(8);
@@ -300,7 +279,7 @@ void Builder::add_run_mounts(runtime::Spec& spec, const std::vector<build::RunMo
         }
         // locked: one step at a time; private is treated the same way.
         if (m.sharing && *m.sharing != build::CacheSharing::kShared)
-          locks.emplace_back(paths_.locks() / ("cache-" + hex + ".lock"));
+          locks.emplace_back(paths_.cache_mount_lock(hex));
         out.push_back({target, "bind", dir.string(), {"rbind"}});
         break;
       }
@@ -317,4 +296,4 @@ void Builder::add_run_mounts(runtime::Spec& spec, const std::vector<build::RunMo
   spec.mounts.insert(spec.mounts.end(), out.begin(), out.end());
 }
 
-}  // namespace skiff::engine
+}  // namespace skiff::build

@@ -1,4 +1,4 @@
-#include "skiff/runtime/userns.hpp"
+#include "skiff/userns/userns.hpp"
 
 #include <catch2/catch.hpp>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 
 #include "skiff/util/error.hpp"
 
-using namespace skiff::runtime;
+using namespace skiff::userns;
 
 namespace {
 

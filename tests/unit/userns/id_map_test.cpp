@@ -1,8 +1,8 @@
-#include "skiff/runtime/id_map.hpp"
+#include "skiff/userns/id_map.hpp"
 
 #include <catch2/catch.hpp>
 
-using namespace skiff::runtime;
+using namespace skiff::userns;
 
 TEST_CASE("subordinate id files: by name or uid, first range wins, junk skipped") {
   std::string text = "# comment\nother:1:2\nalice:100000:65536\nalice:200000:10\n1001:300000:5\nbad line\n";

@@ -12,15 +12,26 @@
 #include <vector>
 
 #include "skiff/build/dockerignore.hpp"
-#include "skiff/engine/image_commit.hpp"
-#include "skiff/engine/layer_store.hpp"
+#include "skiff/image/image_store.hpp"
+#include "skiff/storage/layer_store.hpp"
+#include "skiff/storage/rootfs.hpp"
 
-namespace skiff::engine {
+namespace skiff::build {
+
+using image::LayerRef;
 
 // The layers a step's root file system is made of.
 struct StepRoot {
-  Driver driver = Driver::kOverlay;
+  storage::Driver driver = storage::Driver::kOverlay;
+  std::filesystem::path layers_dir;                     // the store's layers/
   std::vector<std::filesystem::path> lowers_top_first;  // layer dirs, an empty dir last
+
+  // As the runtime and storage::mount_rootfs take it: with upper and work,
+  // else read-only.
+  runtime::RootfsLayers layers(const std::filesystem::path& upper = {}, const std::filesystem::path& work = {},
+                               bool volatile_upper = false) const {
+    return storage::rootfs_layers(driver, layers_dir, lowers_top_first, upper, work, volatile_upper);
+  }
 };
 
 // Where a step's writable layer lives while it runs.
@@ -34,12 +45,6 @@ struct StepDirs {
   // Creates upper, work and merged.
   void create() const;
 };
-
-// Mounts root at target: writable with upper and work, else read-only. The
-// caller is root of a user namespace with a mount namespace of its own.
-void mount_step_root(const StepRoot& root, const std::filesystem::path& upper, const std::filesystem::path& work,
-                     const std::filesystem::path& target);
-void unmount_step_root(const std::filesystem::path& target);
 
 // A file COPY or ADD writes from what skiff holds: a heredoc's text, or an
 // ADD URL's download (in a file: it may be of any size).
@@ -108,10 +113,10 @@ struct StepLayer {
 // created for the step that lowers do not have), packs upper into
 // dirs.blob(), and renames upper to its layer dir in the store. The result
 // is written to dirs.result() for the caller outside.
-void commit_step_upper(const StepDirs& dirs, const StepRoot& root, const LayerStore& layers,
+void commit_step_upper(const StepDirs& dirs, const StepRoot& root, const storage::LayerStore& layers,
                        const std::vector<std::string>& stubs);
 
 // Reads what commit_step_upper wrote; moves the blob into the image store.
 StepLayer read_step_result(const StepDirs& dirs, image::ImageStore& images);
 
-}  // namespace skiff::engine
+}  // namespace skiff::build

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "skiff/engine/layer_store.hpp"
-#include "skiff/runtime/userns.hpp"
+#include "skiff/storage/layer_store.hpp"
+#include "skiff/userns/userns.hpp"
 #include "skiff/store/file_lock.hpp"
 
-namespace skiff::engine {
+namespace skiff::storage {
 
 struct LayerJob {
   std::string diff_id;
@@ -25,7 +25,7 @@ class LayerStream {
  public:
   // Starts the unpacking child for the layers of jobs (bottom first) that are
   // not unpacked yet. Call before starting download threads.
-  LayerStream(LayerStore& layers, const store::Paths& paths, const runtime::IdMap& map,
+  LayerStream(LayerStore& layers, const store::Paths& paths, const userns::IdMap& map,
               const std::vector<LayerJob>& jobs);
   ~LayerStream();
   LayerStream(const LayerStream&) = delete;
@@ -51,7 +51,7 @@ class LayerStream {
   size_t shared_size_ = 0;
   std::vector<std::string> blobs_;  // slot -> blob digest
   std::vector<store::FileLock> locks_;
-  std::optional<runtime::UsernsTask> task_;
+  std::optional<userns::UsernsTask> task_;
 };
 
-}  // namespace skiff::engine
+}  // namespace skiff::storage

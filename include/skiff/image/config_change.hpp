@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace skiff::build {
+namespace skiff::image {
 
 // Applies one instruction ("CMD [\"sh\"]", "ENV A=1 B=2", "WORKDIR /x", USER,
 // ENTRYPOINT, EXPOSE, LABEL, VOLUME, STOPSIGNAL) to config (the image config's
@@ -17,4 +17,4 @@ void apply_change(std::string_view instruction, nlohmann::json& config);
 // Splits shell-like words: white space separates, quotes group, backslash escapes.
 std::vector<std::string> split_words(std::string_view text);
 
-}  // namespace skiff::build
+}  // namespace skiff::image

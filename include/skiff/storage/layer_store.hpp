@@ -7,13 +7,13 @@
 #include <vector>
 
 #include "skiff/image/image_store.hpp"
-#include "skiff/runtime/id_map.hpp"
+#include "skiff/userns/id_map.hpp"
 #include "skiff/runtime/spec.hpp"
 #include "skiff/store/file_lock.hpp"
 #include "skiff/store/paths.hpp"
 #include "skiff/util/unique_fd.hpp"
 
-namespace skiff::engine {
+namespace skiff::storage {
 
 using Driver = runtime::RootfsLayers::Driver;
 
@@ -27,7 +27,7 @@ struct StorageInfo {
 
 class LayerStore {
  public:
-  LayerStore(const store::Paths& paths, const runtime::IdMap& map) : paths_(paths), map_(map) {}
+  LayerStore(const store::Paths& paths, const userns::IdMap& map) : paths_(paths), map_(map) {}
 
   // The storage driver in use, probed (and recorded) on first use:
   // kernel overlay in a user namespace, else fuse-overlayfs, else copy.
@@ -59,8 +59,9 @@ class LayerStore {
   // The one sweep every command that works in tmp/ runs first.
   void sweep_abandoned_work() const;
 
-  // Removes unpacked layers that no image and no container uses.
-  void collect_garbage(const image::ImageStore& images);
+  // Removes unpacked layers whose diff ids in_use does not list (with
+  // the images' and the containers' layers: engine::collect_unused_layers).
+  void collect_garbage(const std::vector<std::string>& in_use);
 
   // Deletes a tree; files owned by subordinate ids are removed from inside
   // the user namespace (joining userns_fd when given, else a new one).
@@ -72,7 +73,7 @@ class LayerStore {
  private:
   StorageInfo probe();
   store::Paths paths_;
-  runtime::IdMap map_;
+  userns::IdMap map_;
   std::optional<StorageInfo> info_;
 };
 
@@ -80,4 +81,4 @@ class LayerStore {
 // that have no LayerStore of their own (import, pull).
 void sweep_abandoned_work(const store::Paths& paths);
 
-}  // namespace skiff::engine
+}  // namespace skiff::storage

@@ -1,4 +1,4 @@
-#include "skiff/engine/layer_stream.hpp"
+#include "skiff/storage/layer_stream.hpp"
 
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -15,7 +15,7 @@
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 
-namespace skiff::engine {
+namespace skiff::storage {
 
 namespace fs = std::filesystem;
 
@@ -129,7 +129,7 @@ class GrowingFile : public image::ByteSource {
 
 }  // namespace
 
-LayerStream::LayerStream(LayerStore& layers, const store::Paths& paths, const runtime::IdMap& map,
+LayerStream::LayerStream(LayerStore& layers, const store::Paths& paths, const userns::IdMap& map,
                          const std::vector<LayerJob>& jobs) {
   layers.storage();
   layers.sweep_abandoned_work();
@@ -170,7 +170,7 @@ LayerStream::LayerStream(LayerStore& layers, const store::Paths& paths, const ru
   fs::path tmp_root = paths.tmp();
   std::vector<fs::path> targets;
   for (const auto& p : pending) targets.push_back(layers.layer_dir(p.diff_id));
-  task_.emplace(runtime::start_in_userns(map, [sh, pending, targets, keep_owners, tmp_root] {
+  task_.emplace(userns::start_in_userns(map, [sh, pending, targets, keep_owners, tmp_root] {
     for (size_t k = 0; k < pending.size(); ++k) {
       const Pending& t = pending[k];
       GrowingFile src(&sh->seq, &sh->aborted, &sh->slots[t.slot]);
@@ -246,4 +246,4 @@ void LayerStream::finish() {
   task.wait();
 }
 
-}  // namespace skiff::engine
+}  // namespace skiff::storage

@@ -1,10 +1,10 @@
-#include "skiff/build/config_change.hpp"
+#include "skiff/image/config_change.hpp"
 
 #include <cctype>
 
 #include "skiff/util/error.hpp"
 
-namespace skiff::build {
+namespace skiff::image {
 
 using nlohmann::json;
 
@@ -129,4 +129,4 @@ void apply_change(std::string_view instruction, json& config) {
   }
 }
 
-}  // namespace skiff::build
+}  // namespace skiff::image

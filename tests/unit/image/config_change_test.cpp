@@ -1,11 +1,11 @@
-#include "skiff/build/config_change.hpp"
+#include "skiff/image/config_change.hpp"
 
 #include <catch2/catch.hpp>
 
 #include "skiff/util/error.hpp"
 
 using nlohmann::json;
-using skiff::build::apply_change;
+using skiff::image::apply_change;
 
 TEST_CASE("CMD and ENTRYPOINT in exec and shell form") {
   json c;

@@ -1,4 +1,4 @@
-#include "skiff/runtime/userns.hpp"
+#include "skiff/userns/userns.hpp"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -18,7 +18,7 @@
 
 extern char** environ;
 
-namespace skiff::runtime {
+namespace skiff::userns {
 
 namespace {
 
@@ -193,4 +193,4 @@ int exec_in_userns(const IdMap& map, const std::vector<std::string>& args,
   return finish(pid, p.err_read, false);
 }
 
-}  // namespace skiff::runtime
+}  // namespace skiff::userns

@@ -13,7 +13,7 @@
 #include "skiff/image/manifest.hpp"
 #include "skiff/util/error.hpp"
 
-namespace skiff::engine {
+namespace skiff::build {
 
 using nlohmann::json;
 
@@ -127,12 +127,10 @@ std::set<size_t> Builder::needed_stages(size_t target) const {
 
 image::ImageContent Builder::image_for(const std::string& ref) {
   std::optional<image::ImageRecord> rec;
-  if (opts_.pull == "missing" || opts_.pull == "never") rec = images_.find(ref);
+  if (opts_.pull == engine::PullPolicy::kMissing || opts_.pull == engine::PullPolicy::kNever) rec = images_.find(ref);
   if (!rec) {
-    if (opts_.pull == "never") throw Error(fmt::format("no such image: {} (and --pull=never)", ref));
-    QuietEvents quiet;
-    TransferEvents& events = opts_.pull_events && !opts_.quiet ? *opts_.pull_events : quiet;
-    rec = pull_image(paths_, ref, {.jobs = default_transfer_jobs()}, events).record;
+    if (opts_.pull == engine::PullPolicy::kNever) throw Error(fmt::format("no such image: {} (and --pull=never)", ref));
+    rec = engine::pull_image(paths_, ref, {.jobs = engine::default_transfer_jobs()}, events_.pulls()).record;
   }
   image::ImageContent content = images_.load(*rec);
   layers_.ensure(images_, content);
@@ -142,6 +140,7 @@ image::ImageContent Builder::image_for(const std::string& ref) {
 StepRoot Builder::step_root(const StageState& s) const {
   StepRoot r;
   r.driver = storage_.driver;
+  r.layers_dir = paths_.layers();
   for (auto it = s.layers.rbegin(); it != s.layers.rend(); ++it) r.lowers_top_first.push_back(layers_.layer_dir(it->diff_id));
   r.lowers_top_first.push_back(empty_dir_);
   return r;
@@ -338,4 +337,4 @@ void Builder::dispatch(StageState& s, const build::Instruction& raw, size_t stag
       in.body);
 }
 
-}  // namespace skiff::engine
+}  // namespace skiff::build

@@ -5,11 +5,12 @@
 #include <utility>
 #include <vector>
 
+#include "skiff/engine/run_options.hpp"
 #include "skiff/store/paths.hpp"
 
-namespace skiff::engine {
+namespace skiff::build {
 
-class TransferEvents;
+class BuildEvents;
 
 struct BuildOptions {
   std::string context;          // the context directory; empty: none (Dockerfile from stdin)
@@ -22,11 +23,11 @@ struct BuildOptions {
   std::vector<std::pair<std::string, std::string>> build_args;
   std::string target;  // stage name; empty: the last stage
   bool no_cache = false;
-  std::string pull = "missing";  // missing | always | never | newer, for FROM and COPY --from images
+  engine::PullPolicy pull = engine::PullPolicy::kMissing;  // for FROM and COPY --from images
   std::vector<std::pair<std::string, std::string>> labels;
-  std::string network = "host";  // for RUN: host | none
+  engine::NetworkMode network = engine::NetworkMode::kHost;  // for RUN
   std::string platform;          // empty: this machine's
-  bool quiet = false;            // print nothing but the ID; RUN output only when a RUN fails
+  bool quiet = false;            // keep RUN output, reported only when a RUN fails; no notes
   // --secret id=ID,src=PATH or id=ID,env=VAR: what RUN --mount=type=secret
   // may mount, by id -> the file or variable it comes from.
   struct Secret {
@@ -34,7 +35,6 @@ struct BuildOptions {
     std::string env;
   };
   std::vector<std::pair<std::string, Secret>> secrets;
-  TransferEvents* pull_events = nullptr;
 };
 
 struct BuildResult {
@@ -44,6 +44,6 @@ struct BuildResult {
 
 // Builds the image and records it. Throws Error pointing at the Dockerfile
 // line; a failed build leaves no image, no layer half made and no container.
-BuildResult build_image(const store::Paths& paths, const BuildOptions& opts);
+BuildResult build_image(const store::Paths& paths, const BuildOptions& opts, BuildEvents& events);
 
-}  // namespace skiff::engine
+}  // namespace skiff::build
