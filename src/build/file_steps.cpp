@@ -84,7 +84,7 @@ void Builder::copy_step(StageState& s, const build::Instruction& in, const build
   if (c.unpack.has_value() || c.keep_git_dir.has_value())
     throw Error(fmt::format("{}: ADD --unpack and --keep-git-dir are not supported yet", where(in)));
 
-  CopyPlan plan;
+  storage::CopyPlan plan;
   plan.full_id_map = map_.full;
   plan.unpack_archives = c.add && c.from.empty();
   plan.keep_owners = !c.from.empty() && c.chown.empty();
@@ -92,7 +92,7 @@ void Builder::copy_step(StageState& s, const build::Instruction& in, const build
   bool trailing = !dest.empty() && dest.back() == '/';
   std::string workdir = cfg(s).value("WorkingDir", "/");
   if (dest.empty() || dest[0] != '/') dest = workdir + "/" + dest;
-  dest = build::clean_path(dest);
+  dest = clean_path(dest);
   plan.dest = dest;
 
   // Owners and modes.
@@ -187,8 +187,8 @@ void Builder::copy_step(StageState& s, const build::Instruction& in, const build
       } catch (const Error& e) {
         throw e.with_context(fmt::format("{}: {}", where(in), kw));
       }
-      plan.ignore = &ignore_;
-      if (!c.excludes.empty()) plan.ignore = &ignore;
+      plan.filter = &ignore_;
+      if (!c.excludes.empty()) plan.filter = &ignore;
     }
   } else if (auto dep = find_stage(c.from, stage_index)) {
     from_stage = stage(*dep);
@@ -243,7 +243,7 @@ void Builder::copy_step(StageState& s, const build::Instruction& in, const build
           }
           {
             UniqueFd r = open_or_throw(dirs.merged(), O_PATH | O_DIRECTORY);
-            copy_into_root(r.get(), src.get(), plan);
+            storage::copy_into_root(r.get(), src.get(), plan);
           }
           src.reset();
           if (src_root) storage::unmount_rootfs(src_mount);
@@ -259,7 +259,7 @@ void Builder::workdir_step(StageState& s, const build::Instruction& in, const st
   std::string dir = path;
   if (dir.empty()) throw Error(fmt::format("{}: WORKDIR needs a path", where(in)));
   if (dir[0] != '/') dir = (fs::path(cfg(s).value("WorkingDir", "/")) / dir).lexically_normal().string();
-  dir = build::clean_path(dir);
+  dir = clean_path(dir);
   cfg(s)["WorkingDir"] = dir;
   std::string key = hash_key({s.key, "WORKDIR", dir});
   add_layer_step(s, in, key, "WORKDIR " + dir, [&](const StepDirs& dirs) {
@@ -270,7 +270,7 @@ void Builder::workdir_step(StageState& s, const build::Instruction& in, const st
           storage::mount_rootfs(root.layers(dirs.upper(), dirs.work()), dirs.merged());
           {
             UniqueFd r = open_or_throw(dirs.merged(), O_PATH | O_DIRECTORY);
-            make_dirs_in_root(r.get(), dir, 0, 0);
+            storage::make_dirs_in_root(r.get(), dir, 0, 0);
           }
           storage::unmount_rootfs(dirs.merged());
           commit_step_upper(dirs, root, layers_, {});

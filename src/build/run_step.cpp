@@ -131,7 +131,7 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
     if (m.type == build::MountType::kBind && m.from.empty()) {
       if (!context_fd_) throw Error(fmt::format("{}: RUN --mount=type=bind needs a build context", where(in)));
       try {
-        key_parts.push_back(hash_sources(context_fd_.get(), {relative_in_root(m.source)}, &ignore_));
+        key_parts.push_back(hash_sources(context_fd_.get(), {storage::relative_in_root(m.source)}, &ignore_));
       } catch (const Error& e) {
         throw e.with_context(fmt::format("{}: RUN --mount source", where(in)));
       }

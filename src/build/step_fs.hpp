@@ -15,6 +15,7 @@
 #include "skiff/image/image_store.hpp"
 #include "skiff/storage/layer_store.hpp"
 #include "skiff/storage/rootfs.hpp"
+#include "skiff/storage/rootfs_copy.hpp"
 
 namespace skiff::build {
 
@@ -46,38 +47,6 @@ struct StepDirs {
   void create() const;
 };
 
-// A file COPY or ADD writes from what skiff holds: a heredoc's text, or an
-// ADD URL's download (in a file: it may be of any size).
-struct InlineFile {
-  std::string name;
-  std::string content;         // used when file is empty
-  std::filesystem::path file;  // else the content is this file's
-  mode_t mode = 0644;          // unless --chmod
-};
-
-// COPY and ADD, resolved: where from, where to, and what becomes of owners
-// and modes.
-struct CopyPlan {
-  std::filesystem::path src_root;    // the context, or a mounted stage/image root file system
-  const build::DockerIgnore* ignore = nullptr;  // the context's .dockerignore
-  std::vector<std::string> sources;  // relative to src_root, wildcards already expanded
-  std::vector<InlineFile> inline_files;  // heredocs, downloads
-  std::string dest;                  // absolute; a trailing "/" means a directory
-  bool dest_is_dir = false;          // several sources, or a trailing "/"
-  uint32_t uid = 0, gid = 0;         // --chown, else 0:0
-  bool keep_owners = false;          // --from without --chown: owners as in the source
-  std::optional<mode_t> chmod;       // --chmod
-  bool unpack_archives = false;      // ADD of a local tar
-  bool full_id_map = true;           // false: owners other than root cannot be set
-};
-
-// "/a/b/" -> "a/b": a path taken relative to a root, ".." not climbing above it.
-std::string relative_in_root(std::string_view path);
-
-// Where rel (relative) is on the host, inside the tree at root_fd with every
-// symlink resolved inside that tree. Throws Error when it does not exist.
-std::filesystem::path real_path_in_root(int root_fd, const std::string& rel);
-
 // Expands wildcards ("*", "?", "[...]") in a source pattern against the
 // tree under root_fd, leaving out what ignore excludes. A name without
 // wildcards comes back as it is (checked to exist). Throws Error with
@@ -94,14 +63,6 @@ std::filesystem::path copy_context_source(int context_fd, const std::string& sou
 // sizes, symlink targets and content (not owners or times). The cache key
 // of a COPY from the context.
 std::string hash_sources(int root_fd, const std::vector<std::string>& sources, const build::DockerIgnore* ignore);
-
-// Copies into the root file system at dest_root (an fd of the mounted
-// merged dir), as docker's COPY does.
-void copy_into_root(int dest_root, int src_root, const CopyPlan& plan);
-
-// mkdir -p of path (absolute) in the root at dest_root; directories it
-// creates get mode 0755, owner uid:gid and mtime 0.
-void make_dirs_in_root(int dest_root, const std::string& path, uint32_t uid, uint32_t gid);
 
 // What a finished step leaves: a layer, or nothing when the upper dir is empty.
 struct StepLayer {

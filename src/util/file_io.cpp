@@ -255,4 +255,30 @@ int openat2_fd(int dirfd, const std::string& path, uint64_t flags, uint64_t reso
   }
 }
 
+std::string clean_path(std::string_view path) {
+  if (path.empty()) return ".";
+  bool rooted = path[0] == '/';
+  std::vector<std::string_view> parts;
+  while (!path.empty()) {
+    size_t slash = path.find('/');
+    std::string_view part = path.substr(0, slash);
+    path.remove_prefix(slash == std::string_view::npos ? path.size() : slash + 1);
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty() && parts.back() != "..")
+        parts.pop_back();
+      else if (!rooted)
+        parts.push_back(part);
+      continue;
+    }
+    parts.push_back(part);
+  }
+  std::string out = rooted ? "/" : "";
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += '/';
+    out += parts[i];
+  }
+  return out.empty() ? "." : out;
+}
+
 }  // namespace skiff

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "skiff/storage/rootfs_copy.hpp"
+
 namespace skiff::build {
 
 // A list of ignore patterns, matched against slash-separated paths relative
@@ -14,7 +16,7 @@ namespace skiff::build {
 // "[a-z]" and "\*" are as in Go's filepath.Match; a pattern matching a
 // directory excludes all below it; "!pattern" brings paths back, and the
 // last pattern that matches decides.
-class DockerIgnore {
+class DockerIgnore : public storage::CopyFilter {
  public:
   DockerIgnore() = default;
 
@@ -29,12 +31,12 @@ class DockerIgnore {
 
   // Whether path (relative to the context, e.g. "src/main.c") is left out.
   // The context root itself never is.
-  bool excluded(std::string_view path) const;
+  bool excluded(std::string_view path) const override;
 
   // For an excluded directory: whether an exception ("!dir/keep") may bring
   // back something inside it, so that the walk must still descend into it.
   // Errs on the side of yes when an exception has wildcards.
-  bool may_contain_exceptions(std::string_view dir) const;
+  bool may_contain_exceptions(std::string_view dir) const override;
 
   // The patterns as cleaned, "!" kept in front of exceptions.
   std::vector<std::string> patterns() const;
@@ -72,8 +74,5 @@ std::vector<std::string> read_dockerignore(std::string_view text);
 // read from stdin ("-") has only the second.
 std::vector<std::string> dockerignore_candidates(std::string_view dockerfile_path,
                                                  std::string_view context_dir);
-
-// Go's path.Clean: "a//b/./c/.." -> "a/b", "" -> ".".
-std::string clean_path(std::string_view path);
 
 }  // namespace skiff::build

@@ -55,4 +55,7 @@ void write_all(int fd, std::string_view data);
 // A random lowercase hex string of n characters (ids, temp names).
 std::string random_hex(size_t n);
 
+// Go's path.Clean: "a//b/./c/.." -> "a/b", "" -> ".", "/../x" -> "/x".
+std::string clean_path(std::string_view path);
+
 }  // namespace skiff

@@ -4,7 +4,6 @@
 
 #include "skiff/util/error.hpp"
 
-using skiff::build::clean_path;
 using skiff::build::DockerIgnore;
 using skiff::build::dockerignore_candidates;
 using skiff::build::read_dockerignore;
@@ -193,12 +192,3 @@ TEST_CASE("which ignore file applies") {
   CHECK(dockerignore_candidates("-", "/src/ctx/") == Strings{"/src/ctx/.dockerignore"});
 }
 
-TEST_CASE("clean_path is Go's path.Clean") {
-  CHECK(clean_path("") == ".");
-  CHECK(clean_path("a//b/./c/..") == "a/b");
-  CHECK(clean_path("/../x") == "/x");
-  CHECK(clean_path("../../x/") == "../../x");
-  CHECK(clean_path("a/../..") == "..");
-  CHECK(clean_path("/") == "/");
-  CHECK(clean_path("./") == ".");
-}

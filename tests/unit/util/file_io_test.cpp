@@ -9,6 +9,7 @@
 #include <filesystem>
 
 namespace fs = std::filesystem;
+using skiff::clean_path;
 using skiff::make_dirs;
 using skiff::remove_tree;
 
@@ -77,4 +78,14 @@ TEST_CASE("make_dirs gives the exact mode, whatever the umask") {
   REQUIRE(::stat((top / "a" / "b").c_str(), &st) == 0);
   CHECK((st.st_mode & 07777) == 0755);
   CHECK(remove_tree(top));
+}
+
+TEST_CASE("clean_path is Go's path.Clean") {
+  CHECK(clean_path("") == ".");
+  CHECK(clean_path("a//b/./c/..") == "a/b");
+  CHECK(clean_path("/../x") == "/x");
+  CHECK(clean_path("../../x/") == "../../x");
+  CHECK(clean_path("a/../..") == "..");
+  CHECK(clean_path("/") == "/");
+  CHECK(clean_path("./") == ".");
 }
