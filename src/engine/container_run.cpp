@@ -224,6 +224,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     state.pid = proc.pid();
     running.write_note(fmt::format("{}\n", state.pid));  // one write, no file to make: ps and rm -f read it
     int code = proc.wait();
+    if (proc.killed_after_interrupts()) note("interrupted three times: the container was killed");
     state.status = ContainerStatus::kExited;
     state.exit_code = code;
     state.finished = image::rfc3339_now();

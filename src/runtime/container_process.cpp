@@ -24,7 +24,6 @@
 #include "namespaces_ahead.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
-#include "skiff/util/log.hpp"
 
 namespace skiff::runtime {
 
@@ -212,7 +211,7 @@ int ContainerProcess::wait(bool kill_on_interrupt) {
           continue;
         }
         if (sig == SIGINT && ++interrupts >= 3) {
-          note("interrupted three times: killing the container");
+          killed_after_interrupts_ = true;
           kill(pid_, SIGKILL);
           continue;
         }

@@ -68,8 +68,11 @@ if [ -n "${SKIFF_TEST_FILES:-}" ]; then
   targets=()
   for f in $SKIFF_TEST_FILES; do targets+=("$work/system/$f"); done
 fi
+# SKIFF_TEST_FILTER=REGEX runs only the tests whose names match (bats --filter).
+filter=()
+[ -n "${SKIFF_TEST_FILTER:-}" ] && filter=(--filter "$SKIFF_TEST_FILTER")
 cd "$work"
 runuser -u "$user" -- env -i HOME="$home" USER="$user" LOGNAME="$user" SHELL=/bin/sh \
   PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8 \
   SKIFF="$work/skiff" SKIFF_TEST_FIXTURES="$work" SKIFF_TEST_SUBUID=$has_subuid \
-  SKIFF_TEST_REQUIRE_DEBIAN="${SKIFF_TEST_REQUIRE_DEBIAN:-0}" bats --tap "${targets[@]}"
+  SKIFF_TEST_REQUIRE_DEBIAN="${SKIFF_TEST_REQUIRE_DEBIAN:-0}" bats --tap "${filter[@]}" "${targets[@]}"

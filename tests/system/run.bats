@@ -428,6 +428,29 @@ PY
   grep -q got-term "$BATS_TEST_TMPDIR/out"
 }
 
+@test "run: the third SIGINT kills a container that ignores the first two, and skiff says so" {
+  import_busybox
+  local m=$BATS_TEST_TMPDIR/m
+  mkdir "$m"
+  # A job of a non-interactive shell starts with SIGINT ignored: python
+  # starts skiff with it at its default, as a terminal's Ctrl-C finds it.
+  python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+    "$SKIFF" run --rm -v "$m:/m" bb sh -c \
+    'trap "echo int >> /m/log" INT; touch /m/started; while :; do sleep 60 & wait; done' 2> "$BATS_TEST_TMPDIR/err" &
+  local pid=$!
+  wait_for test -e "$m/started"
+  kill -INT $pid
+  wait_for grep -qx int "$m/log"
+  kill -INT $pid
+  wait_for test "$(grep -c int "$m/log")" = 2
+  kill -INT $pid
+  local rc=0
+  wait $pid || rc=$?
+  [ "$rc" = 137 ]
+  [ "$(grep -c int "$m/log")" = 2 ]
+  grep -qx "skiff: interrupted three times: the container was killed" "$BATS_TEST_TMPDIR/err"
+}
+
 @test "run --init reaps zombies and forwards signals" {
   import_busybox
   run -0 skiff run --rm --init bb sh -c 'echo $$; ps -o pid,comm | grep -c init || true'

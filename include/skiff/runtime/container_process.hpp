@@ -20,7 +20,8 @@ class ContainerProcess {
   ContainerProcess(pid_t pid, UniqueFd userns, UniqueFd pty_master, bool keep_stdin);
   ContainerProcess(ContainerProcess&& o) noexcept
       : pid_(std::exchange(o.pid_, -1)), userns_(std::move(o.userns_)), pty_(std::move(o.pty_)),
-        keep_stdin_(o.keep_stdin_), reaped_(o.reaped_), interrupted_by_(o.interrupted_by_) {}
+        keep_stdin_(o.keep_stdin_), reaped_(o.reaped_), interrupted_by_(o.interrupted_by_),
+        killed_after_interrupts_(o.killed_after_interrupts_) {}
   ContainerProcess& operator=(ContainerProcess&&) = delete;
   ~ContainerProcess();
 
@@ -34,6 +35,9 @@ class ContainerProcess {
   // SIGQUIT kill the container instead, and interrupted_by() tells which.
   int wait(bool kill_on_interrupt = false);
   int interrupted_by() const { return interrupted_by_; }
+  // Whether a third SIGINT made wait() kill the container (the runtime says
+  // nothing itself; its caller tells the user).
+  bool killed_after_interrupts() const { return killed_after_interrupts_; }
 
  private:
   pid_t pid_;
@@ -42,6 +46,7 @@ class ContainerProcess {
   bool keep_stdin_;
   bool reaped_ = false;
   int interrupted_by_ = 0;
+  bool killed_after_interrupts_ = false;
 };
 
 struct LaunchPlan;
