@@ -10,6 +10,12 @@
 #   SKIFF=PATH        skiff binary (default: <repo>/build/src/skiff).
 #                     SKIFF=/bin/true makes a trivially passing stand-in, to
 #                     test the harness before skiff build exists.
+#   SKIFF_BASELINE=PATH  a second skiff binary (unset: none).  Every skiff
+#                     case is then also run with it, as its own case
+#                     (skiff-baseline, skiff-cached-baseline: each with a
+#                     store of its own, set up the same way, and run right
+#                     after its skiff twin in every round), and the report
+#                     gives new/baseline ratios.
 #   RUNS=5            measured rounds per case (interleaved round-robin)
 #   WARMUP=1          unmeasured rounds first (at least 1)
 #   TIMEOUT=300       per-run limit in seconds (a run over it fails the case)
@@ -42,6 +48,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 REPO=$(cd "$HERE/.." && pwd)
 SKIFF=${SKIFF:-$REPO/build/src/skiff}
+SKIFF_BASELINE=${SKIFF_BASELINE:-}
 
 
 [ "$(id -u)" = 0 ] || die "run as root (sudo $0): it creates the bench user and switches to it"
@@ -77,6 +84,8 @@ fi
 SKIFF_SRC=$(readlink -f -- "$SKIFF" 2>/dev/null || true)
 { [ -n "$SKIFF_SRC" ] && [ -f "$SKIFF_SRC" ] && [ -x "$SKIFF_SRC" ]; } ||
   die "no skiff binary at $SKIFF (build it, or set SKIFF=/path/to/skiff; SKIFF=/bin/true tests the harness)"
+BASE_SRC=
+[ -z "$SKIFF_BASELINE" ] || BASE_SRC=$(baseline_src "$SKIFF_BASELINE")
 
 # ------------------------------------------------------------ processes ----
 # Everything we start runs as the bench user (or its subordinate IDs) and
@@ -148,9 +157,15 @@ cc -O2 -Wall -o "$BENCH/bin/timeit" "$HERE/timeit.c"
 chmod 755 "$BENCH/bin" "$BENCH/bin/skiff" "$BENCH/bin/timeit"
 chmod 777 "$BENCH/logs"
 chown "$BENCH_USER:" "$BENCH/out"
-if ldd "$BENCH/bin/skiff" 2>/dev/null | grep -q 'not found'; then
-  note "skiff has unresolved shared libraries:"; ldd "$BENCH/bin/skiff" | grep 'not found' >&2
+if [ -n "$BASE_SRC" ]; then
+  cp -- "$BASE_SRC" "$BENCH/bin/skiff-baseline"
+  chmod 755 "$BENCH/bin/skiff-baseline"
 fi
+for b in "$BENCH"/bin/skiff*; do
+  if ldd "$b" 2>/dev/null | grep -q 'not found'; then
+    note "$(basename "$b") has unresolved shared libraries:"; ldd "$b" | grep 'not found' >&2
+  fi
+done
 cd "$BENCH"   # a directory the bench user can enter
 
 # ---------------------------------------------------------------- rootfs ---
@@ -229,6 +244,8 @@ mkdir -p "$T"
 # podman's vfs driver keeps a full copy of the image (~23 MB) for every
 # layer of every build; the uncached cases build once per round (+ trial).
 need_mb=$(( (WARMUP + RUNS + 2) * 4 * 130 + 1000 ))
+# The baseline's two stores: a 20 MiB layer and a little more per build.
+[ -z "$BASE_SRC" ] || need_mb=$(( need_mb + (WARMUP + RUNS + 2) * 2 * 30 ))
 avail_mb=$(( $(df --output=avail -k "$BENCH" | tail -n 1) / 1000 ))
 [ "$avail_mb" -gt "$need_mb" ] ||
   die "about $need_mb MB of free space needed in $BENCH, $avail_mb MB there"
@@ -248,7 +265,10 @@ esac
 
 # ------------------------------------------------------------------ cases --
 PODMAN_BIN=$(command -v podman || true)
-ENGINE_CASES=(skiff skiff-cached)
+ENGINE_CASES=(skiff)
+[ -z "$BASE_SRC" ] || ENGINE_CASES+=(skiff-baseline)
+ENGINE_CASES+=(skiff-cached)
+[ -z "$BASE_SRC" ] || ENGINE_CASES+=(skiff-cached-baseline)
 if [ "$PODMAN" != 1 ]; then
   note "PODMAN=$PODMAN: skipping podman"
 elif [ -z "$PODMAN_BIN" ]; then
@@ -258,10 +278,10 @@ else
   if [ "$PODMAN_OVERLAY" = 1 ]; then ENGINE_CASES+=(podman-overlay podman-overlay-cached); fi
 fi
 # Interleaved: the uncached builds, then the cached ones, then the floors,
-# in every round.
+# in every round (a -baseline case right after its skiff twin).
 CASES=()
-for c in "${ENGINE_CASES[@]}"; do [[ "$c" == *-cached ]] || CASES+=("$c"); done
-for c in "${ENGINE_CASES[@]}"; do [[ "$c" != *-cached ]] || CASES+=("$c"); done
+for c in "${ENGINE_CASES[@]}"; do [[ "${c%-baseline}" == *-cached ]] || CASES+=("$c"); done
+for c in "${ENGINE_CASES[@]}"; do [[ "${c%-baseline}" != *-cached ]] || CASES+=("$c"); done
 CASES+=(floor-run floor-layer floor-layer-openssl)
 
 SKIFF_STANDIN=0
@@ -269,13 +289,19 @@ SKIFF_STANDIN=0
 if [ "$SKIFF_STANDIN" = 1 ]; then
   note "'$SKIFF_SRC version' prints nothing: treating it as a stand-in (no result checks for skiff)"
 fi
+BASELINE_STANDIN=0
+[ -z "$BASE_SRC" ] || [ -n "$(runuser -u "$BENCH_USER" -- "$BENCH/bin/skiff-baseline" version 2>/dev/null)" ] ||
+  BASELINE_STANDIN=1
+if [ "$BASELINE_STANDIN" = 1 ]; then
+  note "'$BASE_SRC version' prints nothing: treating it as a stand-in (no result checks for skiff-baseline)"
+fi
 
 # ------------------------------------------------------ the user's steps ---
 # One bash process of the bench user does everything below: the set-up of
 # the stores (untimed), timeit (the measurement), and the checks afterwards
 # (untimed).  Results go to $BENCH/out.
 {
-  for v in BENCH T RUNS WARMUP TIMEOUT SKIFF_STANDIN PODMAN_BIN; do
+  for v in BENCH T RUNS WARMUP TIMEOUT SKIFF_STANDIN BASELINE_STANDIN PODMAN_BIN; do
     printf '%s=%q\n' "$v" "${!v}"
   done
   printf 'ENGINE_CASES=(%s)\n' "${ENGINE_CASES[*]}"
@@ -289,6 +315,7 @@ set -u
 say() { printf '==> %s\n' "$*" >&2; }
 note() { printf 'NOTE: %s\n' "$*" >&2; }
 SK=$BENCH/bin/skiff
+SKB=$BENCH/bin/skiff-baseline
 TI=$BENCH/bin/timeit
 CTX=$BENCH/ctx
 OUT=$BENCH/out
@@ -307,6 +334,7 @@ ENGINE=()
 engine() { # label -> ENGINE: the tool with the global flags of the label's store
   local root=$T/$1 run=$XDG_RUNTIME_DIR/${SHORT[$1]}
   case $1 in
+    skiff*-baseline) ENGINE=("$SKB" --root "$root" --runroot "$run");;
     skiff*) ENGINE=("$SK" --root "$root" --runroot "$run");;
     podman-overlay*) ENGINE=("$PODMAN_BIN" --runtime runc --root "$root" --runroot "$run" --storage-driver overlay);;
     podman*) ENGINE=("$PODMAN_BIN" --runtime runc --root "$root" --runroot "$run");;
@@ -323,8 +351,15 @@ case_cmd() { # label -> CMD: the command timeit measures
   engine "$1"
   CMD=("${ENGINE[@]}" build)
   if [[ "$1" == podman* ]]; then CMD+=(--layers); fi
-  if [[ "$1" != *-cached ]]; then CMD+=(--no-cache); fi
+  if [[ "${1%-baseline}" != *-cached ]]; then CMD+=(--no-cache); fi
   CMD+=(-t "$TAG" "$CTX")
+}
+standin() { # label -> 0 if it is a skiff case whose binary is a stand-in
+  case $1 in
+    skiff*-baseline) [ "$BASELINE_STANDIN" = 1 ];;
+    skiff*) [ "$SKIFF_STANDIN" = 1 ];;
+    *) return 1;;
+  esac
 }
 image_id() { # label -> the store's image ID of TAG (or nothing)
   engine "$1"
@@ -363,7 +398,7 @@ for c in "${ENGINE_CASES[@]}"; do
     continue
   fi
   ID0[$c]=$(image_id "$c")
-  if [[ "$c" == skiff* && "$SKIFF_STANDIN" = 1 ]]; then continue; fi
+  if standin "$c"; then continue; fi
   [ -n "${ID0[$c]}" ] || note "$c: no image ID for $TAG after the trial build"
   out=$("${ENGINE[@]}" run --rm --network none "$TAG" </dev/null 2>>"$log" | tr -d '[:space:]')
   if [ "$out" != 200 ]; then
@@ -425,13 +460,13 @@ cut -d' ' -f1-3 /proc/loadavg >"$OUT/load-after"
 # and did the uncached ones build anew?
 for c in "${ENGINE_CASES[@]}"; do
   if [ -z "${CHECK[$c]:-}" ]; then
-    if [[ "$c" == skiff* && "$SKIFF_STANDIN" = 1 ]]; then
+    if standin "$c"; then
       CHECK[$c]="not checked (stand-in)"
     else
       id1=$(image_id "$c")
       if [ -z "${ID0[$c]:-}" ] || [ -z "$id1" ]; then
         CHECK[$c]="no image ID to compare"
-      elif [[ "$c" == *-cached ]]; then
+      elif [[ "${c%-baseline}" == *-cached ]]; then
         if [ "$id1" = "${ID0[$c]}" ]; then
           CHECK[$c]="ok: same image ID ${id1:0:12} as its first build"
         else
@@ -448,7 +483,7 @@ for c in "${ENGINE_CASES[@]}"; do
   # cache ("--> Using cache ID" right after "STEP n/m: RUN ...", as podman
   # and skiff both print it)?
   if [ "${CHECK[$c]}" != "trial build failed" ] && [ "${CHECK[$c]}" != "import failed" ] &&
-     ! [[ "$c" == skiff* && "$SKIFF_STANDIN" = 1 ]]; then
+     ! standin "$c"; then
     case_cmd "$c"
     log=$LOGS/after-$c.log
     if "${CMD[@]}" </dev/null >"$log" 2>&1; then
@@ -495,7 +530,8 @@ header() {
   echo "skiff build benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
   # shellcheck disable=SC1091
   echo "host: $(uname -sr), $(nproc) CPU(s), $(. /etc/os-release && echo "$PRETTY_NAME")"
-  echo "skiff: $SKIFF_SRC ($(stat -c %s "$SKIFF_SRC") bytes, sha256 $(sha256sum "$SKIFF_SRC" | cut -c1-12))"
+  echo "skiff: $(binary_desc "$SKIFF_SRC")"
+  [ -z "$BASE_SRC" ] || echo "skiff-baseline: $(binary_desc "$BASE_SRC")"
   if [ -n "$HAS_PODMAN" ]; then
     echo "podman: $("$PODMAN_BIN" --version | awk '{print $NF}'), default storage driver $(cat "$BENCH/out/podman-driver" 2>/dev/null || echo unknown), --runtime runc $(runc --version 2>/dev/null | head -1 | awk '{print $3}')"
   fi
@@ -559,6 +595,7 @@ awk -F '\t' -v order="${CASES[*]}" -v out="$BENCH/out" -v checks="$(cat "$BENCH/
       if (!(c in med)) { printf "%-*s no samples\n", w, c; continue }
       ratio = ""
       if (c == "skiff" || c == "skiff-cached") ratio = "(reference)"
+      else if (c ~ /^skiff.*-baseline$/) { nb = substr(c, 1, length(c) - 9); if (nb in med) ratio = sprintf("%s/%s = %s (new/baseline)", nb, c, x(med[nb] / med[c])) }
       else if (c ~ /^floor/) { if ("skiff" in med) ratio = sprintf("skiff/%s = %s", c, x(med["skiff"] / med[c])) }
       else if (c ~ /-cached$/) { if ("skiff-cached" in med) ratio = sprintf("%s/skiff-cached = %s", c, x(med[c] / med["skiff-cached"])) }
       else if ("skiff" in med) ratio = sprintf("%s/skiff = %s", c, x(med[c] / med["skiff"]))
@@ -592,6 +629,11 @@ awk -F '\t' -v order="${CASES[*]}" -v out="$BENCH/out" -v checks="$(cat "$BENCH/
     for (k = 1; k <= nc; k++)
       if (cs[k] in failed) printf "\nFAILED %s (timeit'"'"'s report of the run):\n%s", cs[k], details[cs[k]]
   }' "$BENCH/out/samples.tsv" >>"$REPORT"
+if [ -n "$BASE_SRC" ]; then
+  echo
+  baseline_report "$BENCH/out/samples.tsv" 1 ms "p10 p90 min" "$RUNS" \
+    skiff skiff-baseline skiff-cached skiff-cached-baseline
+fi >>"$REPORT"
 echo >>"$REPORT"
 cat "$REPORT"
 

@@ -6,6 +6,10 @@
 #
 # Environment:
 #   SKIFF=PATH        skiff binary (default: <repo>/build/src/skiff)
+#   SKIFF_BASELINE=PATH  a second skiff binary (unset: none).  The skiff case
+#                     is then also run with it, as its own case
+#                     (skiff-baseline, right after skiff in every round),
+#                     and the report gives new/baseline ratios.
 #   RUNS=5            measured rounds per case (interleaved round-robin)
 #   WARMUP=1          unmeasured rounds first
 #   TIMEOUT=600       per-run limit in seconds (a run over it fails the case)
@@ -45,6 +49,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 REPO=$(cd "$HERE/.." && pwd)
 SKIFF=${SKIFF:-$REPO/build/src/skiff}
+SKIFF_BASELINE=${SKIFF_BASELINE:-}
 
 
 [ "$(id -u)" = 0 ] || die "run as root (sudo $0): it creates the bench user and switches to it"
@@ -71,6 +76,8 @@ SKOPEO_BIN=$(command -v skopeo)
 SKIFF_SRC=$(readlink -f -- "$SKIFF" 2>/dev/null || true)
 { [ -n "$SKIFF_SRC" ] && [ -f "$SKIFF_SRC" ] && [ -x "$SKIFF_SRC" ]; } ||
   die "no skiff binary at $SKIFF (build it, or set SKIFF=/path/to/skiff)"
+BASE_SRC=
+[ -z "$SKIFF_BASELINE" ] || BASE_SRC=$(baseline_src "$SKIFF_BASELINE")
 
 # igzip (ISA-L) is the fastest inflate there is on x86; the pipeline floor
 # uses it.  Debian ships it in the isal package.
@@ -280,6 +287,10 @@ chmod 755 "$BENCH"
 mkdir -p "$BENCH/bin" "$BENCH/img" "$BENCH/logs" "$BENCH/reg"
 cp -- "$SKIFF_SRC" "$BENCH/bin/skiff"
 chmod 755 "$BENCH/bin" "$BENCH/bin/skiff" "$BENCH/img"
+if [ -n "$BASE_SRC" ]; then
+  cp -- "$BASE_SRC" "$BENCH/bin/skiff-baseline"
+  chmod 755 "$BENCH/bin/skiff-baseline"
+fi
 chmod 777 "$BENCH/logs"
 chown "$BENCH_USER:" "$BENCH/reg"
 # The floors read the layer as the bench user, who may not be able to enter
@@ -288,9 +299,11 @@ for f in layer.tar layer.tar.gz; do
   ln -f -- "$IMG/$f" "$BENCH/img/$f" 2>/dev/null || cp -- "$IMG/$f" "$BENCH/img/$f"
   chmod 644 "$BENCH/img/$f"
 done
-if ldd "$BENCH/bin/skiff" 2>/dev/null | grep -q 'not found'; then
-  note "skiff has unresolved shared libraries:"; ldd "$BENCH/bin/skiff" | grep 'not found' >&2
-fi
+for b in "$BENCH"/bin/skiff*; do
+  if ldd "$b" 2>/dev/null | grep -q 'not found'; then
+    note "$(basename "$b") has unresolved shared libraries:"; ldd "$b" | grep 'not found' >&2
+  fi
+done
 cd "$BENCH"   # a directory the bench user can enter
 
 # The user's state (XDG dirs, stores) lives in the bench dir, so every run
@@ -315,6 +328,7 @@ chmod 700 "$URUN"
 # create, so after a few deleted 7000-file trees each create costs most of a
 # millisecond and a 0.5 s untar takes 7 s.  STORE_FS=dir uses $T as it is.
 need_mb=$(( (5 * TAR_SIZE + 3 * LAYER_SIZE) * 12 / 10 / 1000000 ))   # one round, all cases
+[ -z "$BASE_SRC" ] || need_mb=$(( need_mb + (TAR_SIZE + LAYER_SIZE) * 12 / 10 / 1000000 ))   # skiff-baseline
 [ "$CLEANUP" = end ] && need_mb=$(( need_mb * (WARMUP + RUNS) ))
 avail_mb=$(( $(df --output=avail -k "$BENCH" | tail -n 1) / 1000 ))
 [ "$avail_mb" -gt $(( need_mb + 1000 )) ] ||
@@ -391,6 +405,7 @@ curl -sfI -o /dev/null "$BLOB_URL" || die "the registry does not serve the layer
 
 # ---------------------------------------------------------------- cases ----
 CASES=(skiff)
+[ -z "$BASE_SRC" ] || CASES+=(skiff-baseline)
 PODMAN_BIN=$(command -v podman || true)
 PODMAN_INFO=
 if [ "$PODMAN" != 1 ]; then
@@ -419,7 +434,9 @@ cat >"$BENCH/loop.sh" <<'LOOP'
 set -u
 # shellcheck disable=SC1090
 . "$1"
-SK=$BENCH/bin/skiff
+# skiff-baseline is skiff with the other binary: same store set-up, checks
+# and cleanup.
+declare -A SKBIN=([skiff]=$BENCH/bin/skiff [skiff-baseline]=$BENCH/bin/skiff-baseline)
 IMGD=$BENCH/img
 LOGS=$BENCH/logs
 TSV=$UW/samples.tsv
@@ -449,13 +466,13 @@ podman_flags() { # label -> PF
 prep() { # label: untimed set-up
   podman_flags "$1"
   case $1 in
-    skiff) mkdir -p "$D" "$R";;
+    skiff|skiff-baseline) mkdir -p "$D" "$R";;
     floor-*) mkdir -p "$D";;
   esac
 }
 measured() { # label: the command being timed
   case $1 in
-    skiff) "${wrap[@]}" "$SK" --root "$D" --runroot "$R" pull -q --tls-verify=false "$REF";;
+    skiff|skiff-baseline) "${wrap[@]}" "${SKBIN[$1]}" --root "$D" --runroot "$R" pull -q --tls-verify=false "$REF";;
     podman-*) "${wrap[@]}" "$PODMAN_BIN" "${PF[@]}" pull -q --tls-verify=false "$REF";;
     skopeo) "${wrap[@]}" "$SKOPEO_BIN" copy -q --src-tls-verify=false "docker://$REF" "oci:$D:latest";;
     floor-pipeline*) "${wrap[@]}" bash -c "$PIPELINE" pipeline "$BLOB_URL" "$UW/fifo" "$UW/sum" "$D" "$INFLATE";;
@@ -466,7 +483,7 @@ measured() { # label: the command being timed
 }
 check() { # label: untimed; did the run do the work?
   case $1 in
-    skiff|podman-*) grep -q "${CONFIG_DIGEST#sha256:}" "$UW/out" ||
+    skiff|skiff-baseline|podman-*) grep -q "${CONFIG_DIGEST#sha256:}" "$UW/out" ||
       { echo "printed no image ID ${CONFIG_DIGEST#sha256:}" >>"$UW/err"; return 1; };;
     skopeo) [ -s "$D/blobs/sha256/${LAYER_DIGEST#sha256:}" ] ||
       { echo "no layer blob in the OCI directory" >>"$UW/err"; return 1; };;
@@ -480,10 +497,10 @@ check() { # label: untimed; did the run do the work?
 clean() { # label: untimed; remove everything the run wrote (D and R set)
   podman_flags "$1"
   case $1 in
-    skiff)
-      "$SK" --root "$D" --runroot "$R" system reset -f >/dev/null 2>&1
+    skiff|skiff-baseline)
+      "${SKBIN[$1]}" --root "$D" --runroot "$R" system reset -f >/dev/null 2>&1
       rm -rf "$D" "$R" 2>/dev/null ||
-        "$SK" --root "$D" --runroot "$R" unshare rm -rf "$D" 2>/dev/null
+        "${SKBIN[$1]}" --root "$D" --runroot "$R" unshare rm -rf "$D" 2>/dev/null
       rm -rf "$D" "$R";;
     podman-*)
       "$PODMAN_BIN" "${PF[@]}" system reset -f >/dev/null 2>&1
@@ -554,7 +571,8 @@ header() {
   echo "skiff pull benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
   # shellcheck disable=SC1091
   echo "host: $(uname -sr), $(nproc) CPU(s), $(. /etc/os-release && echo "$PRETTY_NAME"), $(df -T "$BENCH" | awk 'NR == 2 { print $2 }') under the bench dir"
-  echo "skiff: $SKIFF_SRC ($(stat -c %s "$SKIFF_SRC") bytes, sha256 $(sha256sum "$SKIFF_SRC" | cut -c1-12))"
+  echo "skiff: $(binary_desc "$SKIFF_SRC")"
+  [ -z "$BASE_SRC" ] || echo "skiff-baseline: $(binary_desc "$BASE_SRC")"
   echo "tools: ${PODMAN_INFO:+podman $PODMAN_INFO, }skopeo $("$SKOPEO_BIN" --version | awk '{print $3}'), registry $("$REGISTRY_BIN" --version 2>/dev/null | awk '{print $3}'), $(basename "$INFLATE") $("$INFLATE" --version 2>&1 | head -1 | grep -oE '[0-9]+(\.[0-9]+)+' | head -1), $(openssl version | awk '{print $1, $2}')"
   echo "image: Debian bookworm minbase, $ENTRIES entries, layer.tar $((TAR_SIZE / 1000000)) MB, one gzip layer $((LAYER_SIZE / 1000000)) MB"
   echo "registry: $REGISTRY_BIN on 127.0.0.1, plain HTTP, local file-system storage"
@@ -618,7 +636,9 @@ for c in cases:
         continue
     v = secs[c]
     r = "(reference)"
-    if c != "skiff":
+    if c == "skiff-baseline":
+        r = "skiff/%s = %s (new/baseline)" % (c, fr(ratio("skiff", c)))
+    elif c != "skiff":
         if c.startswith("podman"):
             r = "%s/skiff = %s" % (c, fr(ratio(c, "skiff")))
         else:
@@ -653,6 +673,10 @@ for c in cases:
     if c in failed:
         print("\nFAILED %s: %s" % (c, failed[c].rstrip()))
 PY
+if [ -n "$BASE_SRC" ]; then
+  echo
+  baseline_report "$UW/samples.tsv" 1000000 s "min max" "$RUNS" skiff skiff-baseline
+fi | tee -a "$REPORT"
 echo | tee -a "$REPORT" >/dev/null
 
 if [ -n "$RESULTS" ]; then

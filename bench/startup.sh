@@ -7,6 +7,10 @@
 #   SKIFF=PATH        skiff binary (default: <repo>/build/src/skiff).
 #                     SKIFF=/bin/true makes a trivially passing stand-in, to
 #                     test the harness before skiff exists.
+#   SKIFF_BASELINE=PATH  a second skiff binary (unset: none).  Every skiff
+#                     case is then also run with it, as its own case
+#                     (LABEL-baseline, with a store of its own), in the same
+#                     rounds, and the report gives new/baseline ratios.
 #   RUNS=30           measured rounds per case (interleaved, shuffled each round)
 #   WARMUP=3          unmeasured rounds first
 #   TIMEOUT=120       per-run limit in seconds (a run over it fails the case)
@@ -41,6 +45,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 REPO=$(cd "$HERE/.." && pwd)
 SKIFF=${SKIFF:-$REPO/build/src/skiff}
+SKIFF_BASELINE=${SKIFF_BASELINE:-}
 
 
 [ "$(id -u)" = 0 ] || die "run as root (sudo $0): it creates the bench users and switches to them"
@@ -71,6 +76,8 @@ fi
 SKIFF_SRC=$(readlink -f -- "$SKIFF" 2>/dev/null || true)
 { [ -n "$SKIFF_SRC" ] && [ -f "$SKIFF_SRC" ] && [ -x "$SKIFF_SRC" ]; } ||
   die "no skiff binary at $SKIFF (build it, or set SKIFF=/path/to/skiff; SKIFF=/bin/true tests the harness)"
+BASE_SRC=
+[ -z "$SKIFF_BASELINE" ] || BASE_SRC=$(baseline_src "$SKIFF_BASELINE")
 
 # ------------------------------------------------------------ processes ----
 # Everything we start runs as the bench users (or their subordinate IDs) and
@@ -145,9 +152,15 @@ cp -- "$SKIFF_SRC" "$BENCH/bin/skiff"
 cc -O2 -Wall -o "$BENCH/bin/timeit" "$HERE/timeit.c"
 chmod 755 "$BENCH/bin" "$BENCH/bin/skiff" "$BENCH/bin/timeit"
 chmod 777 "$BENCH/logs"
-if ldd "$BENCH/bin/skiff" 2>/dev/null | grep -q 'not found'; then
-  note "skiff has unresolved shared libraries:"; ldd "$BENCH/bin/skiff" | grep 'not found' >&2
+if [ -n "$BASE_SRC" ]; then
+  cp -- "$BASE_SRC" "$BENCH/bin/skiff-baseline"
+  chmod 755 "$BENCH/bin/skiff-baseline"
 fi
+for b in "$BENCH"/bin/skiff*; do
+  if ldd "$b" 2>/dev/null | grep -q 'not found'; then
+    note "$(basename "$b") has unresolved shared libraries:"; ldd "$b" | grep 'not found' >&2
+  fi
+done
 cd "$BENCH"   # a directory every user here can enter
 
 # ------------------------------------------------------------ the store ----
@@ -207,6 +220,7 @@ setup_user() { # user
   UDIR[$u]=$d
   URUN[$u]=$r
   mkdir -p "$d/config" "$d/data" "$d/cache" "$d/skiff" "$r"
+  [ -z "$BASE_SRC" ] || mkdir -p "$d/skiff-baseline" "$r/sb"
   chown -R "$u:" "$d" "$r"
   chmod 755 "$d"
   chmod 700 "$r"
@@ -228,18 +242,35 @@ setup_user "$BENCH_USER"
 
 SK=$BENCH/bin/skiff
 TI=$BENCH/bin/timeit
-skiff_import() { # user -> 0/1
-  local log=$BENCH/logs/skiff-import-$1.log
-  if as_user "$1" "$SK" import "$BENCH/rootfs.tar" bench-busybox:latest >"$log" 2>&1; then
+# The baseline binary has a store of its own, made by itself: SKIFF_ROOT
+# (the environment timeit runs in) is the new binary's, so the baseline
+# gets --root and --runroot (taken by run's fast parser as by CLI11).
+declare -A SKB
+skb() { # user -> SKB[user]: the baseline binary and its store flags
+  SKB[$1]="$BENCH/bin/skiff-baseline --root ${UDIR[$1]}/skiff-baseline --runroot ${URUN[$1]}/sb"
+}
+skiff_import() { # user [label] -> 0/1
+  local label=${2:-skiff} bin=("$SK")
+  local log=$BENCH/logs/$label-import-$1.log
+  # shellcheck disable=SC2206 # the flags are words without blanks
+  [ "$label" = skiff ] || bin=(${SKB[$1]})
+  if as_user "$1" "${bin[@]}" import "$BENCH/rootfs.tar" bench-busybox:latest >"$log" 2>&1; then
     return 0
   fi
-  note "skiff import failed for $1 (the skiff case will fail too); its output:"
+  note "$label import failed for $1 (the $label case will fail too); its output:"
   sed 's/^/    /' "$log" >&2
   return 1
 }
-
-say "importing the rootfs into skiff as $BENCH_USER"
-skiff_import "$BENCH_USER" || true
+skiff_imports() { # user
+  say "importing the rootfs into skiff as $1"
+  skiff_import "$1" || true
+  if [ -n "$BASE_SRC" ]; then
+    skb "$1"
+    say "importing the rootfs into skiff-baseline as $1"
+    skiff_import "$1" skiff-baseline || true
+  fi
+}
+skiff_imports "$BENCH_USER"
 
 # podman: host defaults (its storage driver, here usually vfs) plus, if it
 # works, an overlay-driver variant in a separate store so both stay valid.
@@ -287,7 +318,8 @@ header() {
   echo "skiff start-up benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
   # shellcheck disable=SC1091
   echo "host: $(uname -sr), $(nproc) CPU(s), $(. /etc/os-release && echo "$PRETTY_NAME")"
-  echo "skiff: $SKIFF_SRC ($(stat -c %s "$SKIFF_SRC") bytes, sha256 $(sha256sum "$SKIFF_SRC" | cut -c1-12))"
+  echo "skiff: $(binary_desc "$SKIFF_SRC")"
+  [ -z "$BASE_SRC" ] || echo "skiff-baseline: $(binary_desc "$BASE_SRC")"
   [ -n "$PODMAN_INFO" ] && echo "podman: $PODMAN_INFO; runc $(runc --version 2>/dev/null | head -1 | awk '{print $3}')"
   echo "rootfs: busybox $(/bin/busybox | head -1 | awk '{print $2}') static, $(du -sh "$BENCH/rootfs.tar" | cut -f1) tar"
   echo "stores: $STORE_DESC"
@@ -314,6 +346,11 @@ run_timeit() { # user title args...
   as_user "$u" "$TI" -n "$RUNS" -w "$WARMUP" -t "$TIMEOUT" --ref skiff \
     -o "${UDIR[$u]}/samples.tsv" "$@" 2>"$BENCH/logs/timeit-$u.err" | tee -a "$REPORT" || rc=$?
   grep -v '^[.|]*$' "$BENCH/logs/timeit-$u.err" | grep -v '^timeit: [0-9]* case' >&2 || true
+  if [ -n "$BASE_SRC" ]; then
+    echo
+    baseline_report "${UDIR[$u]}/samples.tsv" 1 ms "p10 p90 min" "$RUNS" \
+      skiff skiff-baseline skiff-host skiff-host-baseline
+  fi | tee -a "$REPORT"
   echo | tee -a "$REPORT"
   case $rc in
     0) ;;
@@ -324,8 +361,15 @@ run_timeit() { # user title args...
 
 # skiff-host keeps the host's network: the same namespaces as the floors.
 # --network none also makes a network namespace, which the -net floors add.
-CASES=(skiff "$SK run --rm --network none bench-busybox true")
-CASES+=(skiff-host "$SK run --rm --network host bench-busybox true")
+# With SKIFF_BASELINE, each skiff case has its baseline twin beside it.
+skiff_cases() { # user -> CASES+=: skiff and skiff-host (and their baselines)
+  CASES+=(skiff "$SK run --rm --network none bench-busybox true")
+  [ -z "$BASE_SRC" ] || CASES+=(skiff-baseline "${SKB[$1]} run --rm --network none bench-busybox true")
+  CASES+=(skiff-host "$SK run --rm --network host bench-busybox true")
+  [ -z "$BASE_SRC" ] || CASES+=(skiff-host-baseline "${SKB[$1]} run --rm --network host bench-busybox true")
+}
+CASES=()
+skiff_cases "$BENCH_USER"
 CASES+=("${PODMAN_CASES[@]}")
 CASES+=(floor-1id "$(command -v unshare) -Urmpf --mount-proc true")
 # unshare's own --root, not chroot(1): a third program's start would cost
@@ -337,11 +381,10 @@ CASES+=(floor-fullmap-net "$(command -v unshare) --map-auto --map-root-user -mpf
 run_timeit "$BENCH_USER" "with subordinate IDs" -- "${CASES[@]}"
 
 if [ "$NOSUB" = 1 ]; then
-  say "importing the rootfs into skiff as $NOSUB_USER"
-  skiff_import "$NOSUB_USER" || true
-  run_timeit "$NOSUB_USER" "without subordinate IDs" -- \
-    skiff "$SK run --rm --network none bench-busybox true" \
-    skiff-host "$SK run --rm --network host bench-busybox true" \
+  skiff_imports "$NOSUB_USER"
+  CASES=()
+  skiff_cases "$NOSUB_USER"
+  run_timeit "$NOSUB_USER" "without subordinate IDs" -- "${CASES[@]}" \
     floor-1id "$(command -v unshare) -Urmpf --mount-proc true" \
     floor-1id-net "$(command -v unshare) -Urmpfn --mount-proc true" \
     floor-1id-chroot "$(command -v unshare) -Urmpf --mount-proc --root=$ROOTFS /bin/true" \
