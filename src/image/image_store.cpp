@@ -172,8 +172,9 @@ void ImageStore::add(const ImageRecord& record) {
     bool whole = has_blob(record.id) && has_blob(record.manifest);
     if (whole) {
       try {
-        for (const auto& l : json::parse(read_blob(record.manifest)).at("layers"))
-          whole = whole && has_blob(l.at("digest").get<std::string>());
+        // Named: a range-for over a temporary's member dangles (before C++23).
+        json manifest = json::parse(read_blob(record.manifest));
+        for (const auto& l : manifest.at("layers")) whole = whole && has_blob(l.at("digest").get<std::string>());
       } catch (const json::exception&) {
         whole = false;
       }
