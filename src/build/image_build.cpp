@@ -90,9 +90,9 @@ BuildResult Builder::run() {
                 "and this store uses the copy driver");
   make_dirs(paths_.tmp(), 0700);
   layers_.sweep_abandoned_work();  // what killed skiffs left
-  work_ = paths_.new_work_path("build");
-  make_dirs(work_, 0700);
-  work_hold_ = store::hold_in_progress(work_);
+  store::HeldEntry work = store::hold_new_entry(paths_, "build", 0700);
+  work_ = work.path;
+  work_hold_ = std::move(work.fd);
   empty_dir_ = work_ / "empty";
   make_dirs(empty_dir_, 0755);
   if (!opts_.context.empty()) {

@@ -113,9 +113,8 @@ image::ImageRecord commit_container(const store::Paths& paths, const std::string
 
   make_dirs(paths.tmp(), 0700);
   layers.sweep_abandoned_work();  // what killed skiffs left
-  fs::path tmp = paths.new_work_path("commit");
-  make_dirs(tmp, 0700);
-  UniqueFd alive = store::hold_in_progress(tmp);
+  store::HeldEntry work = store::hold_new_entry(paths, "commit", 0700);
+  const fs::path& tmp = work.path;
   fs::path blob = tmp / "blob";
   fs::path result = tmp / "result.json";
   image::ImageRecord rec;
@@ -155,11 +154,11 @@ image::ImageRecord commit_container(const store::Paths& paths, const std::string
     if (!opts.name.empty()) names.push_back(opts.name);
     rec = image::store_image(images, refs, config, names, size);
   } catch (...) {
-    alive.reset();
+    work.fd.reset();
     remove_tree(tmp);
     throw;
   }
-  alive.reset();
+  work.fd.reset();
   remove_tree(tmp);
   return rec;
 }
@@ -169,9 +168,8 @@ std::vector<std::string> container_changes(const store::Paths& paths, const std:
   storage::LayerStore layers(paths, map);
   ContainerLayers c = container_layers(paths, container, layers);
   make_dirs(paths.tmp(), 0700);
-  fs::path out = paths.new_work_path("diff");
-  UniqueFd alive = open_or_throw(out, O_RDWR | O_CREAT | O_EXCL, 0600);
-  if (flock(alive.get(), LOCK_EX) != 0) throw_errno("lock the diff's file");  // alive: not swept
+  store::HeldEntry work = store::hold_new_entry(paths, "diff", 0600, true);
+  const fs::path& out = work.path;
   try {
     userns::run_in_userns(map, [&] {
       std::string lines;
@@ -188,7 +186,7 @@ std::vector<std::string> container_changes(const store::Paths& paths, const std:
                                                                     : 'A';
         lines += fmt::format("{} /{}\n", kind, ch.path);
       });
-      write_all(alive.get(), lines);
+      write_all(work.fd.get(), lines);
     });
   } catch (...) {
     ::unlink(out.c_str());

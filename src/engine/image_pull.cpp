@@ -39,9 +39,9 @@ void fetch_blob(RegistryClient& client, registry::HttpTransport& t, const std::s
     events.layer_state(short_id, "Already exists");
     return;
   }
-  fs::path tmp = paths.new_work_path("blob");
-  UniqueFd fd = open_or_throw(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  flock(fd.get(), LOCK_EX);  // alive: store::abandoned_entries skips it
+  store::HeldEntry work = store::hold_new_entry(paths, "blob", 0644, true);
+  const fs::path& tmp = work.path;
+  UniqueFd& fd = work.fd;
   stream.writing(blob.digest, tmp);
   struct Unlink {
     fs::path path;

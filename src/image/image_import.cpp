@@ -12,6 +12,7 @@
 
 #include "skiff/image/digest.hpp"
 #include "skiff/image/layer_unpack.hpp"
+#include "skiff/store/file_lock.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 
@@ -84,9 +85,9 @@ uint64_t check_tar(int fd) {
 
 ImageRecord import_tarball(ImageStore& store, const store::Paths& paths, int fd, const ImportOptions& opts) {
   make_dirs(paths.tmp(), 0700);
-  TempFile tmp{paths.new_work_path("import")};
-  UniqueFd out = open_or_throw(tmp.path, O_RDWR | O_CREAT | O_EXCL, 0600);
-  if (flock(out.get(), LOCK_EX) != 0) throw_errno("lock the import's file");  // alive: not swept
+  store::HeldEntry work = store::hold_new_entry(paths, "import", 0600, true);
+  TempFile tmp{work.path};
+  UniqueFd& out = work.fd;
   auto [layer_digest, layer_size] = decompress_to(fd, out.get());
   if (lseek(out.get(), 0, SEEK_SET) != 0) throw_errno("seek");
   uint64_t content_size = check_tar(out.get());

@@ -91,9 +91,9 @@ StorageInfo LayerStore::probe() {
   StorageInfo info;
   info.idmap = map_.key();
   make_dirs(paths_.tmp(), 0700);
-  fs::path dir = paths_.new_work_path("probe");
+  store::HeldEntry work = store::hold_new_entry(paths_, "probe", 0700);
+  const fs::path& dir = work.path;
   for (const char* sub : {"l", "u", "w", "m"}) make_dirs(dir / sub, 0700);
-  UniqueFd alive = store::hold_in_progress(dir);
   auto try_mount = [&](Driver d) {
     bool ok = true;
     try {
@@ -226,9 +226,8 @@ void LayerStore::ensure(const image::ImageStore& images, const image::ImageConte
   // Owners are only real inside the namespace, so the whole unpack runs there.
   userns::run_in_userns(map_, [&] {
     for (auto& [diff_id, blob, bottom] : to_unpack) {
-      fs::path tmp = paths_.new_work_path("layer");
-      make_dirs(tmp, 0755);
-      UniqueFd alive = store::hold_in_progress(tmp);
+      store::HeldEntry work = store::hold_new_entry(paths_, "layer", 0755);
+      const fs::path& tmp = work.path;
       try {
         UniqueFd fd = open_or_throw(images.blob_path(blob), O_RDONLY);
         // A whiteout in the bottom layer hides nothing, and overlay would show
@@ -264,10 +263,9 @@ std::optional<fs::path> LayerStore::mount_points_layer(const std::vector<fs::pat
   // Made aside and renamed into place: a run that sees it sees all of it.
   make_dirs(paths_.tmp(), 0700);
   // Named and held as an unpack is, so a killed skiff's half is swept.
-  fs::path tmp = paths_.new_work_path("layer-mount-points");
+  store::HeldEntry work = store::hold_new_entry(paths_, "layer-mount-points", 0755);
+  const fs::path& tmp = work.path;
   try {
-    make_dirs(tmp, 0755);
-    UniqueFd alive = store::hold_in_progress(tmp);
     // 0755 whatever the umask (make_dirs): a merged /etc shows the mode of
     // its top layer's directory, and any user must get through.
     for (const char* name : kDirs) make_dirs(tmp / name, 0755);
@@ -292,7 +290,7 @@ std::vector<store::FileLock> LayerStore::lock_layers(std::vector<std::string> di
 }
 
 void LayerStore::sweep_abandoned_work() const {
-  for (const auto& p : store::abandoned_entries(paths_.tmp(), "")) {
+  for (const auto& p : store::abandoned_entries(paths_)) {
     try {
       remove_tree_as_owner(p);
     } catch (const Error&) {
@@ -302,7 +300,7 @@ void LayerStore::sweep_abandoned_work() const {
 }
 
 void sweep_abandoned_work(const store::Paths& paths) {
-  if (store::abandoned_entries(paths.tmp(), "").empty()) return;  // no id map needed
+  if (store::abandoned_entries(paths).empty()) return;  // no id map needed
   LayerStore(paths, userns::current_id_map()).sweep_abandoned_work();
 }
 
@@ -324,9 +322,8 @@ void LayerStore::collect_garbage(const std::vector<std::string>& in_use) {
   for (const auto& p : drop) {
     // Under the layer's lock, so a run that is about to use it is not robbed.
     store::FileLock lock(paths_.layer_lock(p.filename().string()));
-    fs::path doomed = paths_.new_work_path("gc");
-    make_dirs(doomed, 0700);
-    UniqueFd alive = store::hold_in_progress(doomed);
+    store::HeldEntry work = store::hold_new_entry(paths_, "gc", 0700);
+    const fs::path& doomed = work.path;
     if (::rename(p.c_str(), (doomed / "layer").c_str()) == 0) remove_tree_as_owner(doomed);
     else remove_tree(doomed);
   }

@@ -167,17 +167,16 @@ LayerStream::LayerStream(LayerStore& layers, const store::Paths& paths, const us
 
   Shared* sh = shared_;
   bool keep_owners = map.full;
-  fs::path tmp_root = paths.tmp();
+  store::Paths store_paths = paths;
   std::vector<fs::path> targets;
   for (const auto& p : pending) targets.push_back(layers.layer_dir(p.diff_id));
-  task_.emplace(userns::start_in_userns(map, [sh, pending, targets, keep_owners, tmp_root] {
+  task_.emplace(userns::start_in_userns(map, [sh, pending, targets, keep_owners, store_paths] {
     for (size_t k = 0; k < pending.size(); ++k) {
       const Pending& t = pending[k];
       GrowingFile src(&sh->seq, &sh->aborted, &sh->slots[t.slot]);
       src.open();
-      fs::path tmp = tmp_root / ("layer-" + random_hex(12));
-      make_dirs(tmp, 0755);
-      UniqueFd alive = store::hold_in_progress(tmp);
+      store::HeldEntry work = store::hold_new_entry(store_paths, "layer", 0755);
+      const fs::path& tmp = work.path;
       try {
         // A whiteout in the bottom layer hides nothing: there it just deletes.
         auto stats = image::unpack_layer_from(std::make_unique<GrowingFile>(std::move(src)), tmp,

@@ -3,9 +3,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "skiff/util/error.hpp"
+#include "skiff/util/file_io.hpp"
 
 namespace skiff::store {
 
@@ -43,22 +45,51 @@ std::string FileLock::read_note(const std::filesystem::path& path) {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
-UniqueFd hold_in_progress(const std::filesystem::path& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+namespace {
+
+// Paths::tmp_lock(), locked: shared while an entry is made and locked,
+// exclusive while entries are judged abandoned.
+UniqueFd lock_creation(const Paths& paths, int how) {
+  std::filesystem::path path = paths.tmp_lock();
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd && errno == ENOENT) {
+    make_dirs(paths.locks(), 0700);
+    fd = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  }
   if (!fd) throw_errno(fmt::format("open {}", path.string()));
-  if (flock(fd.get(), LOCK_EX) != 0) throw_errno(fmt::format("lock {}", path.string()));
+  while (flock(fd.get(), how) != 0)
+    if (errno != EINTR) throw_errno(fmt::format("lock {}", path.string()));
   return fd;
 }
 
-std::vector<std::filesystem::path> abandoned_entries(const std::filesystem::path& dir, std::string_view prefix) {
+}  // namespace
+
+HeldEntry hold_new_entry(const Paths& paths, std::string_view kind, mode_t mode, bool file) {
+  make_dirs(paths.tmp(), 0700);
+  UniqueFd creating = lock_creation(paths, LOCK_SH);
+  HeldEntry e{paths.tmp() / fmt::format("{}-{}", kind, random_hex(12)), {}};
+  if (file) {
+    e.fd = UniqueFd(::open(e.path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
+  } else {
+    if (::mkdir(e.path.c_str(), mode) != 0) throw_errno(fmt::format("mkdir {}", e.path.string()));
+    if (::chmod(e.path.c_str(), mode) != 0) throw_errno(fmt::format("chmod {}", e.path.string()));  // not the umask's
+    e.fd = UniqueFd(::open(e.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  }
+  if (!e.fd) throw_errno(fmt::format("create {}", e.path.string()));
+  if (flock(e.fd.get(), LOCK_EX) != 0) throw_errno(fmt::format("lock {}", e.path.string()));
+  return e;
+}
+
+std::vector<std::filesystem::path> abandoned_entries(const Paths& paths) {
   std::vector<std::filesystem::path> out;
-  DIR* d = opendir(dir.c_str());
+  DIR* d = opendir(paths.tmp().c_str());
   if (!d) return out;
+  UniqueFd creating = lock_creation(paths, LOCK_EX);
   while (dirent* e = readdir(d)) {
     std::string_view name = e->d_name;
-    if (name == "." || name == ".." || name.substr(0, prefix.size()) != prefix) continue;
+    if (name == "." || name == "..") continue;
     UniqueFd fd(openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (fd && flock(fd.get(), LOCK_EX | LOCK_NB) == 0) out.push_back(dir / e->d_name);
+    if (fd && flock(fd.get(), LOCK_EX | LOCK_NB) == 0) out.push_back(paths.tmp() / e->d_name);
   }
   closedir(d);
   return out;

@@ -13,10 +13,6 @@ namespace skiff::store {
 
 namespace fs = std::filesystem;
 
-fs::path Paths::new_work_path(std::string_view kind) const {
-  return tmp() / (std::string(kind) + "-" + random_hex(12));
-}
-
 std::vector<fs::path> Paths::root_entries() const {
   return {containers(), layers(), root / "blobs", build_cache(), tmp(), images_file(), storage_file(),
           single_id_noted()};

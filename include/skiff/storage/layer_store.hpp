@@ -55,7 +55,7 @@ class LayerStore {
   std::vector<store::FileLock> lock_layers(std::vector<std::string> diff_ids) const;
 
   // Removes what killed skiffs left in tmp/: unpacks, downloads, imports,
-  // builds, commits (live work holds its entry with store::hold_in_progress).
+  // builds, commits (live work holds its entry: store::hold_new_entry).
   // The one sweep every command that works in tmp/ runs first.
   void sweep_abandoned_work() const;
 

@@ -3,6 +3,7 @@
 // in meanwhile, leads outside it. COPY and ADD use it; so will cp.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>

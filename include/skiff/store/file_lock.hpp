@@ -1,11 +1,14 @@
 // FileLock: a short advisory lock (flock) on one object.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "skiff/store/paths.hpp"
 #include "skiff/util/unique_fd.hpp"
 
 namespace skiff::store {
@@ -30,14 +33,22 @@ class FileLock {
   UniqueFd fd_;
 };
 
-// Work in progress in a temp directory (a download, an unpack) holds an
-// flock on its file or directory for as long as it lives; this marks one.
-UniqueFd hold_in_progress(const std::filesystem::path& path);
+// Work in progress in the store's tmp/ (a download, an unpack, a build)
+// holds an flock on its file or directory for as long as it lives.
+struct HeldEntry {
+  std::filesystem::path path;
+  UniqueFd fd;  // holds it; for a file, open for reading and writing
+};
 
-// The entries of dir named prefix* that nobody holds: left by a skiff that
-// was killed. Unreadable or vanished entries are skipped. Every entry of a
-// store's tmp/ is held by its maker while it lives, so prefix "" there lists
-// all the work that killed skiffs left.
-std::vector<std::filesystem::path> abandoned_entries(const std::filesystem::path& dir, std::string_view prefix);
+// A new entry of the store's tmp/ named KIND-<random>: a directory of mode,
+// or an empty file of mode with file. It is held from before anyone can
+// take it for abandoned: its maker holds Paths::tmp_lock() shared from
+// before it exists until it is locked, and abandoned_entries scans under
+// that lock held exclusive.
+HeldEntry hold_new_entry(const Paths& paths, std::string_view kind, mode_t mode, bool file = false);
+
+// The entries of the store's tmp/ that nobody holds: left by a skiff that
+// was killed. Unreadable or vanished entries are skipped.
+std::vector<std::filesystem::path> abandoned_entries(const Paths& paths);
 
 }  // namespace skiff::store

@@ -26,9 +26,6 @@ struct Paths {
   // Where each container mounts its root, in its own mount namespace.
   std::filesystem::path container_mount_point() const { return containers() / ".mount-point"; }
   std::filesystem::path tmp() const { return root / "tmp"; }
-  // A fresh name in tmp/ for work of this kind ("build", "blob", "layer",
-  // ...): tmp/<kind>-<random>. Its maker holds it (store::hold_in_progress).
-  std::filesystem::path new_work_path(std::string_view kind) const;
   std::filesystem::path images_file() const { return root / "images.json"; }
   // The storage driver and the id map the layers were unpacked under.
   std::filesystem::path storage_file() const { return root / "storage.json"; }
@@ -43,6 +40,8 @@ struct Paths {
   std::filesystem::path locks() const { return runroot / "locks"; }
   std::filesystem::path images_lock() const { return locks() / "images.lock"; }
   std::filesystem::path storage_lock() const { return locks() / "storage.lock"; }
+  // Held while an entry of tmp/ is made and locked (see hold_new_entry).
+  std::filesystem::path tmp_lock() const { return locks() / "tmp.lock"; }
   std::filesystem::path layer_lock(const std::string& hex) const { return locks() / ("layer-" + hex + ".lock"); }
   std::filesystem::path blob_lock(const std::string& hex) const { return locks() / ("blob-" + hex + ".lock"); }
   std::filesystem::path cache_mount_lock(const std::string& hex) const { return locks() / ("cache-" + hex + ".lock"); }
