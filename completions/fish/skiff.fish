@@ -321,7 +321,7 @@ complete -c skiff -n $run_opts -l preserve-fds -x -d 'Pass the file descriptors 
 complete -c skiff -n $run_opts -l privileged -d 'Every capability of the user namespace, nothing masked'
 complete -c skiff -n $run_opts -l pull -x -a 'missing always never' -d 'When to pull the image'
 set -l security_opts no-new-privileges no-new-privileges=true no-new-privileges=false mask= unmask= \
-    unmask=ALL systempaths=unconfined seccomp=unconfined label=disable apparmor=unconfined
+    unmask=ALL systempaths=unconfined seccomp=unconfined seccomp= label=disable apparmor=unconfined
 complete -c skiff -n $run_opts -l security-opt -x -a "$security_opts" -d 'Set a security option'
 complete -c skiff -n $run_opts -l read-only -d 'Mount the root filesystem read-only'
 complete -c skiff -n $run_opts -l rm -d 'Remove the container when it exits'

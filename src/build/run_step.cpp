@@ -175,6 +175,7 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
       ro.env.push_back(fmt::format("APT_CONFIG={}/apt.conf", kAptDir));
     }
     runtime::Spec spec = engine::build_spec(ro, si);
+    engine::apply_seccomp(paths_, ro, spec);
     if (!map_.full) {
       spec.mounts.push_back({std::string(kAptDir), "bind", (dirs.dir / "apt").string(), {"rbind", "ro"}});
       spec.fake_id_calls = true;

@@ -61,7 +61,7 @@ void configure_info(CLI::App* cmd, CliContext& ctx) {
                    ? "available"
                    : "unavailable (needs cgroup v2 with delegation; --memory, --cpus, --pids-limit fail)");
     // What a container gets unless skiff run's flags say otherwise.
-    fmt::print("  security:\n    capabilities: {}\n    seccompProfile: none (no filter is loaded by default)\n",
+    fmt::print("  security:\n    capabilities: {}\n    seccompProfile: default (docker's and podman's rules; seccomp=unconfined and --privileged load none)\n",
                fmt::join(runtime::default_capabilities(), ","));
     fmt::print("store:\n  graphRoot: {}\n  runRoot: {}\n  graphDriverName: {}\n", paths.root.string(),
                paths.runroot.string(), storage::driver_name(storage.driver));

@@ -210,6 +210,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
       in.layers = rl;
     }
     runtime::Spec spec = build_spec(opts, in);
+    apply_seccomp(paths, opts, spec);
 
     // The process sets itself up while the record is written: they need
     // nothing of each other, and the machine has more than one core. (When

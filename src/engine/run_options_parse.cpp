@@ -129,7 +129,7 @@ void parse_security_opt(std::string_view text, RunOptions& out) {
     // docker's message for an option it does not know or a value it cannot read.
     return Error(fmt::format("invalid --security-opt: {:?}", std::string(text)), 0,
                  "the options are no-new-privileges[=true|false], mask=PATH[:PATH...], unmask=PATH[:PATH...]|ALL, "
-                 "systempaths=unconfined, seccomp=unconfined, label=..., apparmor=...");
+                 "systempaths=unconfined, seccomp=unconfined|PROFILE.json, label=..., apparmor=...");
   };
   size_t eq = text.find('=');
   std::string_view key = text.substr(0, eq);
@@ -149,9 +149,13 @@ void parse_security_opt(std::string_view text, RunOptions& out) {
     // effect.
     if (value.empty()) throw invalid();
   } else if (key == "seccomp") {
-    if (value != "unconfined")
-      throw Error(fmt::format("invalid --security-opt {:?}: custom seccomp profiles are not supported yet",
-                              std::string(text)));
+    if (value.empty()) throw invalid();
+    if (value == "unconfined") {
+      out.seccomp = SeccompMode::kUnconfined;
+    } else {
+      out.seccomp = SeccompMode::kProfile;
+      out.seccomp_profile = std::string(value);  // read by run_container, before anything is made
+    }
   } else if (key == "mask") {
     for (auto path : split(value, ':')) {
       if (path.empty() || path[0] != '/')

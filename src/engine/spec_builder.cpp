@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <fnmatch.h>
 #include <strings.h>
 
@@ -5,6 +6,7 @@
 #include <cstdint>
 
 #include "skiff/engine/container_run.hpp"
+#include "skiff/engine/seccomp_profile.hpp"
 #include "skiff/runtime/capabilities.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
@@ -176,6 +178,25 @@ runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in) {
   }
   spec.linux.maskedPaths.insert(spec.linux.maskedPaths.end(), opts.mask.begin(), opts.mask.end());
   return spec;
+}
+
+void apply_seccomp(const store::Paths& paths, const RunOptions& opts, runtime::Spec& spec) {
+  if (opts.privileged || opts.seccomp == SeccompMode::kUnconfined) return;
+  std::string file_text;
+  std::string_view profile = default_seccomp_profile();
+  if (opts.seccomp == SeccompMode::kProfile) {
+    auto text = read_file_if_exists(opts.seccomp_profile);
+    if (!text) throw Error(fmt::format("seccomp profile {}", opts.seccomp_profile), ENOENT);
+    file_text = std::move(*text);
+    profile = file_text;
+  }
+  try {
+    spec.seccomp_program = seccomp_program(paths, profile, host_seccomp_target(spec.process.capabilities));
+  } catch (const Error& e) {
+    if (opts.seccomp == SeccompMode::kProfile)
+      throw e.with_context(fmt::format("seccomp profile {}", opts.seccomp_profile));
+    throw e.with_context("skiff's default seccomp profile");
+  }
 }
 
 }  // namespace skiff::engine

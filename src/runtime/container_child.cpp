@@ -844,8 +844,9 @@ void enter_workdir(const char* cwd) {
 
   // Installed while the child still holds CAP_SYS_ADMIN in its namespace
   // (no no_new_privs needed); the id calls below are then no-ops for root.
-  if (!plan.seccomp.empty()) {
-    sock_fprog prog{static_cast<unsigned short>(plan.seccomp.size()), const_cast<sock_filter*>(plan.seccomp.data())};
+  for (const auto* filter : {&plan.seccomp_fake_ids, &plan.seccomp}) {
+    if (filter->empty()) continue;
+    sock_fprog prog{static_cast<unsigned short>(filter->size()), const_cast<sock_filter*>(filter->data())};
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) fail(ChildStep::kSeccomp, errno);
   }
   set_capabilities(plan);

@@ -1,5 +1,6 @@
 #include "launch_plan.hpp"
 #include "seccomp_filter.hpp"
+#include "skiff/runtime/seccomp.hpp"
 #include "dev_defaults.hpp"
 
 #include <sched.h>
@@ -293,9 +294,15 @@ void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool
     if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN)
       sigaddset(&plan.ignored_signals, sig);
   }
+  if (!spec.seccomp_program.empty()) {
+    plan.seccomp.assign(spec.seccomp_program.begin(), spec.seccomp_program.end());
+  } else if (spec.linux.seccomp) {
+    auto program = compile_seccomp(*spec.linux.seccomp);
+    plan.seccomp.assign(program.begin(), program.end());
+  }
   if (spec.fake_id_calls) {
     auto filter = fake_id_calls_filter();
-    plan.seccomp.assign(filter.begin(), filter.end());
+    plan.seccomp_fake_ids.assign(filter.begin(), filter.end());
   }
 }
 

@@ -63,7 +63,7 @@ struct PendingNet {
 
 struct LaunchPlan {
   explicit LaunchPlan(std::pmr::memory_resource* mr)
-      : strings(mr), vectors(mr), mounts(mr), groups(mr), seccomp(mr) {}
+      : strings(mr), vectors(mr), mounts(mr), groups(mr), seccomp(mr), seccomp_fake_ids(mr) {}
 
   std::pmr::deque<std::pmr::string> strings;  // owns every const char* below (stable addresses)
   std::pmr::vector<std::pmr::vector<char*>> vectors;
@@ -112,7 +112,10 @@ struct LaunchPlan {
   int preserve_fds = 0;  // the caller's fds 3 .. 3+N-1 stay open, as they are
   int stdout_fd = -1;    // dup'ed onto 1 and 2 when set (Spec::stdout_fd)
   int stderr_fd = -1;
-  std::pmr::vector<sock_filter> seccomp;  // a filter to install before dropping capabilities
+  // Filters installed before capabilities are dropped: linux.seccomp's
+  // program, and Spec::fake_id_calls's.
+  std::pmr::vector<sock_filter> seccomp;
+  std::pmr::vector<sock_filter> seccomp_fake_ids;
   // Signals skiff ignores (so the child would too, exec or not): the command
   // gets them back at their default. Handled ones are reset by exec itself.
   sigset_t ignored_signals{};

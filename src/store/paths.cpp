@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 
 std::vector<fs::path> Paths::root_entries() const {
   return {containers(), layers(), root / "blobs", build_cache(), tmp(), images_file(), storage_file(),
-          single_id_noted()};
+          single_id_noted(), root / "seccomp"};
 }
 
 std::vector<fs::path> Paths::runroot_entries() const { return {locks(), dev_staging()}; }

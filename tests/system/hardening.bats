@@ -108,13 +108,122 @@ kDefaultCaps=00000000800405fb
   [ "$output" = $'0\nread-only\n1' ]
 }
 
-@test "--security-opt label=, apparmor= and seccomp=unconfined are accepted and change nothing" {
+@test "--security-opt label= and apparmor= are accepted and change nothing" {
   import_busybox
   run -0 status_field CapEff --security-opt label=disable --security-opt label=type:container_t \
-    --security-opt apparmor=unconfined --security-opt seccomp=unconfined
+    --security-opt apparmor=unconfined
   [ "$output" = "$kDefaultCaps" ]
+}
+
+# --- seccomp ----------------------------------------------------------------------------
+
+@test "seccomp: the default profile is loaded; unshare needs CAP_SYS_ADMIN; everyday calls work" {
+  import_busybox
+  run -0 status_field Seccomp
+  [ "$output" = 2 ]
+  # unshare(2) needs CAP_SYS_ADMIN in docker's and podman's profile too.
+  run -0 skiff run --rm bb sh -c 'unshare -U true 2>&1; echo rc=$?'
+  [ "$output" = $'unshare: unshare(0x10000000): Operation not permitted\nrc=1' ]
+  # Everyday work is untouched: files, processes, sockets, signals, chown.
+  run -0 skiff run --rm bb sh -c \
+    'mkdir /tmp/d && echo x > /tmp/d/f && chown 0:0 /tmp/d/f && ln -s f /tmp/d/l && cat /tmp/d/l &&
+     (sleep 0.01 &) && wait && nc -l -p 4444 -s 127.0.0.1 </dev/null & sleep 0.05; kill %1 2>/dev/null; echo ok'
+  [ "${lines[0]}" = x ]
+  [ "${lines[-1]}" = ok ]
+  # With CAP_SYS_ADMIN the profile lets unshare through (the capability decides, as in docker).
+  run -0 skiff run --rm --cap-add SYS_ADMIN bb sh -c 'unshare -U true; echo rc=$?'
+  [ "$output" = rc=0 ]
+}
+
+# tests/fixtures/syscall-probe.c, built static into $BATS_TEST_TMPDIR/bin.
+build_probe() {
+  local src
+  for src in "$BATS_TEST_DIRNAME/../fixtures/syscall-probe.c" "$SKIFF_TEST_FIXTURES/fixtures/syscall-probe.c"; do
+    [ -f "$src" ] && break
+  done
+  mkdir -p "$BATS_TEST_TMPDIR/bin"
+  cc -static -O2 -o "$BATS_TEST_TMPDIR/bin/probe" "$src"
+}
+
+@test "seccomp: keyrings, io_uring, userfaultfd, bpf and perf are EPERM; clone3 is ENOSYS so libc falls back" {
+  import_busybox
+  build_probe
+  run -0 skiff run --rm -v "$BATS_TEST_TMPDIR/bin:/probe:ro" bb /probe/probe
+  [ "$output" = "keyctl EPERM
+add_key EPERM
+io_uring_setup EPERM
+userfaultfd EPERM
+clone3 ENOSYS
+bpf EPERM
+perf_event_open EPERM
+getpid ok" ]
+  # Unconfined, the same calls reach the kernel (clone3 then sees its NULL argument).
+  run -0 skiff run --rm --security-opt seccomp=unconfined -v "$BATS_TEST_TMPDIR/bin:/probe:ro" bb /probe/probe
+  [[ "$output" == *"clone3 EINVAL"* ]]
+}
+
+@test "seccomp: seccomp=unconfined and --privileged load no filter" {
+  import_busybox
   run -0 status_field Seccomp --security-opt seccomp=unconfined
   [ "$output" = 0 ]
+  run -0 status_field Seccomp --privileged
+  [ "$output" = 0 ]
+  run -0 skiff run --rm --security-opt seccomp=unconfined bb sh -c 'unshare -U true; echo rc=$?'
+  [ "$output" = rc=0 ]
+}
+
+@test "seccomp: seccomp=PROFILE.json loads that profile (docker's format)" {
+  import_busybox
+  local p=$BATS_TEST_TMPDIR/profile.json
+  # Everything allowed but mkdir and mkdirat, which fail with EACCES (13),
+  # and chmod with a mode argument of 0700 exactly.
+  cat > "$p" <<'JSON'
+{
+  "defaultAction": "SCMP_ACT_ALLOW",
+  "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]},
+              {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]}],
+  "syscalls": [
+    {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+    {"names": ["fchmodat", "chmod"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 448, "op": "SCMP_CMP_EQ"}],
+     "excludes": {"caps": ["CAP_SYS_ADMIN"]}},
+    {"names": ["no_such_call_anywhere"], "action": "SCMP_ACT_ERRNO"}
+  ]
+}
+JSON
+  run -0 skiff run --rm --security-opt "seccomp=$p" bb sh -c \
+    'mkdir /tmp/x 2>&1; touch /tmp/f; chmod 700 /tmp/f 2>&1; chmod 755 /tmp/f && echo 755-ok; grep Seccomp: /proc/self/status'
+  [ "${lines[0]}" = "mkdir: can't create directory '/tmp/x': Permission denied" ]
+  [ "${lines[1]}" = "chmod: /tmp/f: Operation not permitted" ]
+  [ "${lines[2]}" = 755-ok ]
+  [[ "${lines[3]}" =~ ^Seccomp:.2$ ]]
+  # The excluded capability lifts the chmod rule; the mkdir rule stays.
+  run -0 skiff run --rm --cap-add SYS_ADMIN --security-opt "seccomp=$p" bb sh -c \
+    'mkdir /tmp/x 2>/dev/null || echo no-mkdir; touch /tmp/f; chmod 700 /tmp/f && echo 700-ok'
+  [ "$output" = $'no-mkdir\n700-ok' ]
+  # A build's RUN steps have the default profile too.
+  mkdir -p "$BATS_TEST_TMPDIR/ctx"
+  printf 'FROM bb\nRUN grep Seccomp: /proc/self/status > /seccomp\n' > "$BATS_TEST_TMPDIR/ctx/Dockerfile"
+  run -0 skiff build -q -t sc "$BATS_TEST_TMPDIR/ctx"
+  run -0 skiff run --rm sc cat /seccomp
+  [[ "$output" =~ ^Seccomp:.2$ ]]
+}
+
+@test "seccomp: a profile that cannot be read or used is exit 125 naming the file; nothing is left" {
+  import_busybox
+  run -125 skiff run --rm --security-opt seccomp=/no/such/profile.json bb true
+  [ "$output" = "skiff: seccomp profile /no/such/profile.json: no such file or directory" ]
+  local p=$BATS_TEST_TMPDIR/bad.json
+  echo '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_MAYBE"}]}' > "$p"
+  run -125 skiff run --rm --name sc1 --security-opt "seccomp=$p" bb true
+  [ "$output" = "skiff: seccomp profile $p: unknown seccomp action \"SCMP_ACT_MAYBE\"" ]
+  echo 'not json' > "$p"
+  run -125 skiff run --rm --security-opt "seccomp=$p" bb true
+  [[ "$output" == "skiff: seccomp profile $p: not JSON: "* ]]
+  echo '{"syscalls": []}' > "$p"
+  run -125 skiff run --rm --security-opt "seccomp=$p" bb true
+  [ "$output" = "skiff: seccomp profile $p: no defaultAction: not a seccomp profile" ]
+  run -0 skiff ps -aq
+  [ -z "$output" ]
 }
 
 # --- --preserve-fds ------------------------------------------------------------------
@@ -156,8 +265,8 @@ kDefaultCaps=00000000800405fb
   [[ "${lines[1]}" == "hint: the options are no-new-privileges"* ]]
   run -125 skiff run --rm --security-opt no-new-privileges=maybe bb true
   [ "${lines[0]}" = 'skiff: invalid --security-opt: "no-new-privileges=maybe"' ]
-  run -125 skiff run --rm --security-opt seccomp=/etc/profile.json bb true
-  [ "$output" = 'skiff: invalid --security-opt "seccomp=/etc/profile.json": custom seccomp profiles are not supported yet' ]
+  run -125 skiff run --rm --security-opt seccomp= bb true
+  [ "${lines[0]}" = 'skiff: invalid --security-opt: "seccomp="' ]
   run -125 skiff run --rm --security-opt mask=etc bb true
   [ "$output" = 'skiff: invalid --security-opt "mask=etc": the paths to mask must be absolute' ]
   run -125 skiff run --rm --preserve-fds two bb true
@@ -169,8 +278,8 @@ kDefaultCaps=00000000800405fb
 
 # --- skiff info -----------------------------------------------------------------------
 
-@test "info shows the default capabilities and that no seccomp profile is loaded" {
+@test "info shows the default capabilities and seccomp profile" {
   run -0 skiff info
   [[ "$output" == *$'\n'"  security:"$'\n'"    capabilities: CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FOWNER,CAP_FSETID,CAP_KILL,CAP_NET_BIND_SERVICE,CAP_SETFCAP,CAP_SETGID,CAP_SETPCAP,CAP_SETUID,CAP_SYS_CHROOT"$'\n'* ]]
-  [[ "$output" == *$'\n'"    seccompProfile: none (no filter is loaded by default)"$'\n'* ]]
+  [[ "$output" == *$'\n'"    seccompProfile: default (docker's and podman's rules; seccomp=unconfined and --privileged load none)"$'\n'* ]]
 }

@@ -28,6 +28,12 @@ struct SpecInputs {
 // /etc/hosts for --network host), nothing else.
 runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in);
 
+// The seccomp program of opts (skiff's default profile unless
+// seccomp=unconfined or --privileged; seccomp=FILE's profile) for spec's
+// capabilities, from the store's cache or compiled into it; set on spec.
+// Throws Error naming a profile file that cannot be read or used.
+void apply_seccomp(const store::Paths& paths, const RunOptions& opts, runtime::Spec& spec);
+
 // The namespaces a container gets: user, mount, pid, ipc, uts, and network
 // for --network none.
 std::vector<runtime::Namespace> container_namespaces(const RunOptions& opts);

@@ -30,6 +30,9 @@ enum class UsernsOption { kDefault, kKeepId };
 // newer (pull first; an unchanged image only costs its manifest), never.
 enum class PullPolicy { kMissing, kAlways, kNever, kNewer };
 
+// --security-opt seccomp=: skiff's default profile, none, or a file's.
+enum class SeccompMode { kDefault, kUnconfined, kProfile };
+
 struct RunOptions {
   std::string image;
   std::vector<std::string> command;  // replaces the image's Cmd when non-empty
@@ -52,7 +55,9 @@ struct RunOptions {
   // Capabilities are CAP_ names or ALL, checked and upper-cased.
   std::vector<std::string> cap_add;
   std::vector<std::string> cap_drop;
-  bool privileged = false;            // every capability, no masked or read-only paths
+  bool privileged = false;            // every capability, no seccomp, no masked or read-only paths
+  SeccompMode seccomp = SeccompMode::kDefault;
+  std::string seccomp_profile;        // kProfile: the profile's file
   bool no_new_privileges = false;
   std::vector<std::string> mask;      // paths masked besides the defaults (absolute)
   std::vector<std::string> unmask;    // default paths not masked: globs, or ALL

@@ -2,6 +2,8 @@
 // and runtime. Field names are the spec's; skiff's own additions are marked.
 #pragma once
 
+#include <linux/filter.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -79,8 +81,31 @@ struct Namespace {
   std::string path;  // an existing namespace to join, else empty
 };
 
+// linux.seccomp, with the spec's names (actions "SCMP_ACT_ALLOW", ...,
+// architectures "SCMP_ARCH_X86_64", ..., ops "SCMP_CMP_EQ", ...).
+struct SeccompArg {
+  uint32_t index = 0;
+  uint64_t value = 0;
+  uint64_t valueTwo = 0;
+  std::string op;
+};
+struct SeccompSyscall {
+  std::vector<std::string> names;
+  std::string action;
+  std::optional<uint32_t> errnoRet;
+  std::vector<SeccompArg> args;  // all must match
+};
+struct Seccomp {
+  std::string defaultAction;
+  std::optional<uint32_t> defaultErrnoRet;
+  std::vector<std::string> architectures;
+  std::vector<std::string> flags;
+  std::vector<SeccompSyscall> syscalls;
+};
+
 struct Linux {
   std::vector<Namespace> namespaces;
+  std::optional<Seccomp> seccomp;
   std::vector<IdMapping> uidMappings;
   std::vector<IdMapping> gidMappings;
   std::vector<std::string> maskedPaths;
@@ -108,6 +133,10 @@ struct Spec {
   // build step with a single-id map needs it: package managers make such
   // calls and stop when they fail.
   bool fake_id_calls = false;
+  // skiff extension: a seccomp program compiled already (the engine keeps
+  // the programs of the profiles it uses); it is installed instead of
+  // linux.seccomp, which the runtime compiles when this is empty.
+  std::vector<sock_filter> seccomp_program;
 };
 
 // The defaults docker and podman give every container.

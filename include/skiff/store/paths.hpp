@@ -33,6 +33,8 @@ struct Paths {
   std::filesystem::path build_cache_record(const std::string& key) const { return build_cache() / (key + ".json"); }
   // RUN --mount=type=cache directories, by their id's digest.
   std::filesystem::path cache_mount(const std::string& hex) const { return build_cache() / "mounts" / hex; }
+  // A compiled seccomp program, by the key of its profile and target.
+  std::filesystem::path seccomp_program(const std::string& key) const { return root / "seccomp" / (key + ".bpf"); }
   // Present once the user was told that they have no subordinate ranges.
   std::filesystem::path single_id_noted() const { return root / ".single-id-map-noted"; }
 
