@@ -7,10 +7,9 @@ namespace skiff::build {
 std::vector<std::pair<std::string, std::string>> platform_args(const image::Platform& target,
                                                                const image::Platform& build) {
   return {
-      {"TARGETPLATFORM", target.str()},    {"TARGETOS", target.os},
-      {"TARGETARCH", target.architecture}, {"TARGETVARIANT", target.variant},
-      {"BUILDPLATFORM", build.str()},      {"BUILDOS", build.os},
-      {"BUILDARCH", build.architecture},   {"BUILDVARIANT", build.variant},
+      {"TARGETPLATFORM", target.str()},  {"TARGETOS", target.os},         {"TARGETARCH", target.architecture},
+      {"TARGETVARIANT", target.variant}, {"BUILDPLATFORM", build.str()},  {"BUILDOS", build.os},
+      {"BUILDARCH", build.architecture}, {"BUILDVARIANT", build.variant},
   };
 }
 

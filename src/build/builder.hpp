@@ -6,33 +6,33 @@
 // build_run_step.cpp (RUN) and build_file_steps.cpp (COPY, ADD, WORKDIR).
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
-#include "step_fs.hpp"
-#include "skiff/build/dockerfile.hpp"
 #include "skiff/build/build_events.hpp"
+#include "skiff/build/dockerfile.hpp"
 #include "skiff/build/dockerignore.hpp"
 #include "skiff/build/image_build.hpp"
-#include "skiff/storage/layer_store.hpp"
 #include "skiff/image/image_store.hpp"
-#include "skiff/userns/id_map.hpp"
 #include "skiff/runtime/spec.hpp"
+#include "skiff/storage/layer_store.hpp"
 #include "skiff/store/file_lock.hpp"
 #include "skiff/store/paths.hpp"
+#include "skiff/userns/id_map.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/unique_fd.hpp"
+#include "step_fs.hpp"
 
 namespace skiff::build {
 
@@ -45,7 +45,7 @@ struct StageState {
   std::string key;        // cache key: everything that made this state
   Vars args;              // ARGs in scope with a value
   uint64_t size = 0;
-  std::string created;  // of the newest layer (or the base image)
+  std::string created;   // of the newest layer (or the base image)
   bool cmd_set = false;  // CMD given in this stage
 };
 
@@ -66,7 +66,12 @@ Error interrupted(int sig);
 class Builder {
  public:
   Builder(const store::Paths& paths, const BuildOptions& opts, BuildEvents& events)
-      : paths_(paths), opts_(opts), events_(events), images_(paths), map_(userns::current_id_map()), layers_(paths, map_) {}
+      : paths_(paths),
+        opts_(opts),
+        events_(events),
+        images_(paths),
+        map_(userns::current_id_map()),
+        layers_(paths, map_) {}
 
   // Builds the target and the stages it needs, and stores the image.
   BuildResult run();
@@ -93,8 +98,8 @@ class Builder {
   build::EnvLookup meta_lookup() const;
 
   // Layer steps and the cache (build_cache.cpp).
-  void add_layer_step(StageState& s, const build::Instruction& in, const std::string& key, const std::string& created_by,
-                      const std::function<StepLayer(const StepDirs&)>& make);
+  void add_layer_step(StageState& s, const build::Instruction& in, const std::string& key,
+                      const std::string& created_by, const std::function<StepLayer(const StepDirs&)>& make);
   StepDirs new_step_dirs();
   std::filesystem::path cache_file(const std::string& key) const { return paths_.build_cache_record(key); }
   std::optional<StepLayer> cached(const std::string& key, std::string& created);

@@ -67,10 +67,8 @@ class Directives {
     std::string_view rest = trim_left(line.substr(n));
     if (rest.empty() || rest[0] != '=') return done_ = true, false;
     std::string_view value = detail::trim(rest.substr(1));
-    if (value.empty() || (key != "escape" && key != "syntax" && key != "check"))
-      return done_ = true, false;
-    if (!seen_.insert(key).second)
-      throw Error(fmt::format("only one {} parser directive can be used", key));
+    if (value.empty() || (key != "escape" && key != "syntax" && key != "check")) return done_ = true, false;
+    if (!seen_.insert(key).second) throw Error(fmt::format("only one {} parser directive can be used", key));
     if (key == "escape") {
       if (value != "`" && value != "\\")
         throw Error(fmt::format("invalid escape token '{}' does not match ` or \\", value));
@@ -91,8 +89,7 @@ class Directives {
 
 class Parser {
  public:
-  Parser(std::string_view text, std::string_view file_name)
-      : lines_(split_lines(text)), file_(file_name) {
+  Parser(std::string_view text, std::string_view file_name) : lines_(split_lines(text)), file_(file_name) {
     if (!lines_.empty() && lines_[0].substr(0, 3) == "\xEF\xBB\xBF") lines_[0].remove_prefix(3);
   }
 
@@ -146,8 +143,8 @@ class Parser {
       more = m;
     }
     if (empty_continuation)
-      warnings_.push_back(fmt::format(
-          "{}:{}: empty continuation line (future docker releases will refuse it)", file_, start));
+      warnings_.push_back(
+          fmt::format("{}:{}: empty continuation line (future docker releases will refuse it)", file_, start));
 
     std::vector<Heredoc> heredocs;
     if (joined.find("<<") != std::string::npos && detail::may_have_heredocs(joined, escape)) {
@@ -157,8 +154,7 @@ class Parser {
     Instruction ins = detail::parse_instruction(joined, std::move(heredocs), escape);
     ins.line = start;
     if (ins.keyword == "MAINTAINER")
-      warnings_.push_back(
-          fmt::format("{}:{}: MAINTAINER is deprecated, use LABEL instead", file_, start));
+      warnings_.push_back(fmt::format("{}:{}: MAINTAINER is deprecated, use LABEL instead", file_, start));
     return ins;
   }
 
@@ -192,13 +188,9 @@ class Parser {
       if (!from->name.empty())
         for (const auto& s : df.stages)
           if (s.name == from->name)
-            throw Error(
-                fmt::format("duplicate stage name {:?}, stage names should be unique", from->name));
-      df.stages.push_back({.base = from->base,
-                           .name = from->name,
-                           .platform = from->platform,
-                           .line = ins.line,
-                           .text = ins.text});
+            throw Error(fmt::format("duplicate stage name {:?}, stage names should be unique", from->name));
+      df.stages.push_back(
+          {.base = from->base, .name = from->name, .platform = from->platform, .line = ins.line, .text = ins.text});
     } else if (!df.stages.empty()) {
       df.stages.back().instructions.push_back(std::move(ins));
     } else if (ins.keyword == "ARG") {

@@ -35,9 +35,7 @@ std::u32string decode_utf8(std::string_view s) {
 }
 
 std::string_view trim(std::string_view s) {
-  auto space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-  };
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; };
   while (!s.empty() && space(s.front())) s.remove_prefix(1);
   while (!s.empty() && space(s.back())) s.remove_suffix(1);
   return s;
@@ -48,7 +46,6 @@ std::string_view trim(std::string_view s) {
 }
 
 }  // namespace
-
 
 DockerIgnore::Pattern DockerIgnore::compile(std::string text, bool exception) {
   Pattern p{.text = std::move(text), .exception = exception};
@@ -129,8 +126,7 @@ bool DockerIgnore::Pattern::matches(std::string_view path) const {
       return path.substr(0, text.size() - 2) == std::string_view(text).substr(0, text.size() - 2);
     case Kind::kSuffix: {
       std::string_view suffix = std::string_view(text).substr(2);
-      if (path.size() >= suffix.size() && path.substr(path.size() - suffix.size()) == suffix)
-        return true;
+      if (path.size() >= suffix.size() && path.substr(path.size() - suffix.size()) == suffix) return true;
       return !suffix.empty() && suffix[0] == '/' && path == suffix.substr(1);
     }
     case Kind::kGlob:
@@ -154,9 +150,8 @@ bool DockerIgnore::Pattern::matches(std::string_view path) const {
         ok = i < s.size() && s[i] != '/' && self(self, t + 1, i + 1);
         break;
       case TokenKind::kClass: {
-        bool in = i < s.size() && std::any_of(tok.ranges.begin(), tok.ranges.end(), [&](auto& r) {
-                    return r.first <= s[i] && s[i] <= r.second;
-                  });
+        bool in = i < s.size() && std::any_of(tok.ranges.begin(), tok.ranges.end(),
+                                              [&](auto& r) { return r.first <= s[i] && s[i] <= r.second; });
         ok = i < s.size() && in != tok.negated && self(self, t + 1, i + 1);
         break;
       }
@@ -266,8 +261,8 @@ bool DockerIgnore::excluded(std::string_view path) const {
     // An exclusion only matters while nothing is excluded, an exception
     // only once something is.
     if (pattern.exception != matched) continue;
-    bool m = pattern.matches(p) || std::any_of(parents.begin(), parents.end(),
-                                               [&](auto d) { return pattern.matches(d); });
+    bool m =
+        pattern.matches(p) || std::any_of(parents.begin(), parents.end(), [&](auto d) { return pattern.matches(d); });
     if (m) matched = !pattern.exception;
   }
   return matched;
@@ -285,8 +280,7 @@ bool DockerIgnore::may_contain_exceptions(std::string_view dir) const {
   for (const auto& p : patterns_) {
     if (!p.exception) continue;
     any = true;
-    if (without_trailing_glob(p.text).find_first_of("*[]?^\\") != std::string_view::npos)
-      return true;
+    if (without_trailing_glob(p.text).find_first_of("*[]?^\\") != std::string_view::npos) return true;
   }
   if (!any) return false;
   std::string prefix = clean_path(dir) + "/";
@@ -301,11 +295,9 @@ std::vector<std::string> DockerIgnore::patterns() const {
   return out;
 }
 
-std::vector<std::string> dockerignore_candidates(std::string_view dockerfile_path,
-                                                 std::string_view context_dir) {
+std::vector<std::string> dockerignore_candidates(std::string_view dockerfile_path, std::string_view context_dir) {
   std::vector<std::string> out;
-  if (!dockerfile_path.empty() && dockerfile_path != "-")
-    out.push_back(std::string(dockerfile_path) + ".dockerignore");
+  if (!dockerfile_path.empty() && dockerfile_path != "-") out.push_back(std::string(dockerfile_path) + ".dockerignore");
   std::string root(context_dir.empty() ? "." : context_dir);
   if (root.back() != '/') root += '/';
   out.push_back(root + ".dockerignore");

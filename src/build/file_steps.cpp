@@ -23,7 +23,9 @@ using nlohmann::json;
 
 namespace {
 
-bool is_url(std::string_view s) { return s.starts_with("http://") || s.starts_with("https://"); }
+bool is_url(std::string_view s) {
+  return s.starts_with("http://") || s.starts_with("https://");
+}
 
 // The file name an URL gives: its last path component.
 std::string url_file_name(std::string_view url) {
@@ -101,7 +103,9 @@ void Builder::copy_step(StageState& s, const build::Instruction& in, const build
   if (!c.chown.empty()) {
     runtime::User u;
     try {
-      u = engine::resolve_user(c.chown, engine::read_from_layers(top_first, "/etc/passwd"), engine::read_from_layers(top_first, "/etc/group")).ids;
+      u = engine::resolve_user(c.chown, engine::read_from_layers(top_first, "/etc/passwd"),
+                               engine::read_from_layers(top_first, "/etc/group"))
+              .ids;
     } catch (const Error& e) {
       throw e.with_context(fmt::format("{}: {} --chown", where(in), kw));
     }
@@ -109,21 +113,21 @@ void Builder::copy_step(StageState& s, const build::Instruction& in, const build
     plan.gid = u.gid;
     if (!map_.maps_uid(u.uid) || !map_.maps_gid(u.gid)) {
       if (map_.full)
-        throw Error(fmt::format("{}: --chown={}: {}:{} is outside your /etc/subuid range", where(in), c.chown, u.uid,
-                                u.gid));
+        throw Error(
+            fmt::format("{}: --chown={}: {}:{} is outside your /etc/subuid range", where(in), c.chown, u.uid, u.gid));
       plan.uid = plan.gid = 0;  // a single-id map has only root
     }
   }
   if (!c.chmod.empty()) {
     char* end = nullptr;
     unsigned long m = strtoul(c.chmod.c_str(), &end, 8);
-    if (*end != '\0' || m > 07777) throw Error(fmt::format("{}: --chmod={}: give the mode in octal, e.g. 0755", where(in), c.chmod));
+    if (*end != '\0' || m > 07777)
+      throw Error(fmt::format("{}: --chmod={}: give the mode in octal, e.g. 0755", where(in), c.chmod));
     plan.chmod = static_cast<mode_t>(m);
   }
 
   // Sources, and what the cache key takes from them.
-  std::vector<std::string> key_parts{s.key, kw, json(c.sources).dump(), dest, c.chown, c.chmod,
-                                     trailing ? "/" : ""};
+  std::vector<std::string> key_parts{s.key, kw, json(c.sources).dump(), dest, c.chown, c.chmod, trailing ? "/" : ""};
   std::optional<StageState> from_stage;
   std::optional<image::ImageContent> from_image;
   std::vector<std::string> patterns;
@@ -176,8 +180,9 @@ void Builder::copy_step(StageState& s, const build::Instruction& in, const build
   if (c.from.empty()) {
     if (!patterns.empty()) {
       if (!context_fd_)
-        throw Error(fmt::format("{}: {} from the build context, but there is none (the Dockerfile came from standard input)",
-                                where(in), kw));
+        throw Error(
+            fmt::format("{}: {} from the build context, but there is none (the Dockerfile came from standard input)",
+                        where(in), kw));
       try {
         for (const auto& p : patterns) {
           auto found = expand_source(context_fd_.get(), p, &ignore);
@@ -194,7 +199,8 @@ void Builder::copy_step(StageState& s, const build::Instruction& in, const build
     from_stage = stage(*dep);
     key_parts.push_back("stage:" + from_stage->key);
   } else if (find_stage(c.from, df_.stages.size())) {
-    throw Error(fmt::format("{}: {} --from={}: a stage can only copy from stages defined before it", where(in), kw, c.from));
+    throw Error(
+        fmt::format("{}: {} --from={}: a stage can only copy from stages defined before it", where(in), kw, c.from));
   } else {
     try {
       from_image = image_for(c.from);
@@ -206,12 +212,13 @@ void Builder::copy_step(StageState& s, const build::Instruction& in, const build
   size_t count = (c.from.empty() ? plan.sources.size() : patterns.size()) + plan.inline_files.size();
   plan.dest_is_dir = trailing;
   if (count > 1 && !trailing)
-    throw Error(fmt::format("{}: when using {} with more than one source file, the destination must be a directory "
-                            "and end with a /",
-                            where(in), kw));
+    throw Error(
+        fmt::format("{}: when using {} with more than one source file, the destination must be a directory "
+                    "and end with a /",
+                    where(in), kw));
 
-  std::string created_by = fmt::format("{} {}{} {}", kw, c.from.empty() ? "" : "--from=" + c.from + " ",
-                                       fmt::join(c.sources, " "), c.dest);
+  std::string created_by =
+      fmt::format("{} {}{} {}", kw, c.from.empty() ? "" : "--from=" + c.from + " ", fmt::join(c.sources, " "), c.dest);
   std::string key = hash_key(key_parts);
   add_layer_step(s, in, key, created_by, [&](const StepDirs& dirs) {
     StepRoot root = step_root(s);

@@ -60,7 +60,8 @@ BuildResult Builder::run() {
   if (!opts_.platform.empty()) {
     image::Platform want = image::parse_platform(opts_.platform);
     if (want.os != host.os || want.architecture != host.architecture)
-      throw Error(fmt::format("--platform {}: only this machine's platform ({}) can be built", opts_.platform, host.str()));
+      throw Error(
+          fmt::format("--platform {}: only this machine's platform ({}) can be built", opts_.platform, host.str()));
   }
 
   // The global scope: the platform args, then the ARGs before the first FROM.
@@ -86,8 +87,9 @@ BuildResult Builder::run() {
   store::ensure_dirs(paths_);
   storage_ = layers_.storage();
   if (storage_.driver == storage::Driver::kCopy)
-    throw Error("skiff build needs an overlay file system (kernel overlay in a user namespace, or fuse-overlayfs), "
-                "and this store uses the copy driver");
+    throw Error(
+        "skiff build needs an overlay file system (kernel overlay in a user namespace, or fuse-overlayfs), "
+        "and this store uses the copy driver");
   make_dirs(paths_.tmp(), 0700);
   layers_.sweep_abandoned_work();  // what killed skiffs left
   store::HeldEntry work = store::hold_new_entry(paths_, "build", 0700);

@@ -35,8 +35,7 @@ struct Expander {
     // expanded: the command is the shell's business.
     run.mounts.clear();
     for (std::string_view f : flags)
-      if (f.substr(0, 8) == "--mount=")
-        run.mounts.push_back(parse_run_mount(f.substr(8), &env, options.escape));
+      if (f.substr(0, 8) == "--mount=") run.mounts.push_back(parse_run_mount(f.substr(8), &env, options.escape));
   }
 
   void operator()(CopyInstruction& copy) const {

@@ -17,9 +17,8 @@ namespace skiff::build::detail {
 namespace {
 
 constexpr std::array<std::string_view, 18> kInstructions = {
-    "ADD",    "ARG",   "CMD",         "COPY",  "ENTRYPOINT", "ENV",
-    "EXPOSE", "FROM",  "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD",
-    "RUN",    "SHELL", "STOPSIGNAL",  "USER",  "VOLUME",     "WORKDIR",
+    "ADD",   "ARG",        "CMD",     "COPY", "ENTRYPOINT", "ENV",        "EXPOSE", "FROM",   "HEALTHCHECK",
+    "LABEL", "MAINTAINER", "ONBUILD", "RUN",  "SHELL",      "STOPSIGNAL", "USER",   "VOLUME", "WORKDIR",
 };
 
 size_t edit_distance(std::string_view a, std::string_view b) {
@@ -79,8 +78,7 @@ class FlagSet {
       auto& slot = values_[name];
       switch (kind->second) {
         case Kind::kBool: {
-          if (eq != std::string::npos && value.empty())
-            throw Error(fmt::format("missing a value on flag: {}", flag));
+          if (eq != std::string::npos && value.empty()) throw Error(fmt::format("missing a value on flag: {}", flag));
           std::string v = to_lower(value);
           if (v != "" && v != "true" && v != "false")
             throw Error(fmt::format("expecting boolean value for flag {}, not: {}", flag, value));
@@ -89,8 +87,7 @@ class FlagSet {
         }
         case Kind::kString:
         case Kind::kList:
-          if (eq == std::string::npos)
-            throw Error(fmt::format("missing a value on flag: {}", flag));
+          if (eq == std::string::npos) throw Error(fmt::format("missing a value on flag: {}", flag));
           slot.push_back(value);
           break;
       }
@@ -182,8 +179,7 @@ std::optional<std::vector<std::string>> json_array(std::string_view rest) {
   if (j.is_discarded() || !j.is_array()) return std::nullopt;
   std::vector<std::string> out;
   for (const auto& v : j) {
-    if (!v.is_string())
-      throw Error("when using JSON array syntax, arrays must be comprised of strings only");
+    if (!v.is_string()) throw Error("when using JSON array syntax, arrays must be comprised of strings only");
     out.push_back(v.get<std::string>());
   }
   return out;
@@ -222,8 +218,7 @@ std::vector<KeyValue> key_values(std::string_view keyword, std::string_view rest
     for (const auto& w : words) {
       auto eq = w.find('=');
       if (eq == std::string::npos)
-        throw Error(
-            fmt::format("Syntax error - can't find = in {:?}. Must be of the form: name=value", w));
+        throw Error(fmt::format("Syntax error - can't find = in {:?}. Must be of the form: name=value", w));
       out.push_back({w.substr(0, eq), w.substr(eq + 1)});
     }
   }
@@ -242,22 +237,19 @@ FromInstruction parse_from(const SplitLine& s, FlagSet& flags) {
     from.name = to_lower(args[2]);
     bool valid = std::islower(static_cast<unsigned char>(from.name[0])) &&
                  std::all_of(from.name.begin(), from.name.end(), [](char c) {
-                   return std::islower(static_cast<unsigned char>(c)) ||
-                          std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
-                          c == '.';
+                   return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+                          c == '-' || c == '_' || c == '.';
                  });
     if (!valid)
-      throw Error(fmt::format(
-          "invalid name for build stage: {:?}, name can't start with a number or contain symbols",
-          args[2]));
+      throw Error(fmt::format("invalid name for build stage: {:?}, name can't start with a number or contain symbols",
+                              args[2]));
   } else if (args.size() != 1) {
     throw Error("FROM requires either one or three arguments");
   }
   return from;
 }
 
-RunInstruction parse_run(const SplitLine& s, FlagSet& flags, std::vector<Heredoc> heredocs,
-                         char escape) {
+RunInstruction parse_run(const SplitLine& s, FlagSet& flags, std::vector<Heredoc> heredocs, char escape) {
   flags.add("mount", FlagSet::Kind::kList);
   flags.add("network", FlagSet::Kind::kString);
   flags.add("security", FlagSet::Kind::kString);
@@ -270,13 +262,11 @@ RunInstruction parse_run(const SplitLine& s, FlagSet& flags, std::vector<Heredoc
   run.security = flags.string("security", "sandbox");
   if (run.security != "sandbox" && run.security != "insecure")
     throw Error(fmt::format("security {:?} is not valid", run.security));
-  for (const auto& m : flags.list("mount"))
-    run.mounts.push_back(parse_run_mount(m, nullptr, escape));
+  for (const auto& m : flags.list("mount")) run.mounts.push_back(parse_run_mount(m, nullptr, escape));
   return run;
 }
 
-CopyInstruction parse_copy(const SplitLine& s, FlagSet& flags, bool add,
-                           const std::vector<Heredoc>& heredocs) {
+CopyInstruction parse_copy(const SplitLine& s, FlagSet& flags, bool add, const std::vector<Heredoc>& heredocs) {
   std::string keyword = add ? "ADD" : "COPY";
   for (auto name : {"chown", "chmod"}) flags.add(name, FlagSet::Kind::kString);
   flags.add("link", FlagSet::Kind::kBool);
@@ -317,8 +307,7 @@ CopyInstruction parse_copy(const SplitLine& s, FlagSet& flags, bool add,
       copy.sources.push_back(std::move(src));
       continue;
     }
-    auto body = std::find_if(heredocs.begin(), heredocs.end(),
-                             [&](const Heredoc& h) { return h.name == doc->name; });
+    auto body = std::find_if(heredocs.begin(), heredocs.end(), [&](const Heredoc& h) { return h.name == doc->name; });
     if (body != heredocs.end()) doc->content = body->content;
     copy.heredocs.push_back(std::move(*doc));
   }
@@ -328,8 +317,7 @@ CopyInstruction parse_copy(const SplitLine& s, FlagSet& flags, bool add,
 // Go's time.ParseDuration, as HEALTHCHECK takes it: "30s", "1m30s", "1.5h".
 std::chrono::nanoseconds parse_duration(const std::string& flag, const std::string& text) {
   static const std::map<std::string, double, std::less<>> kUnits = {
-      {"ns", 1},   {"us", 1e3}, {"\u00b5s", 1e3}, {"\u03bcs", 1e3},
-      {"ms", 1e6}, {"s", 1e9},  {"m", 60e9},      {"h", 3600e9},
+      {"ns", 1}, {"us", 1e3}, {"\u00b5s", 1e3}, {"\u03bcs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9},
   };
   auto bad = [&] { return Error(fmt::format("time: invalid duration {:?}", text)); };
   std::string_view s = text;
@@ -404,8 +392,7 @@ HealthcheckInstruction parse_healthcheck(const SplitLine& s, FlagSet& flags) {
   return hc;
 }
 
-OnbuildInstruction parse_onbuild(const SplitLine& s, const std::vector<Heredoc>& heredocs,
-                                 char escape) {
+OnbuildInstruction parse_onbuild(const SplitLine& s, const std::vector<Heredoc>& heredocs, char escape) {
   if (s.rest.empty()) need_some("ONBUILD");
   std::string trigger = to_upper(split_command(s.rest, escape).keyword);
   if (trigger == "ONBUILD") throw Error("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
@@ -414,19 +401,16 @@ OnbuildInstruction parse_onbuild(const SplitLine& s, const std::vector<Heredoc>&
   // The image config keeps the trigger as text, heredoc bodies included.
   std::string expression = s.rest;
   for (const auto& h : heredocs) expression += "\n" + h.content + h.name;
-  return {
-      .expression = std::move(expression),
-      .trigger = std::make_shared<const Instruction>(parse_instruction(s.rest, heredocs, escape))};
+  return {.expression = std::move(expression),
+          .trigger = std::make_shared<const Instruction>(parse_instruction(s.rest, heredocs, escape))};
 }
 
-InstructionBody parse_body(const std::string& keyword, const SplitLine& s,
-                           std::vector<Heredoc> heredocs, char escape) {
+InstructionBody parse_body(const std::string& keyword, const SplitLine& s, std::vector<Heredoc> heredocs, char escape) {
   FlagSet flags(s.flags);
   auto no_flags = [&] { flags.parse(); };
   if (keyword == "FROM") return parse_from(s, flags);
   if (keyword == "RUN") return parse_run(s, flags, std::move(heredocs), escape);
-  if (keyword == "COPY" || keyword == "ADD")
-    return parse_copy(s, flags, keyword == "ADD", heredocs);
+  if (keyword == "COPY" || keyword == "ADD") return parse_copy(s, flags, keyword == "ADD", heredocs);
   if (keyword == "HEALTHCHECK") return parse_healthcheck(s, flags);
   no_flags();
   if (keyword == "CMD") return CmdInstruction{command_line(s.rest)};
@@ -598,8 +582,7 @@ Instruction parse_instruction(std::string_view line, std::vector<Heredoc> heredo
   auto s = split_command(line, escape);
   std::string keyword = to_upper(s.keyword);
   if (std::find(kInstructions.begin(), kInstructions.end(), keyword) == kInstructions.end())
-    throw Error(fmt::format("unknown instruction: {}", s.keyword), 0,
-                suggestion(s.keyword, kInstructions));
+    throw Error(fmt::format("unknown instruction: {}", s.keyword), 0, suggestion(s.keyword, kInstructions));
   Instruction ins{.keyword = keyword, .text = std::string(trim(line)), .flags = s.flags};
   ins.body = parse_body(keyword, s, std::move(heredocs), escape);
   return ins;

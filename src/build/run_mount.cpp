@@ -21,8 +21,7 @@ std::vector<std::string> csv_fields(std::string_view s) {
     if (i < s.size() && s[i] == '"') {
       ++i;
       for (;;) {
-        if (i >= s.size())
-          throw Error("failed to parse csv mounts: extraneous or missing \" in quoted-field");
+        if (i >= s.size()) throw Error("failed to parse csv mounts: extraneous or missing \" in quoted-field");
         if (s[i] == '"') {
           if (i + 1 < s.size() && s[i + 1] == '"') {
             field.push_back('"');
@@ -39,8 +38,7 @@ std::vector<std::string> csv_fields(std::string_view s) {
     } else {
       size_t comma = s.find(',', i);
       field = std::string(s.substr(i, comma == std::string_view::npos ? comma : comma - i));
-      if (field.find('"') != std::string::npos)
-        throw Error("failed to parse csv mounts: bare \" in non-quoted-field");
+      if (field.find('"') != std::string::npos) throw Error("failed to parse csv mounts: bare \" in non-quoted-field");
       i = comma == std::string_view::npos ? s.size() : comma;
     }
     out.push_back(std::move(field));
@@ -125,8 +123,7 @@ RunMount parse_run_mount(std::string_view spec, const EnvLookup* env, char escap
         readonly_given = true;
       } else if (key == "required") {
         if (m.type != MountType::kSecret && m.type != MountType::kSsh)
-          throw Error(
-              fmt::format("unexpected key '{}' for mount type '{}'", key, type_name(m.type)));
+          throw Error(fmt::format("unexpected key '{}' for mount type '{}'", key, type_name(m.type)));
         m.required = true;
       } else {
         throw Error(fmt::format("invalid field '{}' must be a key=value pair", field));
@@ -138,8 +135,7 @@ RunMount parse_run_mount(std::string_view spec, const EnvLookup* env, char escap
       value = expand_word(value, *env, {.escape = escape});
     } else if (size_t dollar = value.find('$'); dollar != std::string::npos) {
       if (key == "from" && dollar + 1 != value.size())
-        throw Error(fmt::format(
-            "'{}' doesn't support variable expansion, define alias stage instead", key));
+        throw Error(fmt::format("'{}' doesn't support variable expansion, define alias stage instead", key));
       if (key != "from") {
         deferred = true;
         if (key == "target" || key == "dst" || key == "destination")
@@ -214,14 +210,11 @@ RunMount parse_run_mount(std::string_view spec, const EnvLookup* env, char escap
 
   if (!readonly_given) m.readonly = m.type != MountType::kCache && m.type != MountType::kTmpfs;
   if (deferred) return m;
-  bool file_info =
-      m.type == MountType::kSecret || m.type == MountType::kSsh || m.type == MountType::kCache;
+  bool file_info = m.type == MountType::kSecret || m.type == MountType::kSsh || m.type == MountType::kCache;
   if (!file_info) {
-    for (auto [name, set] : {std::pair{"mode", m.mode.has_value()},
-                             {"uid", m.uid.has_value()},
-                             {"gid", m.gid.has_value()}})
-      if (set)
-        throw Error(fmt::format("{} not allowed for {:?} type mounts", name, type_name(m.type)));
+    for (auto [name, set] :
+         {std::pair{"mode", m.mode.has_value()}, {"uid", m.uid.has_value()}, {"gid", m.gid.has_value()}})
+      if (set) throw Error(fmt::format("{} not allowed for {:?} type mounts", name, type_name(m.type)));
   }
   if (m.type == MountType::kSecret) {
     if (!m.from.empty()) throw Error("secret mount should not have a from");

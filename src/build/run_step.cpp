@@ -81,7 +81,8 @@ void write_apt_stay_root(const fs::path& host_dir, const std::optional<std::stri
 
 void Builder::run_step(StageState& s, const build::Instruction& in, const build::RunInstruction& run) {
   if (run.security != "sandbox")
-    throw Error(fmt::format("{}: RUN --security={} is not supported: steps always run sandboxed", where(in), run.security));
+    throw Error(
+        fmt::format("{}: RUN --security={} is not supported: steps always run sandboxed", where(in), run.security));
   std::vector<std::string> shell = stage_shell(s);
   std::vector<std::string> args;
   std::string line = run.command.args.empty() ? std::string() : run.command.args[0];
@@ -122,12 +123,13 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
       used_args_.insert(k);
       arg_env.push_back(k + "=" + v);
     }
-  std::vector<std::string> key_parts{s.key, "RUN", json(args).dump(), engine::network_mode_name(network), json(arg_env).dump()};
+  std::vector<std::string> key_parts{s.key, "RUN", json(args).dump(), engine::network_mode_name(network),
+                                     json(arg_env).dump()};
   // Bind mounts from the context are part of what the step sees; caches,
   // tmpfs and secrets are not (as in BuildKit).
   for (const auto& m : run.mounts) {
-    key_parts.push_back(fmt::format("mount:{}:{}:{}:{}:{}", static_cast<int>(m.type), m.target, m.source, m.from,
-                                    m.readonly));
+    key_parts.push_back(
+        fmt::format("mount:{}:{}:{}:{}:{}", static_cast<int>(m.type), m.target, m.source, m.from, m.readonly));
     if (m.type == build::MountType::kBind && m.from.empty()) {
       if (!context_fd_) throw Error(fmt::format("{}: RUN --mount=type=bind needs a build context", where(in)));
       try {
@@ -181,8 +183,9 @@ void Builder::run_step(StageState& s, const build::Instruction& in, const build:
       spec.fake_id_calls = true;
       if (!noted_single_map_ && !opts_.quiet) {
         noted_single_map_ = true;
-        note(userns::no_ranges_note(": RUN steps see chown and setuid calls succeed without effect, and every "
-                                    "file the build makes belongs to root"));
+        note(
+            userns::no_ranges_note(": RUN steps see chown and setuid calls succeed without effect, and every "
+                                   "file the build makes belongs to root"));
       }
     }
     std::vector<store::FileLock> cache_locks;
@@ -228,12 +231,15 @@ void Builder::add_run_mounts(runtime::Spec& spec, const std::vector<build::RunMo
       std::string id = !m.id.empty() ? m.id : !m.source.empty() ? m.source : fs::path(target).filename().string();
       auto it = std::find_if(opts_.secrets.begin(), opts_.secrets.end(), [&](const auto& p) { return p.first == id; });
       if (it == opts_.secrets.end()) {
-        if (m.required) throw Error(fmt::format("secret {:?} is required: give it with --secret id={},src=FILE", id, id));
+        if (m.required)
+          throw Error(fmt::format("secret {:?} is required: give it with --secret id={},src=FILE", id, id));
         continue;
       }
       std::string content;
-      if (!it->second.file.empty()) content = read_file(it->second.file);
-      else if (const char* v = getenv(it->second.env.c_str())) content = v;
+      if (!it->second.file.empty())
+        content = read_file(it->second.file);
+      else if (const char* v = getenv(it->second.env.c_str()))
+        content = v;
       if (m.env) {
         spec.process.env.push_back(*m.env + "=" + content);
         if (target.empty()) continue;
@@ -262,8 +268,10 @@ void Builder::add_run_mounts(runtime::Spec& spec, const std::vector<build::RunMo
         fs::path copy = dirs.dir / fmt::format("bind-{}", n++);
         make_dirs(copy, 0700);
         fs::path src = copy_context_source(context_fd_.get(), m.source, &ignore_, copy);
-        if (m.readonly) out.push_back({target, "bind", src.string(), {"rbind", "ro"}});
-        else out.push_back({target, "bind", src.string(), {"rbind"}});
+        if (m.readonly)
+          out.push_back({target, "bind", src.string(), {"rbind", "ro"}});
+        else
+          out.push_back({target, "bind", src.string(), {"rbind"}});
         break;
       }
       case build::MountType::kCache: {
@@ -279,8 +287,7 @@ void Builder::add_run_mounts(runtime::Spec& spec, const std::vector<build::RunMo
           if (rename(tmp.c_str(), dir.c_str()) != 0) remove_tree(tmp);  // another build made it first
         }
         // locked: one step at a time; private is treated the same way.
-        if (m.sharing && *m.sharing != build::CacheSharing::kShared)
-          locks.emplace_back(paths_.cache_mount_lock(hex));
+        if (m.sharing && *m.sharing != build::CacheSharing::kShared) locks.emplace_back(paths_.cache_mount_lock(hex));
         out.push_back({target, "bind", dir.string(), {"rbind"}});
         break;
       }

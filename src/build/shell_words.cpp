@@ -49,8 +49,8 @@ class ShellPattern {
           continue;
         }
         if (i + 1 >= pattern.size() || std::strchr("*?\\", pattern[i + 1]) == nullptr) {
-          throw Error(fmt::format("invalid pattern ({}) in substitution: invalid escape '\\{}'",
-                                  pattern, i + 1 < pattern.size() ? pattern.substr(i + 1, 1) : ""));
+          throw Error(fmt::format("invalid pattern ({}) in substitution: invalid escape '\\{}'", pattern,
+                                  i + 1 < pattern.size() ? pattern.substr(i + 1, 1) : ""));
         }
         ++i;
       }
@@ -127,8 +127,7 @@ std::string trim_suffix(const std::string& value, const ShellPattern& p, bool lo
 }
 
 // ${v/p/r} ${v//p/r}: leftmost, longest matches replaced.
-std::string replace(const std::string& value, const ShellPattern& p, const std::string& with,
-                    bool all) {
+std::string replace(const std::string& value, const ShellPattern& p, const std::string& with, bool all) {
   std::string out;
   size_t i = 0;
   std::optional<size_t> last_end;
@@ -263,8 +262,7 @@ class Lexer {
     }
     raw_escapes_ = saved;
     if (stop != kEnd)
-      throw Error(fmt::format("unexpected end of statement while looking for matching {}",
-                              static_cast<char>(stop)));
+      throw Error(fmt::format("unexpected end of statement while looking for matching {}", static_cast<char>(stop)));
     return {std::move(result), words.finish()};
   }
 
@@ -274,8 +272,7 @@ class Lexer {
     if (opt_.keep_quotes) out.push_back(static_cast<char>(c));
     for (;;) {
       c = next();
-      if (c == kEnd)
-        throw Error("unexpected end of statement while looking for matching single-quote");
+      if (c == kEnd) throw Error("unexpected end of statement while looking for matching single-quote");
       if (c == '\'') {
         if (opt_.keep_quotes) out.push_back('\'');
         return out;
@@ -290,8 +287,7 @@ class Lexer {
     if (opt_.keep_quotes) out.push_back(static_cast<char>(c));
     for (;;) {
       c = peek();
-      if (c == kEnd)
-        throw Error("unexpected end of statement while looking for matching double-quote");
+      if (c == kEnd) throw Error("unexpected end of statement while looking for matching double-quote");
       if (c == '"') {
         next();
         if (opt_.keep_quotes) out.push_back('"');
@@ -319,8 +315,7 @@ class Lexer {
     if (peek() != '<') return "<";
     next();
     std::string out = "<<";
-    while (peek() == ' ' || peek() == '\t' || peek() == '\r')
-      out.push_back(static_cast<char>(next()));
+    while (peek() == ' ' || peek() == '\t' || peek() == '\r') out.push_back(static_cast<char>(next()));
     return out;
   }
 
@@ -337,8 +332,7 @@ class Lexer {
       next();
       return std::string(1, static_cast<char>(c));
     }
-    while ((c = peek()) != kEnd &&
-           (c >= 0x80 || std::isalnum(c) || c == '_'))  // non-ASCII letters count as letters
+    while ((c = peek()) != kEnd && (c >= 0x80 || std::isalnum(c) || c == '_'))  // non-ASCII letters count as letters
       n.push_back(static_cast<char>(next()));
     return n;
   }
@@ -386,8 +380,7 @@ class Lexer {
       throw Error(fmt::format("unsupported modifier ({}) in substitution", modifier));
     }
     bool pattern = c == '#' || c == '%';
-    if (null_is_unset && pattern)
-      throw Error(fmt::format("unsupported modifier ({}) in substitution", modifier));
+    if (null_is_unset && pattern) throw Error(fmt::format("unsupported modifier ({}) in substitution", modifier));
     std::string word = stop_at_brace(pattern);
 
     auto v = lookup(n);
@@ -399,18 +392,15 @@ class Lexer {
       case '+':
         return empty ? "" : word;
       case '?':
-        if (!v)
-          throw Error(fmt::format("{}: {}", n, word.empty() ? "is not allowed to be unset" : word));
-        if (empty)
-          throw Error(fmt::format("{}: {}", n, word.empty() ? "is not allowed to be empty" : word));
+        if (!v) throw Error(fmt::format("{}: {}", n, word.empty() ? "is not allowed to be unset" : word));
+        if (empty) throw Error(fmt::format("{}: {}", n, word.empty() ? "is not allowed to be empty" : word));
         return *v;
       case '#':
       case '%': {
         bool longest = !word.empty() && word[0] == c;
         if (longest) word.erase(0, 1);
         ShellPattern p(word);
-        return c == '#' ? trim_prefix(v.value_or(""), p, longest)
-                        : trim_suffix(v.value_or(""), p, longest);
+        return c == '#' ? trim_prefix(v.value_or(""), p, longest) : trim_suffix(v.value_or(""), p, longest);
       }
       default:
         throw Error(fmt::format("unsupported modifier ({}) in substitution", modifier));
@@ -455,8 +445,7 @@ std::string expand_word(std::string_view word, const EnvLookup& env, const WordO
   return process(word, env, options).word;
 }
 
-std::vector<std::string> expand_words(std::string_view word, const EnvLookup& env,
-                                      const WordOptions& options) {
+std::vector<std::string> expand_words(std::string_view word, const EnvLookup& env, const WordOptions& options) {
   return process(word, env, options).words;
 }
 

@@ -30,9 +30,12 @@ std::vector<std::string> env_list(const StageState& s) {
 void set_env(StageState& s, const std::string& name, const std::string& value) {
   auto env = env_list(s);
   std::string kv = name + "=" + value;
-  auto it = std::find_if(env.begin(), env.end(), [&](const std::string& e) { return e.substr(0, e.find('=')) == name; });
-  if (it != env.end()) *it = kv;
-  else env.push_back(kv);
+  auto it =
+      std::find_if(env.begin(), env.end(), [&](const std::string& e) { return e.substr(0, e.find('=')) == name; });
+  if (it != env.end())
+    *it = kv;
+  else
+    env.push_back(kv);
   cfg(s)["Env"] = env;
 }
 
@@ -43,7 +46,9 @@ json exec_or_shell(const build::CommandLine& c, const std::vector<std::string>& 
   return out;
 }
 
-int64_t to_ns(std::chrono::nanoseconds d) { return static_cast<int64_t>(d.count()); }
+int64_t to_ns(std::chrono::nanoseconds d) {
+  return static_cast<int64_t>(d.count());
+}
 
 }  // namespace
 
@@ -61,8 +66,8 @@ std::optional<std::string> env_value(const StageState& s, std::string_view name)
 }
 
 std::vector<std::string> stage_shell(const StageState& s) {
-  if (auto it = s.config.find("config"); it != s.config.end() && it->contains("Shell") && (*it)["Shell"].is_array() &&
-                                         !(*it)["Shell"].empty())
+  if (auto it = s.config.find("config");
+      it != s.config.end() && it->contains("Shell") && (*it)["Shell"].is_array() && !(*it)["Shell"].empty())
     return (*it)["Shell"].get<std::vector<std::string>>();
   return {"/bin/sh", "-c"};
 }
@@ -141,7 +146,8 @@ StepRoot Builder::step_root(const StageState& s) const {
   StepRoot r;
   r.driver = storage_.driver;
   r.layers_dir = paths_.layers();
-  for (auto it = s.layers.rbegin(); it != s.layers.rend(); ++it) r.lowers_top_first.push_back(layers_.layer_dir(it->diff_id));
+  for (auto it = s.layers.rbegin(); it != s.layers.rend(); ++it)
+    r.lowers_top_first.push_back(layers_.layer_dir(it->diff_id));
   r.lowers_top_first.push_back(empty_dir_);
   return r;
 }
@@ -164,8 +170,8 @@ void Builder::from(StageState& s, const build::Stage& st, size_t index) {
   if (!f.platform.empty()) {
     image::Platform want = image::parse_platform(f.platform);
     if (want.str() != image::host_platform().str() && want.architecture != image::host_platform().architecture)
-      throw Error(fmt::format("{}: FROM --platform={}: only this machine's platform ({}) can be built",
-                              where(fi), f.platform, image::host_platform().str()));
+      throw Error(fmt::format("{}: FROM --platform={}: only this machine's platform ({}) can be built", where(fi),
+                              f.platform, image::host_platform().str()));
   }
   step_header(st.text);
   s.config = json::object();
@@ -244,8 +250,10 @@ void Builder::dispatch(StageState& s, const build::Instruction& raw, size_t stag
       if (!v) v = a.value;
       if (!v)
         if (auto it = meta_args_.find(a.name); it != meta_args_.end()) v = it->second;
-      if (v) s.args[a.name] = *v;
-      else s.args.erase(a.name);
+      if (v)
+        s.args[a.name] = *v;
+      else
+        s.args.erase(a.name);
       s.key = hash_key({s.key, "ARG", a.name, v.value_or("\x01unset")});
     }
     return;
@@ -304,8 +312,10 @@ void Builder::dispatch(StageState& s, const build::Instruction& raw, size_t stag
           nop("CMD " + cfg(s)["Cmd"].dump());
         } else if constexpr (std::is_same_v<T, build::EntrypointInstruction>) {
           json e = exec_or_shell(body.command, shell);
-          if (body.command.json && body.command.args.empty()) cfg(s).erase("Entrypoint");
-          else cfg(s)["Entrypoint"] = e;
+          if (body.command.json && body.command.args.empty())
+            cfg(s).erase("Entrypoint");
+          else
+            cfg(s)["Entrypoint"] = e;
           // A new entrypoint drops the Cmd the base image had for the old one.
           if (!s.cmd_set) cfg(s).erase("Cmd");
           nop("ENTRYPOINT " + e.dump());

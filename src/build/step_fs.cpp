@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "skiff/image/digest.hpp"
@@ -29,7 +28,9 @@ using nlohmann::json;
 
 namespace {
 
-bool has_wildcards(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
+bool has_wildcards(std::string_view s) {
+  return s.find_first_of("*?[") != std::string_view::npos;
+}
 
 bool ignored(const build::DockerIgnore* ignore, const std::string& rel) {
   return ignore && !rel.empty() && ignore->excluded(rel);
@@ -79,8 +80,7 @@ std::vector<std::string> expand_source(int root_fd, const std::string& pattern, 
   std::string rel = storage::relative_in_root(pattern);
   if (!has_wildcards(rel)) {
     UniqueFd fd = storage::open_in_root(root_fd, rel, O_PATH);
-    if (!fd || ignored(ignore, rel))
-      throw Error(fmt::format("{}: no such file or directory", pattern));
+    if (!fd || ignored(ignore, rel)) throw Error(fmt::format("{}: no such file or directory", pattern));
     return {rel};
   }
   std::vector<std::string> parts;
@@ -159,12 +159,15 @@ void commit_step_upper(const StepDirs& dirs, const StepRoot& root, const storage
     fs::path p = dirs.upper() / rel;
     struct stat st {};
     if (fstatat(AT_FDCWD, p.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || in_lowers(rel)) continue;
-    if (S_ISREG(st.st_mode) && st.st_size == 0) unlinkat(AT_FDCWD, p.c_str(), 0);
-    else if (S_ISDIR(st.st_mode)) rmdir(p.c_str());  // only when empty
+    if (S_ISREG(st.st_mode) && st.st_size == 0)
+      unlinkat(AT_FDCWD, p.c_str(), 0);
+    else if (S_ISDIR(st.st_mode))
+      rmdir(p.c_str());  // only when empty
   }
   // Parents copied up or made only to hold those targets go too when empty.
   for (const auto& stub : sorted) {
-    for (std::string rel = storage::dirname_of(storage::relative_in_root(stub)); !rel.empty(); rel = storage::dirname_of(rel)) {
+    for (std::string rel = storage::dirname_of(storage::relative_in_root(stub)); !rel.empty();
+         rel = storage::dirname_of(rel)) {
       fs::path p = dirs.upper() / rel;
       if (getxattr(p.c_str(), "user.overlay.opaque", nullptr, 0) >= 0) break;
       if (rmdir(p.c_str()) != 0) break;

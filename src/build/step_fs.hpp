@@ -56,8 +56,8 @@ std::vector<std::string> expand_source(int root_fd, const std::string& pattern, 
 // Copies source (a path in the context at context_fd) to dir/src, leaving
 // out what ignore excludes, as a RUN --mount=type=bind sees it; returns
 // dir/src. A source the .dockerignore excludes is not found.
-std::filesystem::path copy_context_source(int context_fd, const std::string& source,
-                                          const build::DockerIgnore* ignore, const std::filesystem::path& dir);
+std::filesystem::path copy_context_source(int context_fd, const std::string& source, const build::DockerIgnore* ignore,
+                                          const std::filesystem::path& dir);
 
 // A digest of what copying these sources would write: names, types, modes,
 // sizes, symlink targets and content (not owners or times). The cache key

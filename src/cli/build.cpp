@@ -3,11 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
-
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cli_context.hpp"
@@ -15,8 +14,8 @@
 #include "skiff/build/build_events.hpp"
 #include "skiff/build/dockerignore.hpp"
 #include "skiff/build/image_build.hpp"
-#include "skiff/engine/run_options_parse.hpp"
 #include "skiff/engine/image_commit.hpp"
+#include "skiff/engine/run_options_parse.hpp"
 #include "skiff/engine/transfer_events.hpp"
 #include "skiff/image/image_store.hpp"
 #include "skiff/image/reference.hpp"
@@ -40,8 +39,10 @@ class BuildOutput : public build::BuildEvents {
         pulls_(quiet ? std::unique_ptr<engine::TransferEvents>(std::make_unique<engine::QuietEvents>())
                      : make_transfer_progress(stdout)) {}
   void step(size_t stage_no, size_t stages, int step, int steps, std::string_view instruction) override {
-    if (stages > 1) say(fmt::format("[{}/{}] STEP {}/{}: {}", stage_no, stages, step, steps, instruction));
-    else say(fmt::format("STEP {}/{}: {}", step, steps, instruction));
+    if (stages > 1)
+      say(fmt::format("[{}/{}] STEP {}/{}: {}", stage_no, stages, step, steps, instruction));
+    else
+      say(fmt::format("STEP {}/{}: {}", step, steps, instruction));
   }
   void cached(std::string_view short_id) override { say(fmt::format("--> Using cache {}", short_id)); }
   void layer_made(std::string_view short_id) override { say(fmt::format("--> {}", short_id)); }
@@ -77,8 +78,11 @@ std::string read_stdin() {
 }
 
 bool looks_like_archive(std::string_view s) {
-  return s.starts_with("\x1f\x8b") || s.starts_with("\xfd" "7zXZ") || s.starts_with("BZh") ||
-         (s.size() >= 262 && s.substr(257, 5) == "ustar");
+  return s.starts_with("\x1f\x8b") ||
+         s.starts_with(
+             "\xfd"
+             "7zXZ") ||
+         s.starts_with("BZh") || (s.size() >= 262 && s.substr(257, 5) == "ustar");
 }
 
 // --secret id=ID,src=FILE (also source=, type=file) or id=ID,env=VAR.
@@ -92,16 +96,23 @@ std::pair<std::string, build::BuildOptions::Secret> parse_secret(const std::stri
     pos = comma == std::string::npos ? text.size() + 1 : comma + 1;
     size_t eq = field.find('=');
     std::string key = field.substr(0, eq), value = eq == std::string::npos ? "" : field.substr(eq + 1);
-    if (key == "id") id = value;
-    else if (key == "src" || key == "source") s.file = value;
-    else if (key == "env") s.env = value;
-    else if (key == "type" && (value == "file" || value == "env")) continue;
-    else throw Error(fmt::format("--secret {:?}: unknown field {:?}; use id=ID,src=FILE or id=ID,env=VAR", text, field));
+    if (key == "id")
+      id = value;
+    else if (key == "src" || key == "source")
+      s.file = value;
+    else if (key == "env")
+      s.env = value;
+    else if (key == "type" && (value == "file" || value == "env"))
+      continue;
+    else
+      throw Error(fmt::format("--secret {:?}: unknown field {:?}; use id=ID,src=FILE or id=ID,env=VAR", text, field));
   }
   if (id.empty()) id = !s.file.empty() ? fs::path(s.file).filename().string() : s.env;
   if (id.empty() || (s.file.empty() && s.env.empty())) {
-    if (!id.empty() && getenv(id.c_str())) s.env = id;
-    else throw Error(fmt::format("--secret {:?}: give id=ID and src=FILE or env=VAR", text));
+    if (!id.empty() && getenv(id.c_str()))
+      s.env = id;
+    else
+      throw Error(fmt::format("--secret {:?}: give id=ID and src=FILE or env=VAR", text));
   }
   if (!s.file.empty() && access(s.file.c_str(), R_OK) != 0) throw Error(fmt::format("--secret {}", s.file), errno);
   return {id, s};
@@ -264,7 +275,8 @@ void configure_history(CLI::App* cmd, CliContext& ctx) {
       rows.push_back(r);
     }
     if (rows.empty())
-      for (const auto& l : layers) rows.push_back({content.config.value("created", ""), "", "", l.value("size", uint64_t{0})});
+      for (const auto& l : layers)
+        rows.push_back({content.config.value("created", ""), "", "", l.value("size", uint64_t{0})});
     std::string id = f->no_trunc ? content.record.id : content.record.id.substr(7, 12);
     if (f->quiet) {
       for (size_t i = 0; i < rows.size(); ++i) fmt::print("{}\n", i == 0 ? id : "<missing>");

@@ -1,7 +1,6 @@
 #include "cli/commands.hpp"
 
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <array>
 

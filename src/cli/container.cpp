@@ -3,10 +3,10 @@
 #include <cstdio>
 
 #include "cli_context.hpp"
+#include "format_table.hpp"
 #include "skiff/engine/container_remove.hpp"
 #include "skiff/engine/container_store.hpp"
 #include "skiff/util/error.hpp"
-#include "format_table.hpp"
 
 namespace skiff::cli {
 

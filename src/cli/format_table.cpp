@@ -58,7 +58,8 @@ std::string human_size(uint64_t bytes) {
 
 time_t parse_rfc3339(const std::string& text) {
   tm t{};
-  if (sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d", &t.tm_year, &t.tm_mon, &t.tm_mday, &t.tm_hour, &t.tm_min, &t.tm_sec) != 6)
+  if (sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d", &t.tm_year, &t.tm_mon, &t.tm_mday, &t.tm_hour, &t.tm_min, &t.tm_sec) !=
+      6)
     return 0;
   t.tm_year -= 1900;
   t.tm_mon -= 1;

@@ -7,15 +7,15 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_context.hpp"
-#include "skiff/image/config_change.hpp"
+#include "format_table.hpp"
 #include "skiff/engine/image_remove.hpp"
-#include "skiff/storage/layer_store.hpp"
+#include "skiff/image/config_change.hpp"
 #include "skiff/image/image_import.hpp"
 #include "skiff/image/image_store.hpp"
 #include "skiff/image/reference.hpp"
+#include "skiff/storage/layer_store.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
-#include "format_table.hpp"
 
 namespace skiff::cli {
 
@@ -73,7 +73,8 @@ void configure_images(CLI::App* cmd, CliContext& ctx) {
         names.push_back("<none>:<none>");
       }
       for (const auto& n : names) {
-        auto [repo, tag] = n == "<none>:<none>" ? std::pair<std::string, std::string>{"<none>", "<none>"} : split_name(n);
+        auto [repo, tag] =
+            n == "<none>:<none>" ? std::pair<std::string, std::string>{"<none>", "<none>"} : split_name(n);
         if (filter && (n.rfind(filter->name() + ":", 0) != 0 || (!filter->tag.empty() && n != filter->str()))) continue;
         std::vector<std::string> row{repo, tag};
         if (f->digests) {
@@ -141,7 +142,8 @@ json inspect_json(const image::ImageStore& store, const image::ImageRecord& rec)
     tags.push_back(repo + ":" + tag);
   }
   json digests = json::array();
-  for (const auto& d : rec.repo_digests) digests.push_back(image::familiar_name(d.substr(0, d.find('@'))) + d.substr(d.find('@')));
+  for (const auto& d : rec.repo_digests)
+    digests.push_back(image::familiar_name(d.substr(0, d.find('@'))) + d.substr(d.find('@')));
   std::string comment;
   if (auto h = content.config.find("history"); h != content.config.end() && h->is_array() && !h->empty())
     comment = h->back().value("comment", "");
@@ -189,7 +191,8 @@ void configure_import(CLI::App* cmd, CliContext& ctx) {
   };
   auto f = std::make_shared<Flags>();
   cmd->add_option("-c,--change", f->changes, "apply a Dockerfile instruction (CMD, ENV, WORKDIR, ...)")
-      ->type_name("INSTRUCTION")->allow_extra_args(false);
+      ->type_name("INSTRUCTION")
+      ->allow_extra_args(false);
   cmd->add_option("-m,--message", f->message, "commit message for the imported image");
   cmd->add_option("file", f->file, "tarball to import, or - for standard input")->required()->type_name("FILE|-");
   cmd->add_option("reference", f->name, "REPOSITORY[:TAG]");

@@ -102,9 +102,11 @@ void configure_login(CLI::App* cmd, CliContext&) {
   cmd->add_option("registry", f->host, "the registry (default docker.io)")->type_name("REGISTRY");
   cmd->callback([f] {
     std::string host = registry::normalize_auth_host(f->host.empty() ? "docker.io" : f->host);
-    if (f->password_stdin && !f->password.empty()) throw Error("--password and --password-stdin cannot be used together");
+    if (f->password_stdin && !f->password.empty())
+      throw Error("--password and --password-stdin cannot be used together");
     registry::Credentials creds{f->username, f->password};
-    if (!f->password.empty()) fmt::print(stderr, "WARNING! Using --password on the command line is insecure. Use --password-stdin.\n");
+    if (!f->password.empty())
+      fmt::print(stderr, "WARNING! Using --password on the command line is insecure. Use --password-stdin.\n");
     if (creds.username.empty()) creds.username = prompt_line("Username: ", true);
     if (creds.username.empty()) throw Error("no user name given: use -u USER");
     if (f->password_stdin) {

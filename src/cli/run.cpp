@@ -1,8 +1,8 @@
 // skiff run [OPTIONS] IMAGE [COMMAND [ARG...]]
-#include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <string_view>
 
@@ -25,60 +25,102 @@ struct FlagDef {
   bool& (*flag)(RunFlags&) = nullptr;
   std::string& (*value)(RunFlags&) = nullptr;
   std::optional<std::string>& (*optional)(RunFlags&) = nullptr;
-  std::vector<std::string>& (*list)(RunFlags&) = nullptr;        // one value per occurrence
-  void (*seen)(RunFlags&) = nullptr;                             // after each value
+  std::vector<std::string>& (*list)(RunFlags&) = nullptr;  // one value per occurrence
+  void (*seen)(RunFlags&) = nullptr;                       // after each value
 };
 
 using F = RunFlags&;
 const FlagDef kRunFlags[] = {
     {.names = "--rm", .help = "remove the container when it exits", .flag = [](F f) -> bool& { return f.opts.remove; }},
-    {.names = "-e,--env", .help = "set an environment variable (NAME=VALUE, or NAME to pass the host's)",
-     .type = "NAME[=VALUE]", .list = [](F f) -> std::vector<std::string>& { return f.env; }},
-    {.names = "--env-file", .help = "read environment variables from a file", .type = "FILE",
+    {.names = "-e,--env",
+     .help = "set an environment variable (NAME=VALUE, or NAME to pass the host's)",
+     .type = "NAME[=VALUE]",
+     .list = [](F f) -> std::vector<std::string>& { return f.env; }},
+    {.names = "--env-file",
+     .help = "read environment variables from a file",
+     .type = "FILE",
      .list = [](F f) -> std::vector<std::string>& { return f.env_files; }},
-    {.names = "-w,--workdir", .help = "working directory inside the container", .type = "DIR",
+    {.names = "-w,--workdir",
+     .help = "working directory inside the container",
+     .type = "DIR",
      .optional = [](F f) -> std::optional<std::string>& { return f.opts.workdir; }},
-    {.names = "-u,--user", .help = "user[:group] to run as (name or number)", .type = "USER",
+    {.names = "-u,--user",
+     .help = "user[:group] to run as (name or number)",
+     .type = "USER",
      .optional = [](F f) -> std::optional<std::string>& { return f.opts.user; }},
-    {.names = "-v,--volume", .help = "bind mount HOST-DIR:CONTAINER-DIR[:ro|rw]", .type = "VOLUME",
+    {.names = "-v,--volume",
+     .help = "bind mount HOST-DIR:CONTAINER-DIR[:ro|rw]",
+     .type = "VOLUME",
      .list = [](F f) -> std::vector<std::string>& { return f.volumes; }},
-    {.names = "--mount", .help = "type=bind|tmpfs,... mount", .type = "MOUNT",
+    {.names = "--mount",
+     .help = "type=bind|tmpfs,... mount",
+     .type = "MOUNT",
      .list = [](F f) -> std::vector<std::string>& { return f.mounts; }},
-    {.names = "--tmpfs", .help = "mount a tmpfs at DIR[:OPTIONS]", .type = "DIR",
+    {.names = "--tmpfs",
+     .help = "mount a tmpfs at DIR[:OPTIONS]",
+     .type = "DIR",
      .list = [](F f) -> std::vector<std::string>& { return f.tmpfs; }},
     {.names = "--name", .help = "name the container", .value = [](F f) -> std::string& { return f.opts.name; }},
-    {.names = "-h,--hostname", .help = "the container's host name",
+    {.names = "-h,--hostname",
+     .help = "the container's host name",
      .value = [](F f) -> std::string& { return f.opts.hostname; }},
-    {.names = "--entrypoint", .help = "override the image's entrypoint", .type = "CMD",
-     .value = [](F f) -> std::string& { return f.entrypoint; }, .seen = [](F f) { f.entrypoint_set = true; }},
-    {.names = "-i,--interactive", .help = "keep standard input open",
+    {.names = "--entrypoint",
+     .help = "override the image's entrypoint",
+     .type = "CMD",
+     .value = [](F f) -> std::string& { return f.entrypoint; },
+     .seen = [](F f) { f.entrypoint_set = true; }},
+    {.names = "-i,--interactive",
+     .help = "keep standard input open",
      .flag = [](F f) -> bool& { return f.opts.interactive; }},
     {.names = "-t,--tty", .help = "allocate a pseudo-terminal", .flag = [](F f) -> bool& { return f.opts.tty; }},
-    {.names = "--read-only", .help = "mount the root file system read-only",
+    {.names = "--read-only",
+     .help = "mount the root file system read-only",
      .flag = [](F f) -> bool& { return f.opts.read_only; }},
-    {.names = "--network,--net", .help = "network mode: none or host", .type = "MODE",
+    {.names = "--network,--net",
+     .help = "network mode: none or host",
+     .type = "MODE",
      .value = [](F f) -> std::string& { return f.network; }},
-    {.names = "--init", .help = "run an init as PID 1 that forwards signals and reaps zombies",
+    {.names = "--init",
+     .help = "run an init as PID 1 that forwards signals and reaps zombies",
      .flag = [](F f) -> bool& { return f.opts.init; }},
-    {.names = "--cap-add", .help = "add a capability (CAP_NAME, NAME or ALL)", .type = "CAP",
+    {.names = "--cap-add",
+     .help = "add a capability (CAP_NAME, NAME or ALL)",
+     .type = "CAP",
      .list = [](F f) -> std::vector<std::string>& { return f.cap_add; }},
-    {.names = "--cap-drop", .help = "drop a capability (CAP_NAME, NAME or ALL)", .type = "CAP",
+    {.names = "--cap-drop",
+     .help = "drop a capability (CAP_NAME, NAME or ALL)",
+     .type = "CAP",
      .list = [](F f) -> std::vector<std::string>& { return f.cap_drop; }},
-    {.names = "--privileged", .help = "every capability of the user namespace, no masked or read-only paths",
+    {.names = "--privileged",
+     .help = "every capability of the user namespace, no masked or read-only paths",
      .flag = [](F f) -> bool& { return f.opts.privileged; }},
-    {.names = "--security-opt", .help = "no-new-privileges, mask=PATHS, unmask=PATHS|ALL, seccomp=unconfined, ...",
-     .type = "OPT", .list = [](F f) -> std::vector<std::string>& { return f.security_opts; }},
-    {.names = "--preserve-fds", .help = "pass the caller's file descriptors 3 to 3+N-1 to the container",
-     .type = "N", .value = [](F f) -> std::string& { return f.preserve_fds; }},
-    {.names = "--userns", .help = "user namespace mode: keep-id", .type = "MODE",
+    {.names = "--security-opt",
+     .help = "no-new-privileges, mask=PATHS, unmask=PATHS|ALL, seccomp=unconfined, ...",
+     .type = "OPT",
+     .list = [](F f) -> std::vector<std::string>& { return f.security_opts; }},
+    {.names = "--preserve-fds",
+     .help = "pass the caller's file descriptors 3 to 3+N-1 to the container",
+     .type = "N",
+     .value = [](F f) -> std::string& { return f.preserve_fds; }},
+    {.names = "--userns",
+     .help = "user namespace mode: keep-id",
+     .type = "MODE",
      .value = [](F f) -> std::string& { return f.userns; }},
-    {.names = "-m,--memory", .help = "memory limit (needs cgroup v2 delegation)", .type = "BYTES",
+    {.names = "-m,--memory",
+     .help = "memory limit (needs cgroup v2 delegation)",
+     .type = "BYTES",
      .value = [](F f) -> std::string& { return f.memory; }},
-    {.names = "--cpus", .help = "CPU limit (needs cgroup v2 delegation)", .type = "N",
+    {.names = "--cpus",
+     .help = "CPU limit (needs cgroup v2 delegation)",
+     .type = "N",
      .value = [](F f) -> std::string& { return f.cpus; }},
-    {.names = "--pids-limit", .help = "process limit (needs cgroup v2 delegation)", .type = "N",
+    {.names = "--pids-limit",
+     .help = "process limit (needs cgroup v2 delegation)",
+     .type = "N",
      .value = [](F f) -> std::string& { return f.pids_limit; }},
-    {.names = "--pull", .help = "pull the image first: missing (default), always or never", .type = "POLICY",
+    {.names = "--pull",
+     .help = "pull the image first: missing (default), always or never",
+     .type = "POLICY",
      .value = [](F f) -> std::string& { return f.pull; }},
 };
 
@@ -109,9 +151,12 @@ bool store(const FlagDef& def, RunFlags& f, std::string_view v, std::vector<cons
     if (std::find(given.begin(), given.end(), &def) != given.end()) return false;
     given.push_back(&def);
   }
-  if (def.list) def.list(f).emplace_back(v);
-  else if (def.value) def.value(f).assign(v);
-  else def.optional(f).emplace(v);
+  if (def.list)
+    def.list(f).emplace_back(v);
+  else if (def.value)
+    def.value(f).assign(v);
+  else
+    def.optional(f).emplace(v);
   if (def.seen) def.seen(f);
   return true;
 }
@@ -123,9 +168,10 @@ void check_inherited_fds(int n) {
   for (int fd = 3; fd < 3 + n; ++fd) {
     int flags = fcntl(fd, F_GETFD);
     if (flags < 0 || (flags & FD_CLOEXEC) != 0)
-      throw Error(fmt::format("file descriptor {} is not available - the preserve-fds option requires that file "
-                              "descriptors must be passed",
-                              fd));
+      throw Error(
+          fmt::format("file descriptor {} is not available - the preserve-fds option requires that file "
+                      "descriptors must be passed",
+                      fd));
   }
 }
 
@@ -183,8 +229,10 @@ std::optional<RunFlags> parse_run_fast(int argc, char** argv, CliContext& ctx) {
     (root ? root_given : runroot_given) = true;
   }
   std::string_view word = argv[i];
-  if (word == "container" && i + 1 < argc && std::string_view(argv[i + 1]) == "run") ++i;
-  else if (word != "run") return std::nullopt;
+  if (word == "container" && i + 1 < argc && std::string_view(argv[i + 1]) == "run")
+    ++i;
+  else if (word != "run")
+    return std::nullopt;
   ++i;
 
   RunFlags f;
@@ -251,9 +299,10 @@ int run_from_flags(RunFlags& f, CliContext& ctx) {
   auto& ro = f.opts;
   for (auto* limit : {&f.memory, &f.cpus, &f.pids_limit})
     if (!limit->empty())
-      throw Error("resource limits need cgroup v2 with controllers delegated to your user, which this host "
-                  "does not provide",
-                  0, "ask the administrator to enable cgroup v2 delegation (systemd user slices)");
+      throw Error(
+          "resource limits need cgroup v2 with controllers delegated to your user, which this host "
+          "does not provide",
+          0, "ask the administrator to enable cgroup v2 delegation (systemd user slices)");
   ro.image = f.positional.front();
   ro.command.assign(f.positional.begin() + 1, f.positional.end());
   if (f.entrypoint_set) ro.entrypoint = f.entrypoint;

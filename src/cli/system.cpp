@@ -1,19 +1,19 @@
 // skiff info, version, unshare, system reset.
+#include <fmt/ranges.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <fmt/ranges.h>
 #include <iostream>
 
 #include "cli_context.hpp"
 #include "skiff/engine/container_store.hpp"
 #include "skiff/engine/store_reset.hpp"
-#include "skiff/storage/layer_store.hpp"
 #include "skiff/image/image_store.hpp"
-#include "skiff/userns/id_map.hpp"
 #include "skiff/runtime/spec.hpp"
+#include "skiff/storage/layer_store.hpp"
+#include "skiff/userns/id_map.hpp"
 #include "skiff/userns/userns.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
@@ -52,8 +52,8 @@ void configure_info(CLI::App* cmd, CliContext& ctx) {
     size_t running = std::count_if(all.begin(), all.end(), [](auto& c) { return c.running; });
     std::string cg = cgroup_version();
     fmt::print("host:\n  arch: {}\n  kernel: {}\n  os: linux\n  hostname: {}\n", u.machine, u.release, u.nodename);
-    fmt::print("  rootless: true\n  idMappings:\n    mode: {}\n", map.full ? "subordinate ranges (newuidmap/newgidmap)"
-                                                                          : "single id (no /etc/subuid range)");
+    fmt::print("  rootless: true\n  idMappings:\n    mode: {}\n",
+               map.full ? "subordinate ranges (newuidmap/newgidmap)" : "single id (no /etc/subuid range)");
     print_maps("uidmap", map.uids);
     print_maps("gidmap", map.gids);
     fmt::print("  cgroupVersion: {}\n  resourceLimits: {}\n", cg,
@@ -61,8 +61,10 @@ void configure_info(CLI::App* cmd, CliContext& ctx) {
                    ? "available"
                    : "unavailable (needs cgroup v2 with delegation; --memory, --cpus, --pids-limit fail)");
     // What a container gets unless skiff run's flags say otherwise.
-    fmt::print("  security:\n    capabilities: {}\n    seccompProfile: default (docker's and podman's rules; seccomp=unconfined and --privileged load none)\n",
-               fmt::join(runtime::default_capabilities(), ","));
+    fmt::print(
+        "  security:\n    capabilities: {}\n    seccompProfile: default (docker's and podman's rules; "
+        "seccomp=unconfined and --privileged load none)\n",
+        fmt::join(runtime::default_capabilities(), ","));
     fmt::print("store:\n  graphRoot: {}\n  runRoot: {}\n  graphDriverName: {}\n", paths.root.string(),
                paths.runroot.string(), storage::driver_name(storage.driver));
     fmt::print("  imageStore:\n    number: {}\n  containerStore:\n    number: {}\n    running: {}\n",
@@ -94,9 +96,8 @@ void configure_unshare(CLI::App* cmd, CliContext& ctx) {
       argv.push_back(shell && *shell ? shell : "/bin/sh");
     }
     ctx.exit_code = userns::exec_in_userns(userns::current_id_map(), argv,
-                                            {"_CONTAINERS_USERNS_CONFIGURED=done",
-                                             "SKIFF_ROOT=" + paths.root.string(),
-                                             "SKIFF_RUNROOT=" + paths.runroot.string()});
+                                           {"_CONTAINERS_USERNS_CONFIGURED=done", "SKIFF_ROOT=" + paths.root.string(),
+                                            "SKIFF_RUNROOT=" + paths.runroot.string()});
   });
 }
 
@@ -106,9 +107,10 @@ void configure_reset(CLI::App* cmd, CliContext& ctx) {
   cmd->callback([force, &ctx] {
     auto paths = ctx.paths();
     if (!*force) {
-      fmt::print("WARNING! This will remove all containers and images, and the store in\n  {}\n  {}\n"
-                 "Are you sure you want to continue? [y/N] ",
-                 paths.root.string(), paths.runroot.string());
+      fmt::print(
+          "WARNING! This will remove all containers and images, and the store in\n  {}\n  {}\n"
+          "Are you sure you want to continue? [y/N] ",
+          paths.root.string(), paths.runroot.string());
       fflush(stdout);
       std::string answer;
       if (!std::getline(std::cin, answer) || (answer != "y" && answer != "Y" && answer != "yes")) return;

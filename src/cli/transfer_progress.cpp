@@ -1,13 +1,12 @@
 #include "transfer_progress.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace skiff::cli {
 
@@ -78,8 +77,7 @@ class TerminalProgress : public engine::TransferEvents {
       bar = "[" + std::string(static_cast<size_t>(fill), '=') + (fill < width ? ">" : "") +
             std::string(static_cast<size_t>(width - fill - (fill < width ? 1 : 0)), ' ') + "] ";
     }
-    l.text = fmt::format("{} {}{}/{} {}", l.verb, bar, human_bytes(done),
-                         total ? human_bytes(total) : "?", rate);
+    l.text = fmt::format("{} {}{}/{} {}", l.verb, bar, human_bytes(done), total ? human_bytes(total) : "?", rate);
     l.bytes_line = true;
     if (now - last_ < std::chrono::milliseconds(100)) return;
     last_ = now;

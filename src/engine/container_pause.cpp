@@ -1,6 +1,7 @@
 #include "skiff/engine/container_pause.hpp"
 
 #include <dirent.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -8,8 +9,6 @@
 #include <algorithm>
 #include <optional>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
@@ -77,7 +76,9 @@ ContainerPause::ContainerPause(pid_t init_pid) {
         if (s != 0 && s != 'T' && s != 't' && s != 'Z' && s != 'X') settled = false;
       }
       if (settled) return;
-      struct timespec ts {0, 1000000};
+      struct timespec ts {
+        0, 1000000
+      };
       nanosleep(&ts, nullptr);
     }
     throw Error("the container's processes did not stop");

@@ -6,8 +6,8 @@
 
 #include "skiff/engine/container_store.hpp"
 #include "skiff/engine/image_remove.hpp"
-#include "skiff/storage/layer_store.hpp"
 #include "skiff/image/image_store.hpp"
+#include "skiff/storage/layer_store.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/log.hpp"
 
@@ -19,13 +19,16 @@ std::string remove_container(const store::Paths& paths, const std::string& key, 
   const std::string& id = view.record.id;
   if (view.running) {
     if (!force)
-      throw Error(fmt::format("cannot remove container {}: container is running: stop the container before "
-                              "removing or force remove",
-                              key));
+      throw Error(
+          fmt::format("cannot remove container {}: container is running: stop the container before "
+                      "removing or force remove",
+                      key));
     // Still being set up (no process yet): stop the skiff that is making it.
     // Its lock is held, so that pid is alive and is that skiff.
-    if (view.state.pid > 0) kill(view.state.pid, SIGKILL);
-    else if (view.record.skiff_pid > 0) kill(view.record.skiff_pid, SIGKILL);
+    if (view.state.pid > 0)
+      kill(view.state.pid, SIGKILL);
+    else if (view.record.skiff_pid > 0)
+      kill(view.record.skiff_pid, SIGKILL);
   }
   // The skiff that ran it holds this lock until it has written its last state;
   // taking it means that skiff is done (flock is released when it exits).

@@ -9,13 +9,13 @@
 #include "skiff/engine/container_store.hpp"
 #include "skiff/engine/image_pull.hpp"
 #include "skiff/engine/transfer_events.hpp"
-#include "skiff/storage/layer_store.hpp"
-#include "skiff/storage/rootfs.hpp"
 #include "skiff/engine/user_lookup.hpp"
 #include "skiff/image/digest.hpp"
 #include "skiff/image/image_store.hpp"
 #include "skiff/image/layer_unpack.hpp"
 #include "skiff/runtime/container_process.hpp"
+#include "skiff/storage/layer_store.hpp"
+#include "skiff/storage/rootfs.hpp"
 #include "skiff/userns/userns.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
@@ -31,7 +31,8 @@ namespace {
 void announce_single_id_map(const store::Paths& paths) {
   fs::path marker = paths.single_id_noted();
   if (access(marker.c_str(), F_OK) == 0) return;
-  note(userns::no_ranges_note(", so containers run with a single-id map: every file in an image belongs to root inside"));
+  note(userns::no_ranges_note(
+      ", so containers run with a single-id map: every file in an image belongs to root inside"));
   ::close(::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
 }
 
@@ -53,7 +54,8 @@ image::ImageRecord find_or_pull(const store::Paths& paths, const image::ImageSto
 std::string hosts_file(const std::string& hostname, bool host_network) {
   std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
   if (host_network)
-    if (auto host = read_file_if_exists("/etc/hosts")) hosts = *host + (host->empty() || host->back() == '\n' ? "" : "\n");
+    if (auto host = read_file_if_exists("/etc/hosts"))
+      hosts = *host + (host->empty() || host->back() == '\n' ? "" : "\n");
   return hosts + fmt::format("127.0.1.1\t{}\n", hostname);
 }
 
@@ -87,7 +89,8 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     throw Error(fmt::format("invalid container name {:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", opts.name));
 
   userns::IdMap default_map = userns::current_id_map();
-  userns::IdMap map = opts.userns == UsernsOption::kKeepId ? userns::current_id_map(userns::UsernsMode::kKeepId) : default_map;
+  userns::IdMap map =
+      opts.userns == UsernsOption::kKeepId ? userns::current_id_map(userns::UsernsMode::kKeepId) : default_map;
 
   // The container's namespaces are made while skiff reads the image and
   // prepares the rest: the kernel's work (0.3 ms for a network namespace)
@@ -191,7 +194,8 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
       userns::run_in_userns(default_map, [&] {
         for (const auto& diff_id : content.diff_ids) {
           size_t i = static_cast<size_t>(&diff_id - content.diff_ids.data());
-          UniqueFd fd = open_or_throw(images.blob_path(content.manifest.at("layers").at(i).at("digest").get<std::string>()), O_RDONLY);
+          UniqueFd fd = open_or_throw(
+              images.blob_path(content.manifest.at("layers").at(i).at("digest").get<std::string>()), O_RDONLY);
           image::unpack_layer(fd.get(), in.rootfs, {.keep_owners = default_map.full, .overlay_whiteouts = false});
         }
       });

@@ -19,7 +19,9 @@ namespace skiff::engine {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-fs::path ContainerStore::lock_path(const std::string& id) const { return paths_.container_lock(id); }
+fs::path ContainerStore::lock_path(const std::string& id) const {
+  return paths_.container_lock(id);
+}
 
 bool valid_container_name(std::string_view name) {
   if (name.size() < 2 || name.size() > 128) return false;
@@ -30,12 +32,13 @@ bool valid_container_name(std::string_view name) {
 
 std::string generate_name() {
   static constexpr std::array<const char*, 24> kAdjectives = {
-      "brave", "calm", "clever", "eager", "fervent", "gentle", "happy", "jolly", "keen", "kind", "lucid", "merry",
-      "nimble", "quiet", "quirky", "serene", "sharp", "stoic", "swift", "tender", "trusty", "vivid", "witty", "zen"};
+      "brave", "calm",  "clever", "eager",  "fervent", "gentle", "happy",  "jolly",
+      "keen",  "kind",  "lucid",  "merry",  "nimble",  "quiet",  "quirky", "serene",
+      "sharp", "stoic", "swift",  "tender", "trusty",  "vivid",  "witty",  "zen"};
   static constexpr std::array<const char*, 24> kNouns = {
-      "babbage", "bohr", "curie", "darwin", "dijkstra", "euler", "fermat", "galois", "hopper", "hypatia", "kepler",
-      "knuth", "lovelace", "mccarthy", "noether", "pascal", "ritchie", "shannon", "thompson", "torvalds", "turing",
-      "wozniak", "yalow", "wing"};
+      "babbage", "bohr",    "curie",    "darwin",   "dijkstra", "euler",    "fermat",  "galois",
+      "hopper",  "hypatia", "kepler",   "knuth",    "lovelace", "mccarthy", "noether", "pascal",
+      "ritchie", "shannon", "thompson", "torvalds", "turing",   "wozniak",  "yalow",   "wing"};
   std::string hex = random_hex(4);
   unsigned a = static_cast<unsigned>(std::stoul(hex.substr(0, 2), nullptr, 16)) % kAdjectives.size();
   unsigned n = static_cast<unsigned>(std::stoul(hex.substr(2, 2), nullptr, 16)) % kNouns.size();
@@ -44,9 +47,12 @@ std::string generate_name() {
 
 const char* container_status_name(ContainerStatus s) {
   switch (s) {
-    case ContainerStatus::kCreated: return "created";
-    case ContainerStatus::kRunning: return "running";
-    case ContainerStatus::kExited: return "exited";
+    case ContainerStatus::kCreated:
+      return "created";
+    case ContainerStatus::kRunning:
+      return "running";
+    case ContainerStatus::kExited:
+      return "exited";
   }
   return "created";
 }
@@ -58,7 +64,10 @@ static ContainerStatus status_from(const std::string& name) {
 }
 
 static json state_json(const ContainerState& s) {
-  return json{{"status", container_status_name(s.status)}, {"pid", s.pid}, {"exit_code", s.exit_code}, {"started", s.started},
+  return json{{"status", container_status_name(s.status)},
+              {"pid", s.pid},
+              {"exit_code", s.exit_code},
+              {"started", s.started},
               {"finished", s.finished}};
 }
 
@@ -73,9 +82,16 @@ static ContainerState state_from(const json& j) {
 }
 
 static json record_json(const ContainerRecord& r) {
-  return json{{"id", r.id},         {"name", r.name},       {"image", r.image},     {"image_id", r.image_id},
-              {"command", r.command}, {"layers", r.layers}, {"driver", r.driver}, {"created", r.created},
-              {"auto_remove", r.auto_remove}, {"skiff_pid", r.skiff_pid}};
+  return json{{"id", r.id},
+              {"name", r.name},
+              {"image", r.image},
+              {"image_id", r.image_id},
+              {"command", r.command},
+              {"layers", r.layers},
+              {"driver", r.driver},
+              {"created", r.created},
+              {"auto_remove", r.auto_remove},
+              {"skiff_pid", r.skiff_pid}};
 }
 
 static ContainerRecord record_from(const json& j) {
@@ -219,8 +235,7 @@ ContainerView ContainerStore::resolve(const std::string& key) const {
   return *match;
 }
 
-void ContainerStore::remove(const ContainerRecord& record,
-                            const std::function<void(const fs::path&)>& remover) {
+void ContainerStore::remove(const ContainerRecord& record, const std::function<void(const fs::path&)>& remover) {
   // Records first, so a half-removed container never shows as whole.
   ::unlink((dir(record.id) / "container.json").c_str());
   remover(dir(record.id));
@@ -258,7 +273,8 @@ int ContainerStore::remove_abandoned(const std::function<void(const fs::path&)>&
   if (DIR* d = opendir(paths_.containers().c_str())) {
     while (struct dirent* e = readdir(d)) {
       if (e->d_name[0] == '.' || (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)) continue;
-      if (access((dir(e->d_name) / "container.json").c_str(), F_OK) != 0 && errno == ENOENT) ids.emplace_back(e->d_name);
+      if (access((dir(e->d_name) / "container.json").c_str(), F_OK) != 0 && errno == ENOENT)
+        ids.emplace_back(e->d_name);
     }
     closedir(d);
   }

@@ -9,15 +9,15 @@
 #include <map>
 #include <set>
 
-#include "skiff/image/config_change.hpp"
 #include "skiff/engine/container_pause.hpp"
 #include "skiff/engine/container_store.hpp"
-#include "skiff/storage/layer_store.hpp"
+#include "skiff/image/config_change.hpp"
 #include "skiff/image/digest.hpp"
 #include "skiff/image/layer_pack.hpp"
 #include "skiff/image/manifest.hpp"
-#include "skiff/userns/userns.hpp"
+#include "skiff/storage/layer_store.hpp"
 #include "skiff/store/file_lock.hpp"
+#include "skiff/userns/userns.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 
@@ -74,12 +74,13 @@ struct ContainerLayers {
   std::vector<fs::path> lowers_top_first;
 };
 
-ContainerLayers container_layers(const store::Paths& paths, const std::string& name, const storage::LayerStore& layers) {
+ContainerLayers container_layers(const store::Paths& paths, const std::string& name,
+                                 const storage::LayerStore& layers) {
   ContainerStore containers(paths);
   ContainerLayers out{containers.resolve(name), {}, {}};
   if (out.view.record.driver == "copy")
-    throw Error(fmt::format("container {} uses the copy driver: it has no layer of changes to read",
-                            out.view.record.name));
+    throw Error(
+        fmt::format("container {} uses the copy driver: it has no layer of changes to read", out.view.record.name));
   out.upper = containers.dir(out.view.record.id) / "upper";
   if (access(out.upper.c_str(), F_OK) != 0)
     throw Error(fmt::format("container {} is still being created: it has no changes yet", out.view.record.name));
@@ -90,13 +91,15 @@ ContainerLayers container_layers(const store::Paths& paths, const std::string& n
 
 }  // namespace
 
-image::ImageRecord commit_container(const store::Paths& paths, const std::string& container, const CommitOptions& opts) {
+image::ImageRecord commit_container(const store::Paths& paths, const std::string& container,
+                                    const CommitOptions& opts) {
   image::ImageStore images(paths);
   userns::IdMap map = userns::current_id_map();
   storage::LayerStore layers(paths, map);
   ContainerLayers c = container_layers(paths, container, layers);
   auto base_rec = images.find(c.view.record.image_id);
-  if (!base_rec) throw Error(fmt::format("the image of container {} was removed: nothing to commit onto", c.view.record.name));
+  if (!base_rec)
+    throw Error(fmt::format("the image of container {} was removed: nothing to commit onto", c.view.record.name));
   image::ImageContent base = images.load(*base_rec);
   // As docker does, a running container is stopped while its changes are
   // read, so that what it writes meanwhile cannot tear the layer.
@@ -127,7 +130,10 @@ image::ImageRecord commit_container(const store::Paths& paths, const std::string
       image::PackedLayer p = image::pack_layer_dir(c.upper, blob, po);
       json r{{"empty", p.empty}};
       if (!p.empty)
-        r.update({{"diff_id", p.diff_id}, {"digest", p.digest}, {"media_type", p.media_type}, {"size", p.blob_size},
+        r.update({{"diff_id", p.diff_id},
+                  {"digest", p.digest},
+                  {"media_type", p.media_type},
+                  {"size", p.blob_size},
                   {"content_size", p.content_size}});
       write_file_atomic(result, r.dump(), {.mode = 0600, .durable = false});
     });
@@ -182,8 +188,8 @@ std::vector<std::string> container_changes(const store::Paths& paths, const std:
           return;
         }
         char kind = ch.kind == image::LayerChange::Kind::kWhiteout ? 'D'
-                    : in_lowers(ch.path, c.lowers_top_first)        ? 'C'
-                                                                    : 'A';
+                    : in_lowers(ch.path, c.lowers_top_first)       ? 'C'
+                                                                   : 'A';
         lines += fmt::format("{} /{}\n", kind, ch.path);
       });
       write_all(work.fd.get(), lines);
@@ -200,9 +206,8 @@ std::vector<std::string> container_changes(const store::Paths& paths, const std:
     result.push_back(text.substr(pos, nl - pos));
     pos = nl + 1;
   }
-  std::sort(result.begin(), result.end(), [](const std::string& a, const std::string& b) {
-    return a.substr(2) < b.substr(2);
-  });
+  std::sort(result.begin(), result.end(),
+            [](const std::string& a, const std::string& b) { return a.substr(2) < b.substr(2); });
   return result;
 }
 

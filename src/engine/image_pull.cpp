@@ -7,13 +7,13 @@
 
 #include <atomic>
 
-#include "skiff/storage/layer_store.hpp"
-#include "skiff/storage/layer_stream.hpp"
 #include "skiff/image/digest.hpp"
 #include "skiff/image/manifest.hpp"
 #include "skiff/image/reference.hpp"
-#include "skiff/userns/id_map.hpp"
+#include "skiff/storage/layer_store.hpp"
+#include "skiff/storage/layer_stream.hpp"
 #include "skiff/store/file_lock.hpp"
+#include "skiff/userns/id_map.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 
@@ -30,8 +30,8 @@ using Blob = image::Descriptor;
 // Fetches one blob into the store, verified. Two pulls that need the same
 // blob take its lock in turn: the second finds it there.
 void fetch_blob(RegistryClient& client, registry::HttpTransport& t, const std::string& repo, const Blob& blob,
-                const store::Paths& paths, image::ImageStore& store, TransferEvents& events, storage::LayerStream& stream,
-                const std::atomic<bool>& cancel) {
+                const store::Paths& paths, image::ImageStore& store, TransferEvents& events,
+                storage::LayerStream& stream, const std::atomic<bool>& cancel) {
   std::string short_id = blob.digest.substr(7, 12);
   store::FileLock lock(paths.blob_lock(image::digest_hex(blob.digest)));
   if (store.has_blob(blob.digest)) {
@@ -83,8 +83,8 @@ void fetch_blob(RegistryClient& client, registry::HttpTransport& t, const std::s
     }
   }
   if (got != blob.size)
-    throw Error(fmt::format("{}: digest mismatch: got {} bytes, the manifest gives {}; nothing stored", where, got,
-                            blob.size));
+    throw Error(
+        fmt::format("{}: digest mismatch: got {} bytes, the manifest gives {}; nothing stored", where, got, blob.size));
   std::string actual = hasher.finish();
   if (actual != blob.digest)
     throw Error(fmt::format("{}: digest mismatch: the content has digest {}; nothing stored", where, actual));
@@ -104,12 +104,13 @@ std::string fetch_small_blob(RegistryClient& client, registry::HttpTransport& t,
     throw Error(fmt::format("{}/{}: blob {}: the manifest gives the config {} bytes, more than the {} skiff reads",
                             client.registry(), repo, digest, blob.size, kMaxConfigSize));
   std::string data;
-  client.get_blob(t, repo, digest, blob.size, 0,
-                  [&](std::string_view d) {
-                    data.append(d);
-                    return true;
-                  },
-                  nullptr);
+  client.get_blob(
+      t, repo, digest, blob.size, 0,
+      [&](std::string_view d) {
+        data.append(d);
+        return true;
+      },
+      nullptr);
   if (data.size() != blob.size)
     throw Error(fmt::format("{}/{}: blob {}: digest mismatch: got {} bytes, the manifest gives {}; nothing stored",
                             client.registry(), repo, digest, data.size(), blob.size));

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-
 #include "skiff/image/digest.hpp"
 #include "skiff/image/image_store.hpp"
 #include "skiff/image/manifest.hpp"
@@ -54,12 +53,13 @@ void push_blob(RegistryClient& client, registry::HttpTransport& t, const image::
       return;
     }
   UniqueFd fd = open_or_throw(store.blob_path(blob.digest), O_RDONLY);
-  struct stat st{};
+  struct stat st {};
   if (fstat(fd.get(), &st) != 0) throw_errno("stat blob " + blob.digest);
   uint64_t size = static_cast<uint64_t>(st.st_size);
   state("Preparing");
-  client.upload_blob(t, dest.path, blob.digest, fd.get(), size, opts.chunk_size,
-                     [&](uint64_t done) { if (!blob.is_config) events.layer_bytes(short_id, done, size); });
+  client.upload_blob(t, dest.path, blob.digest, fd.get(), size, opts.chunk_size, [&](uint64_t done) {
+    if (!blob.is_config) events.layer_bytes(short_id, done, size);
+  });
   state("Pushed");
 }
 
@@ -73,7 +73,8 @@ PushResult push_image(const store::Paths& paths, std::string_view image_ref, std
   std::string_view target = dest_text.empty() ? image_ref : dest_text;
   if (target.substr(0, 9) == "docker://") target.remove_prefix(9);
   if (dest_text.empty() && image_ref.find_first_not_of("0123456789abcdef") == std::string_view::npos)
-    throw Error(fmt::format("{}: an image ID needs a destination: skiff push {} HOST/NAME[:TAG]", image_ref, image_ref));
+    throw Error(
+        fmt::format("{}: an image ID needs a destination: skiff push {} HOST/NAME[:TAG]", image_ref, image_ref));
   registry::RegistriesConfig cfg = registry::load_registries_config();
   image::Reference dest = image::parse_reference(registry::with_default_registry(target, cfg));
   if (!dest.digest.empty())

@@ -26,8 +26,8 @@ std::string familiar(const std::string& full) {
 // The words of docker's daemon (daemon/containerd/image_delete.go): a hard
 // conflict cannot be forced, a soft one must be.
 Error conflict(const std::string& what, bool hard, std::string_view why) {
-  return Error(fmt::format("conflict: unable to delete {} ({}) - {}", what, hard ? "cannot be forced" : "must be forced",
-                           why));
+  return Error(
+      fmt::format("conflict: unable to delete {} ({}) - {}", what, hard ? "cannot be forced" : "must be forced", why));
 }
 
 }  // namespace

@@ -19,8 +19,8 @@ static void check_target(std::string_view target, std::string_view what) {
 
 static void check_source(const std::string& source) {
   if (source.empty() || source[0] != '/')
-    throw Error(fmt::format("invalid volume source {:?}: named volumes are not supported yet; give an absolute host path",
-                            source));
+    throw Error(fmt::format(
+        "invalid volume source {:?}: named volumes are not supported yet; give an absolute host path", source));
 }
 
 NetworkMode parse_network_mode(std::string_view text) {
@@ -51,10 +51,14 @@ VolumeOption parse_volume(std::string_view text) {
   VolumeOption v{std::string(parts[0]), std::string(parts[1]), false};
   if (parts.size() == 3) {
     for (auto opt : split(parts[2], ',')) {
-      if (opt == "ro") v.readonly = true;
-      else if (opt == "rw") v.readonly = false;
-      else if (opt == "z" || opt == "Z" || opt == "rprivate" || opt == "private" || opt == "rslave" || opt == "slave") continue;
-      else throw Error(fmt::format("invalid volume {:?}: unknown option {:?}", std::string(text), std::string(opt)));
+      if (opt == "ro")
+        v.readonly = true;
+      else if (opt == "rw")
+        v.readonly = false;
+      else if (opt == "z" || opt == "Z" || opt == "rprivate" || opt == "private" || opt == "rslave" || opt == "slave")
+        continue;
+      else
+        throw Error(fmt::format("invalid volume {:?}: unknown option {:?}", std::string(text), std::string(opt)));
     }
   }
   check_target(v.target, "volume");
@@ -64,7 +68,8 @@ VolumeOption parse_volume(std::string_view text) {
 
 TmpfsOption parse_tmpfs(std::string_view text) {
   size_t colon = text.find(':');
-  TmpfsOption t{std::string(text.substr(0, colon)), colon == std::string_view::npos ? "" : std::string(text.substr(colon + 1))};
+  TmpfsOption t{std::string(text.substr(0, colon)),
+                colon == std::string_view::npos ? "" : std::string(text.substr(colon + 1))};
   check_target(t.target, "tmpfs");
   return t;
 }
@@ -76,14 +81,22 @@ void parse_mount(std::string_view text, RunOptions& out) {
     size_t eq = field.find('=');
     std::string_view key = field.substr(0, eq);
     std::string value = eq == std::string_view::npos ? "" : std::string(field.substr(eq + 1));
-    if (key == "type") type = value;
-    else if (key == "source" || key == "src") source = value;
-    else if (key == "target" || key == "dst" || key == "destination") target = value;
-    else if (key == "readonly" || key == "ro") readonly = value.empty() || value == "true" || value == "1";
-    else if (key == "tmpfs-size") size = value;
-    else if (key == "tmpfs-mode") mode = value;
-    else if (key == "bind-propagation" || key == "consistency") continue;
-    else throw Error(fmt::format("invalid mount {:?}: unknown key {:?}", std::string(text), std::string(key)));
+    if (key == "type")
+      type = value;
+    else if (key == "source" || key == "src")
+      source = value;
+    else if (key == "target" || key == "dst" || key == "destination")
+      target = value;
+    else if (key == "readonly" || key == "ro")
+      readonly = value.empty() || value == "true" || value == "1";
+    else if (key == "tmpfs-size")
+      size = value;
+    else if (key == "tmpfs-mode")
+      mode = value;
+    else if (key == "bind-propagation" || key == "consistency")
+      continue;
+    else
+      throw Error(fmt::format("invalid mount {:?}: unknown key {:?}", std::string(text), std::string(key)));
   }
   if (target.empty()) throw Error(fmt::format("invalid mount {:?}: target is required", std::string(text)));
   if (type == "bind") {
@@ -184,7 +197,9 @@ int parse_preserve_fds(std::string_view text) {
   return n;
 }
 
-static bool valid_env_name(std::string_view name) { return !name.empty() && name.find('\0') == std::string_view::npos; }
+static bool valid_env_name(std::string_view name) {
+  return !name.empty() && name.find('\0') == std::string_view::npos;
+}
 
 std::optional<std::string> parse_env(std::string_view text) {
   size_t eq = text.find('=');

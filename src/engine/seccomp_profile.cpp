@@ -1,12 +1,11 @@
 #include "skiff/engine/seccomp_profile.hpp"
 
+#include <fmt/format.h>
 #include <sys/utsname.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "skiff/runtime/seccomp.hpp"
@@ -42,8 +41,7 @@ const ArchNames* arch_names(const std::string& machine) {
 bool kernel_at_least(const std::string& release, const std::string& min) {
   int have[2] = {0, 0}, want[2] = {0, 0};
   if (sscanf(release.c_str(), "%d.%d", &have[0], &have[1]) < 1) return true;
-  if (sscanf(min.c_str(), "%d.%d", &want[0], &want[1]) < 1)
-    throw Error(fmt::format("invalid minKernel {:?}", min));
+  if (sscanf(min.c_str(), "%d.%d", &want[0], &want[1]) < 1) throw Error(fmt::format("invalid minKernel {:?}", min));
   return have[0] != want[0] ? have[0] > want[0] : have[1] >= want[1];
 }
 
@@ -111,8 +109,7 @@ runtime::Seccomp resolve_seccomp_profile(std::string_view profile_json, const Se
   const ArchNames* arch = arch_names(target.arch);
   if (!arch) throw Error(fmt::format("seccomp profiles are not supported on {}", target.arch));
   try {
-    if (!p.is_object() || !p.contains("defaultAction"))
-      throw Error("no defaultAction: not a seccomp profile");
+    if (!p.is_object() || !p.contains("defaultAction")) throw Error("no defaultAction: not a seccomp profile");
     runtime::Seccomp s;
     s.defaultAction = p.at("defaultAction").get<std::string>();
     if (p.contains("defaultErrnoRet")) s.defaultErrnoRet = p.at("defaultErrnoRet").get<uint32_t>();
@@ -154,7 +151,8 @@ std::vector<sock_filter> seccomp_program(const store::Paths& paths, std::string_
   for (const auto& c : target.capabilities) h = fnv1a(c + ",", h);
   h = fnv1a(target.arch + "/" + target.kernel, h);
   std::filesystem::path file = paths.seccomp_program(fmt::format("{:016x}", h));
-  if (auto cached = read_file_if_exists(file); cached && !cached->empty() && cached->size() % sizeof(sock_filter) == 0) {
+  if (auto cached = read_file_if_exists(file);
+      cached && !cached->empty() && cached->size() % sizeof(sock_filter) == 0) {
     std::vector<sock_filter> prog(cached->size() / sizeof(sock_filter));
     std::memcpy(prog.data(), cached->data(), cached->size());
     return prog;

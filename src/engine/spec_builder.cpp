@@ -44,9 +44,12 @@ std::vector<std::string> container_env(const RunOptions& opts, const json& confi
   std::vector<std::string> env;
   auto set = [&](const std::string& kv) {
     std::string name = kv.substr(0, kv.find('='));
-    auto it = std::find_if(env.begin(), env.end(), [&](const std::string& e) { return e.substr(0, e.find('=')) == name; });
-    if (it != env.end()) *it = kv;
-    else env.push_back(kv);
+    auto it =
+        std::find_if(env.begin(), env.end(), [&](const std::string& e) { return e.substr(0, e.find('=')) == name; });
+    if (it != env.end())
+      *it = kv;
+    else
+      env.push_back(kv);
   };
   set("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   for (const auto& e : strings_of(config, "Env")) set(e);
@@ -84,9 +87,12 @@ std::vector<std::string> container_capabilities(const RunOptions& opts) {
   for (int c = 0; !runtime::capability_name(c).empty(); ++c) all |= uint64_t{1} << c;
   uint64_t add = bits_of(opts.cap_add), drop = bits_of(opts.cap_drop);
   uint64_t caps = opts.privileged ? all : bits_of(runtime::default_capabilities());
-  if (has_all(opts.cap_add)) caps = all & ~drop;  // docker's order: ALL added wins over ALL dropped
-  else if (has_all(opts.cap_drop)) caps = add;
-  else caps = (caps & ~drop) | add;
+  if (has_all(opts.cap_add))
+    caps = all & ~drop;  // docker's order: ALL added wins over ALL dropped
+  else if (has_all(opts.cap_drop))
+    caps = add;
+  else
+    caps = (caps & ~drop) | add;
   std::vector<std::string> out;
   for (int c = 0; c < 64; ++c)
     if (caps & (uint64_t{1} << c)) out.push_back(fmt::format("CAP_{}", runtime::capability_name(c)));
@@ -140,8 +146,8 @@ runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in) {
   // User mounts, parents before children (docker sorts by depth).
   std::vector<M> user;
   for (const auto& v : opts.volumes)
-    user.push_back(M{v.target, "bind", v.source, v.readonly ? std::vector<std::string>{"rbind", "ro"}
-                                                            : std::vector<std::string>{"rbind"}});
+    user.push_back(M{v.target, "bind", v.source,
+                     v.readonly ? std::vector<std::string>{"rbind", "ro"} : std::vector<std::string>{"rbind"}});
   for (const auto& t : opts.tmpfs) {
     std::vector<std::string> o{"nosuid", "nodev"};
     bool has_mode = false;

@@ -34,8 +34,7 @@ std::optional<std::string> read_from_layers(const std::vector<std::filesystem::p
     UniqueFd f(fd);
     struct stat st {};
     if (fstat(fd, &st) != 0) return std::nullopt;
-    if (!S_ISREG(st.st_mode))
-      throw Error(fmt::format("the image's /{} is not a regular file: it cannot be read", rel));
+    if (!S_ISREG(st.st_mode)) throw Error(fmt::format("the image's /{} is not a regular file: it cannot be read", rel));
     if (st.st_size > (16 << 20)) throw Error(fmt::format("the image's /{} is larger than 16 MiB", rel));
     std::string out(static_cast<size_t>(st.st_size), '\0');
     ssize_t n = pread(fd, out.data(), out.size(), 0);

@@ -16,9 +16,12 @@ std::vector<std::string> split_words(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (quote) {
-      if (c == quote) quote = 0;
-      else if (c == '\\' && quote == '"' && i + 1 < text.size()) cur.push_back(text[++i]);
-      else cur.push_back(c);
+      if (c == quote)
+        quote = 0;
+      else if (c == '\\' && quote == '"' && i + 1 < text.size())
+        cur.push_back(text[++i]);
+      else
+        cur.push_back(c);
       continue;
     }
     if (c == '"' || c == '\'') {
@@ -110,19 +113,21 @@ void apply_change(std::string_view instruction, json& config) {
       if (args.empty()) throw Error("USER needs a user");
       config["User"] = std::string(args);
     } else if (keyword == "EXPOSE") {
-      for (auto& p : split_words(args)) config["ExposedPorts"][p.find('/') == std::string::npos ? p + "/tcp" : p] = json::object();
+      for (auto& p : split_words(args))
+        config["ExposedPorts"][p.find('/') == std::string::npos ? p + "/tcp" : p] = json::object();
     } else if (keyword == "VOLUME") {
       json list = command_form(args);
-      std::vector<std::string> vols = list.size() == 3 && list[0] == "/bin/sh" ? split_words(args)
-                                                                                : list.get<std::vector<std::string>>();
+      std::vector<std::string> vols =
+          list.size() == 3 && list[0] == "/bin/sh" ? split_words(args) : list.get<std::vector<std::string>>();
       for (auto& v : vols) config["Volumes"][v] = json::object();
     } else if (keyword == "STOPSIGNAL") {
       if (args.empty()) throw Error("STOPSIGNAL needs a signal");
       config["StopSignal"] = std::string(args);
     } else {
-      throw Error(fmt::format("{:?} cannot be used here: use CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, "
-                              "STOPSIGNAL or WORKDIR",
-                              keyword));
+      throw Error(
+          fmt::format("{:?} cannot be used here: use CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, "
+                      "STOPSIGNAL or WORKDIR",
+                      keyword));
     }
   } catch (const Error& e) {
     throw Error(fmt::format("invalid change {:?}: {}", std::string(instruction), e.what()));

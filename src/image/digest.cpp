@@ -1,11 +1,11 @@
 #include "skiff/image/digest.hpp"
 
+#include <openssl/evp.h>
+
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>
-
-#include <openssl/evp.h>
 
 #include "skiff/util/error.hpp"
 

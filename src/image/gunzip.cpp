@@ -267,7 +267,9 @@ std::unique_ptr<ByteSource> read_ahead(std::unique_ptr<ByteSource> src) {
   return std::make_unique<ReadAhead>(std::move(src));
 }
 
-std::unique_ptr<ByteSource> fd_source(int fd) { return std::make_unique<FdSource>(fd); }
+std::unique_ptr<ByteSource> fd_source(int fd) {
+  return std::make_unique<FdSource>(fd);
+}
 
 std::unique_ptr<ByteSource> maybe_gunzip(std::unique_ptr<ByteSource> src) {
   std::string head(2, '\0');

@@ -1,6 +1,4 @@
-#include "archive_reader.hpp"
 #include "skiff/image/image_import.hpp"
-#include "skiff/image/manifest.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -10,8 +8,10 @@
 
 #include <memory>
 
+#include "archive_reader.hpp"
 #include "skiff/image/digest.hpp"
 #include "skiff/image/layer_unpack.hpp"
+#include "skiff/image/manifest.hpp"
 #include "skiff/store/file_lock.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
@@ -105,8 +105,8 @@ ImageRecord import_tarball(ImageStore& store, const store::Paths& paths, int fd,
               {"created", created},
               {"config", opts.config},
               {"history", json::array({history})}};
-  return store_image(store, {{layer_digest, layer_digest, "application/vnd.oci.image.layer.v1.tar", layer_size}}, config,
-                     opts.names, content_size);
+  return store_image(store, {{layer_digest, layer_digest, "application/vnd.oci.image.layer.v1.tar", layer_size}},
+                     config, opts.names, content_size);
 }
 
 }  // namespace skiff::image

@@ -36,14 +36,19 @@ std::string rfc3339_now() {
                      hms.minutes().count(), hms.seconds().count(), ts.tv_nsec);
 }
 
-fs::path ImageStore::blob_path(std::string_view digest) const { return paths_.blobs() / digest_hex(digest); }
+fs::path ImageStore::blob_path(std::string_view digest) const {
+  return paths_.blobs() / digest_hex(digest);
+}
 
-bool ImageStore::has_blob(std::string_view digest) const { return access(blob_path(digest).c_str(), F_OK) == 0; }
+bool ImageStore::has_blob(std::string_view digest) const {
+  return access(blob_path(digest).c_str(), F_OK) == 0;
+}
 
 std::string ImageStore::read_blob(std::string_view digest) const {
   auto data = read_file_if_exists(blob_path(digest));
-  if (!data) throw Error(fmt::format("blob {} is missing from the store", digest), 0,
-                         "the image is damaged: remove it with skiff rmi -f and import or pull it again");
+  if (!data)
+    throw Error(fmt::format("blob {} is missing from the store", digest), 0,
+                "the image is damaged: remove it with skiff rmi -f and import or pull it again");
   return *data;
 }
 
@@ -57,12 +62,11 @@ std::string ImageStore::put_blob(std::string_view data) {
 
 void ImageStore::commit_blob_file(const fs::path& tmp, std::string_view digest) {
   make_dirs(paths_.blobs(), 0700);
-  if (::rename(tmp.c_str(), blob_path(digest).c_str()) != 0)
-    throw_errno(fmt::format("store blob {}", digest));
+  if (::rename(tmp.c_str(), blob_path(digest).c_str()) != 0) throw_errno(fmt::format("store blob {}", digest));
 }
 
 static json to_json(const ImageRecord& r) {
-  return json{{"id", r.id}, {"manifest", r.manifest}, {"names", r.names}, {"digests", r.repo_digests},
+  return json{{"id", r.id},           {"manifest", r.manifest}, {"names", r.names}, {"digests", r.repo_digests},
               {"created", r.created}, {"size", r.size}};
 }
 
@@ -106,26 +110,30 @@ void ImageStore::modify(Fn&& fn) {
   write_records(records);
 }
 
-std::vector<ImageRecord> ImageStore::list() const { return read_records(); }
+std::vector<ImageRecord> ImageStore::list() const {
+  return read_records();
+}
 
 std::optional<ImageRecord> ImageStore::find(std::string_view ref) const {
   auto records = read_records();
   std::string_view hex = ref;
   if (hex.substr(0, 7) == "sha256:") hex.remove_prefix(7);
-  bool looks_like_id = hex.size() >= 3 && hex.size() <= 64 &&
-                       hex.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  bool looks_like_id =
+      hex.size() >= 3 && hex.size() <= 64 && hex.find_first_not_of("0123456789abcdef") == std::string_view::npos;
   if (looks_like_id) {
     const ImageRecord* match = nullptr;
     int count = 0;
     for (const auto& r : records)
-      if (r.id.compare(7, hex.size(), hex) == 0) { match = &r; ++count; }
+      if (r.id.compare(7, hex.size(), hex) == 0) {
+        match = &r;
+        ++count;
+      }
     if (count == 1 && (hex.size() == 64 || !std::any_of(records.begin(), records.end(), [&](auto& r) {
                          return std::find(r.names.begin(), r.names.end(),
                                           "docker.io/library/" + std::string(ref) + ":latest") != r.names.end();
                        })))
       return *match;
-    if (count > 1 && ref.size() != 71)
-      throw Error(fmt::format("short image ID {:?} is ambiguous", std::string(ref)));
+    if (count > 1 && ref.size() != 71) throw Error(fmt::format("short image ID {:?} is ambiguous", std::string(ref)));
   }
   Reference parsed;
   try {
@@ -181,7 +189,8 @@ void ImageStore::add(const ImageRecord& record) {
     }
     if (!whole)
       throw Error(fmt::format("image {} lost a blob while it was being added (removed at the same time?)",
-                              record.id.substr(7, 12)), 0, "run the command again");
+                              record.id.substr(7, 12)),
+                  0, "run the command again");
     for (auto& r : records) {
       if (r.id == record.id) continue;
       std::erase_if(r.names, [&](const std::string& n) {
@@ -273,8 +282,8 @@ std::vector<LayerRef> image_layers(const ImageContent& content) {
   std::vector<LayerRef> out;
   const json& descs = content.manifest.at("layers");
   if (descs.size() != content.diff_ids.size())
-    throw Error(fmt::format("image {}: the manifest lists {} layers but the config {}",
-                            content.record.id.substr(7, 12), descs.size(), content.diff_ids.size()));
+    throw Error(fmt::format("image {}: the manifest lists {} layers but the config {}", content.record.id.substr(7, 12),
+                            descs.size(), content.diff_ids.size()));
   for (size_t i = 0; i < descs.size(); ++i)
     out.push_back({content.diff_ids[i], descs[i].at("digest").get<std::string>(),
                    descs[i].value("mediaType", "application/vnd.oci.image.layer.v1.tar"),
@@ -283,14 +292,15 @@ std::vector<LayerRef> image_layers(const ImageContent& content) {
 }
 
 ImageRecord store_image(ImageStore& images, const std::vector<LayerRef>& layers, json config,
-                               const std::vector<std::string>& names, uint64_t size) {
+                        const std::vector<std::string>& names, uint64_t size) {
   json diff_ids = json::array();
   json descs = json::array();
   for (const auto& l : layers) {
     diff_ids.push_back(l.diff_id);
     // Docker's media types become their OCI equals in an OCI manifest.
     std::string type = l.media_type;
-    if (type == "application/vnd.docker.image.rootfs.diff.tar.gzip") type = "application/vnd.oci.image.layer.v1.tar+gzip";
+    if (type == "application/vnd.docker.image.rootfs.diff.tar.gzip")
+      type = "application/vnd.oci.image.layer.v1.tar+gzip";
     if (type == "application/vnd.docker.image.rootfs.diff.tar") type = "application/vnd.oci.image.layer.v1.tar";
     descs.push_back({{"mediaType", type}, {"digest", l.digest}, {"size", l.size}});
   }

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -12,8 +13,6 @@
 #include <algorithm>
 #include <map>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "skiff/image/byte_source.hpp"
 #include "skiff/image/digest.hpp"
@@ -68,7 +67,9 @@ std::optional<std::string> xattr_value(const std::string& path, const std::strin
 // A name in the directory open at dirfd, as a path the l*xattr calls take:
 // the directory is reached through its fd, so no symlink put in its place
 // since it was opened can lead elsewhere.
-std::string at_path(int dirfd, std::string_view name) { return fmt::format("/proc/self/fd/{}/{}", dirfd, name); }
+std::string at_path(int dirfd, std::string_view name) {
+  return fmt::format("/proc/self/fd/{}/{}", dirfd, name);
+}
 
 // Opens directory rel below root with no symlink followed on the way: a
 // container still running can swap a directory for a symlink to a host path
@@ -104,8 +105,7 @@ struct Walker {
       std::string full = at_path(dirfd, name);
       if (S_ISCHR(c.st.st_mode) && c.st.st_rdev == makedev(0, 0)) {
         c.kind = LayerChange::Kind::kWhiteout;
-      } else if (S_ISREG(c.st.st_mode) && c.st.st_size == 0 &&
-                 xattr_value(full, "user.overlay.whiteout").has_value()) {
+      } else if (S_ISREG(c.st.st_mode) && c.st.st_size == 0 && xattr_value(full, "user.overlay.whiteout").has_value()) {
         c.kind = LayerChange::Kind::kWhiteout;
       } else if (S_ISDIR(c.st.st_mode)) {
         auto names_here = xattr_names(full);
@@ -216,8 +216,12 @@ PackedLayer pack_layer_dir(const fs::path& dir, const fs::path& blob_file, const
     e.gid = st.st_gid;
     e.mtime = st.st_mtim.tv_sec;
     switch (st.st_mode & S_IFMT) {
-      case S_IFREG: e.type = TarEntry::Type::kFile; break;
-      case S_IFDIR: e.type = TarEntry::Type::kDir, e.name += "/"; break;
+      case S_IFREG:
+        e.type = TarEntry::Type::kFile;
+        break;
+      case S_IFDIR:
+        e.type = TarEntry::Type::kDir, e.name += "/";
+        break;
       case S_IFLNK: {
         e.type = TarEntry::Type::kSymlink;
         std::vector<char> target(static_cast<size_t>(st.st_size) + 2);
@@ -227,10 +231,17 @@ PackedLayer pack_layer_dir(const fs::path& dir, const fs::path& blob_file, const
         e.linkname.assign(target.data(), static_cast<size_t>(n));
         break;
       }
-      case S_IFCHR: e.type = TarEntry::Type::kChar; break;
-      case S_IFBLK: e.type = TarEntry::Type::kBlock; break;
-      case S_IFIFO: e.type = TarEntry::Type::kFifo; break;
-      default: continue;  // sockets have no place in a layer
+      case S_IFCHR:
+        e.type = TarEntry::Type::kChar;
+        break;
+      case S_IFBLK:
+        e.type = TarEntry::Type::kBlock;
+        break;
+      case S_IFIFO:
+        e.type = TarEntry::Type::kFifo;
+        break;
+      default:
+        continue;  // sockets have no place in a layer
     }
     if (e.type == TarEntry::Type::kChar || e.type == TarEntry::Type::kBlock) {
       e.devmajor = major(st.st_rdev);

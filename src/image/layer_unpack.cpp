@@ -1,24 +1,23 @@
-#include "archive_reader.hpp"
 #include "skiff/image/layer_unpack.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstring>
-#include <dirent.h>
-
 #include <memory>
 #include <unordered_set>
 #include <vector>
 
+#include "archive_reader.hpp"
 #include "skiff/image/byte_source.hpp"
 #include "skiff/image/digest.hpp"
 #include "skiff/util/error.hpp"
@@ -123,8 +122,7 @@ class Unpacker {
       archive_entry* entry = nullptr;
       int r = archive_read_next_header(a.get(), &entry);
       if (r == ARCHIVE_EOF) break;
-      if (r < ARCHIVE_WARN)
-        throw Error(fmt::format("reading layer: {}", archive_error_string(a.get())));
+      if (r < ARCHIVE_WARN) throw Error(fmt::format("reading layer: {}", archive_error_string(a.get())));
       const char* name = archive_entry_pathname(entry);
       if (!name) throw Error("reading layer: an entry has no name");
       try {
@@ -137,8 +135,9 @@ class Unpacker {
     // Directory modes and times last: writing files into them changed their mtime,
     // and a read-only directory mode would have stopped the writes.
     for (auto it = deferred_.rbegin(); it != deferred_.rend(); ++it) {
-      UniqueFd d(it->path.empty() ? fcntl(root_.get(), F_DUPFD_CLOEXEC, 0)
-                                  : openat2_beneath(root_.get(), it->path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+      UniqueFd d(it->path.empty()
+                     ? fcntl(root_.get(), F_DUPFD_CLOEXEC, 0)
+                     : openat2_beneath(root_.get(), it->path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
       if (!d) continue;
       fchmod(d.get(), it->mode);
       timespec times[2] = {it->mtime, it->mtime};
@@ -172,8 +171,8 @@ class Unpacker {
     // Create the missing directory (tar may list files before their parents).
     std::string leaf;
     size_t slash = rel.rfind('/');
-    UniqueFd up = slash == std::string::npos ? UniqueFd(fcntl(root_.get(), F_DUPFD_CLOEXEC, 0))
-                                             : open_dir(rel.substr(0, slash));
+    UniqueFd up =
+        slash == std::string::npos ? UniqueFd(fcntl(root_.get(), F_DUPFD_CLOEXEC, 0)) : open_dir(rel.substr(0, slash));
     leaf = slash == std::string::npos ? rel : rel.substr(slash + 1);
     if (mkdirat(up.get(), leaf.c_str(), 0755) != 0 && errno != EEXIST) throw_errno(fmt::format("mkdir {}", rel));
     fd = openat2_beneath(up.get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
@@ -380,8 +379,7 @@ class Unpacker {
 std::string sanitize_entry_path(std::string_view name) {
   std::string_view rest = name;
   while (rest.substr(0, 2) == "./") rest.remove_prefix(2);
-  if (!rest.empty() && rest[0] == '/')
-    throw Error(fmt::format("absolute path {:?} in layer", std::string(name)));
+  if (!rest.empty() && rest[0] == '/') throw Error(fmt::format("absolute path {:?} in layer", std::string(name)));
   std::string out;
   while (!rest.empty()) {
     size_t slash = rest.find('/');

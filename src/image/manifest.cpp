@@ -36,20 +36,19 @@ namespace {
 Descriptor parse_descriptor(const json& d, const std::string& what) {
   if (!d.is_object()) throw Error(fmt::format("malformed manifest: {} is not a descriptor object", what));
   auto digest = d.find("digest");
-  if (digest == d.end() || !digest->is_string())
-    throw Error(fmt::format("malformed manifest: {} has no digest", what));
+  if (digest == d.end() || !digest->is_string()) throw Error(fmt::format("malformed manifest: {} has no digest", what));
   Descriptor out{.media_type = d.value("mediaType", ""), .digest = digest->get<std::string>()};
   if (!is_valid_digest(out.digest))
     throw Error(fmt::format("the manifest names {} with an unsupported digest {:?}", what, out.digest));
   auto size = d.find("size");
   // A size the descriptor lacks would leave the download without a limit.
   if (size == d.end())
-    throw Error(fmt::format("the manifest gives no size for {} ({}); the OCI image spec requires one", what,
-                            out.digest));
+    throw Error(
+        fmt::format("the manifest gives no size for {} ({}); the OCI image spec requires one", what, out.digest));
   // JSON parsing gives a non-negative integer as unsigned; built in code, it may be signed.
   if (!size->is_number_integer() || (!size->is_number_unsigned() && size->get<int64_t>() < 0))
-    throw Error(fmt::format("the manifest gives {} ({}) a size that is not a byte count: {}", what, out.digest,
-                            size->dump()));
+    throw Error(
+        fmt::format("the manifest gives {} ({}) a size that is not a byte count: {}", what, out.digest, size->dump()));
   out.size = size->get<uint64_t>();
   return out;
 }
@@ -121,7 +120,8 @@ json select_platform(const json& index, const Platform& want, std::string_view r
   for (const auto& d : manifests) {
     if (!d.contains("platform")) continue;
     const json& p = d["platform"];
-    Platform have{.os = p.value("os", ""), .architecture = p.value("architecture", ""), .variant = p.value("variant", "")};
+    Platform have{
+        .os = p.value("os", ""), .architecture = p.value("architecture", ""), .variant = p.value("variant", "")};
     if (have.os == "unknown") continue;  // attestations, not images
     offered.push_back(have.str());
     if (have.os != want.os || have.architecture != want.architecture) continue;

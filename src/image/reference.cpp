@@ -10,13 +10,18 @@ namespace skiff::image {
 
 namespace {
 
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
 // One path component: [a-z0-9]+ ((\.|_|__|-+)[a-z0-9]+)*
 bool valid_component(std::string_view c) {
   if (c.empty() || !is_lower_alnum(c.front()) || !is_lower_alnum(c.back())) return false;
   for (size_t i = 0; i < c.size();) {
-    if (is_lower_alnum(c[i])) { ++i; continue; }
+    if (is_lower_alnum(c[i])) {
+      ++i;
+      continue;
+    }
     size_t j = i;
     while (j < c.size() && !is_lower_alnum(c[j])) ++j;
     std::string_view sep = c.substr(i, j - i);
@@ -29,14 +34,18 @@ bool valid_component(std::string_view c) {
 
 bool valid_tag(std::string_view t) {
   if (t.empty() || t.size() > 128) return false;
-  auto word = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; };
+  auto word = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  };
   if (!word(t[0])) return false;
   for (char c : t)
     if (!word(c) && c != '.' && c != '-') return false;
   return true;
 }
 
-bool is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
+bool is_alnum(char c) {
+  return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
 
 // domain-component := [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]
 bool valid_domain_component(std::string_view c) {
@@ -68,8 +77,8 @@ Reference parse(std::string_view text, bool default_tag) {
   size_t first_slash = rest.find('/');
   std::string_view first = rest.substr(0, first_slash);
   if (first_slash != std::string_view::npos &&
-      (first.find('.') != std::string_view::npos || first.find(':') != std::string_view::npos ||
-       first == "localhost" || first.find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string_view::npos)) {
+      (first.find('.') != std::string_view::npos || first.find(':') != std::string_view::npos || first == "localhost" ||
+       first.find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string_view::npos)) {
     if (!is_valid_registry_host(first))
       invalid(text, fmt::format("{:?} is not a registry host name ({})", std::string(first), kRegistryHostRule));
     ref.domain = std::string(first);
@@ -145,9 +154,15 @@ std::string familiar_name(std::string_view full) {
   return s;
 }
 
-std::string Reference::familiar_name() const { return image::familiar_name(name()); }
+std::string Reference::familiar_name() const {
+  return image::familiar_name(name());
+}
 
-Reference parse_reference(std::string_view text) { return parse(text, true); }
-Reference parse_reference_no_default_tag(std::string_view text) { return parse(text, false); }
+Reference parse_reference(std::string_view text) {
+  return parse(text, true);
+}
+Reference parse_reference_no_default_tag(std::string_view text) {
+  return parse(text, false);
+}
 
 }  // namespace skiff::image

@@ -1,9 +1,9 @@
 #include "skiff/image/tar_writer.hpp"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "skiff/util/error.hpp"
 
@@ -64,7 +64,10 @@ void TarWriter::header(const TarEntry& e, std::string_view name_field, std::stri
   put_octal(h.data() + 136, 12, static_cast<uint64_t>(std::max<int64_t>(e.mtime, 0)));
   h[156] = type;
   memcpy(h.data() + 157, link.data(), std::min<size_t>(link.size(), 100));
-  memcpy(h.data() + 257, "ustar\0" "00", 8);
+  memcpy(h.data() + 257,
+         "ustar\0"
+         "00",
+         8);
   if (e.type == TarEntry::Type::kChar || e.type == TarEntry::Type::kBlock) {
     put_octal(h.data() + 329, 8, e.devmajor);
     put_octal(h.data() + 337, 8, e.devminor);

@@ -57,8 +57,7 @@ std::pair<int, std::string> run_helper(const std::string& name, const char* acti
   // stdin is a socket so the input can go with MSG_NOSIGNAL: a helper that
   // exits without reading must not kill skiff with SIGPIPE.
   int in[2], out[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0 || pipe2(out, O_CLOEXEC) != 0)
-    throw_errno("pipe");
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0 || pipe2(out, O_CLOEXEC) != 0) throw_errno("pipe");
   UniqueFd in_r(in[0]), in_w(in[1]), out_r(out[0]), out_w(out[1]);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);

@@ -20,8 +20,7 @@ void bind(void* lib, Fn& fn, const char* name) {
 CurlLib load() {
   void* lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
   if (!lib)
-    throw Error(fmt::format("cannot load libcurl: {}", dlerror()), 0,
-                "install it (Debian: apt-get install libcurl4)");
+    throw Error(fmt::format("cannot load libcurl: {}", dlerror()), 0, "install it (Debian: apt-get install libcurl4)");
   CurlLib c{};
   bind(lib, c.easy_init, "curl_easy_init");
   bind(lib, c.easy_setopt, "curl_easy_setopt");

@@ -76,7 +76,8 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
   std::string_view value = line.substr(colon + 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+    value.remove_suffix(1);
   // WWW-Authenticate may come more than once; keep the first Bearer/Basic.
   if (name == "www-authenticate" && ex->resp->headers.count(name)) return size * n;
   ex->resp->headers[name] = std::string(value);
@@ -213,7 +214,8 @@ class CurlTransport : public HttpTransport {
     return host.substr(0, host.find('/'));
   }
 
-  [[noreturn]] void throw_transport_error(const std::string& url, CURLcode rc, long os_errno, const char* errbuf) const {
+  [[noreturn]] void throw_transport_error(const std::string& url, CURLcode rc, long os_errno,
+                                          const char* errbuf) const {
     std::string host = host_of(url);
     std::string detail = errbuf[0] ? errbuf : lib_.easy_strerror(rc);
     switch (rc) {
@@ -224,13 +226,13 @@ class CurlTransport : public HttpTransport {
         throw Error(fmt::format("{}: no such host", host));
       case CURLE_PEER_FAILED_VERIFICATION:
         throw TlsCertificateError(fmt::format("{}: TLS certificate not trusted: {}", host, detail), 0,
-                     "give its CA with --cert-dir, put it in ~/.config/containers/certs.d/" + host +
-                         "/ca.crt, or use --tls-verify=false");
+                                  "give its CA with --cert-dir, put it in ~/.config/containers/certs.d/" + host +
+                                      "/ca.crt, or use --tls-verify=false");
       case CURLE_SSL_CONNECT_ERROR:
       case CURLE_SSL_CERTPROBLEM:
       case CURLE_SSL_CACERT_BADFILE:
         throw Error(fmt::format("{}: TLS handshake failed (certificate or protocol): {}", host, detail), 0,
-                     "a registry that speaks plain HTTP needs --tls-verify=false");
+                    "a registry that speaks plain HTTP needs --tls-verify=false");
       case CURLE_OPERATION_TIMEDOUT:
         throw Error(fmt::format("{}: timed out: {}", host, detail));
       default:

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "skiff/image/digest.hpp"
 #include "skiff/image/manifest.hpp"
@@ -93,7 +93,9 @@ RegistryClient::RegistryClient(std::string registry, ClientOptions opts)
   if (is_loopback(registry_)) opts_.allow_http = true;
 }
 
-std::string RegistryClient::url(const std::string& path) const { return scheme_ + "://" + endpoint_host_ + path; }
+std::string RegistryClient::url(const std::string& path) const {
+  return scheme_ + "://" + endpoint_host_ + path;
+}
 
 void RegistryClient::ping(HttpTransport& t) {
   std::lock_guard lock(mu_);
@@ -212,16 +214,15 @@ void RegistryClient::check_login(HttpTransport& t) {
   if (resp.status != 200) fail(resp, "logging in to", "v2");
 }
 
-ManifestResponse RegistryClient::get_manifest(HttpTransport& t, const std::string& repo,
-                                              const std::string& reference) {
+ManifestResponse RegistryClient::get_manifest(HttpTransport& t, const std::string& repo, const std::string& reference) {
   HttpRequest req{.url = fmt::format("/v2/{}/manifests/{}", repo, reference)};
   req.headers.push_back("Accept: " + image::manifest_accept_header());
   HttpResponse resp = send(t, req, repo);
   if (resp.status != 200) {
     if (resp.status == 404) {
       std::string msg = registry_error_message(resp.body);
-      throw Error(fmt::format("{}/{}:{}: {} (HTTP 404)", registry_, repo, reference,
-                              msg.empty() ? "manifest unknown" : msg));
+      throw Error(
+          fmt::format("{}/{}:{}: {} (HTTP 404)", registry_, repo, reference, msg.empty() ? "manifest unknown" : msg));
     }
     fail(resp, "reading manifest of", repo + ":" + reference);
   }

@@ -43,8 +43,7 @@ void read_cert_dir(const fs::path& dir, TlsOptions& tls) {
 }
 
 bool is_short_name_host(std::string_view first) {
-  return first.find('.') != std::string_view::npos || first.find(':') != std::string_view::npos ||
-         first == "localhost";
+  return first.find('.') != std::string_view::npos || first.find(':') != std::string_view::npos || first == "localhost";
 }
 
 }  // namespace
@@ -52,7 +51,8 @@ bool is_short_name_host(std::string_view first) {
 RegistriesConfig load_registries_config() {
   RegistriesConfig cfg;
   const char* explicit_path = getenv("SKIFF_CONFIG");
-  fs::path path = explicit_path && *explicit_path ? fs::path(explicit_path) : store::config_home() / "skiff" / "config.yaml";
+  fs::path path =
+      explicit_path && *explicit_path ? fs::path(explicit_path) : store::config_home() / "skiff" / "config.yaml";
   auto text = read_file_if_exists(path);
   if (!text) return cfg;
   try {
@@ -74,19 +74,16 @@ RegistriesConfig load_registries_config() {
 Credentials parse_creds(std::string_view text) {
   auto colon = text.find(':');
   if (text.empty() || colon == 0) throw Error("--creds: expected USER[:PASSWORD]");
-  if (colon != std::string_view::npos)
-    return {std::string(text.substr(0, colon)), std::string(text.substr(colon + 1))};
+  if (colon != std::string_view::npos) return {std::string(text.substr(0, colon)), std::string(text.substr(colon + 1))};
   std::string pass = prompt_line("Password: ", false);
-  if (pass.empty() && !isatty(STDIN_FILENO))
-    throw Error("--creds: no password given and no terminal to ask for it");
+  if (pass.empty() && !isatty(STDIN_FILENO)) throw Error("--creds: no password given and no terminal to ask for it");
   return {std::string(text), pass};
 }
 
 ClientOptions client_options(std::string_view registry, const RegistryFlags& flags, const RegistriesConfig& config) {
   // The host names a directory (certs.d/<host>/): "..", say, must not get there.
   if (!image::is_valid_registry_host(registry))
-    throw Error(
-        fmt::format("{:?} is not a registry host name ({})", std::string(registry), image::kRegistryHostRule));
+    throw Error(fmt::format("{:?} is not a registry host name ({})", std::string(registry), image::kRegistryHostRule));
   ClientOptions opts;
   bool listed_insecure = std::find(config.insecure.begin(), config.insecure.end(), registry) != config.insecure.end();
   bool verify = flags.tls_verify.value_or(!listed_insecure);
@@ -98,8 +95,8 @@ ClientOptions client_options(std::string_view registry, const RegistryFlags& fla
     read_cert_dir(flags.cert_dir, opts.tls);
   } else {
     std::string host(registry);
-    for (const fs::path& base :
-         {store::config_home() / "containers" / "certs.d", fs::path("/etc/containers/certs.d"), fs::path("/etc/docker/certs.d")})
+    for (const fs::path& base : {store::config_home() / "containers" / "certs.d", fs::path("/etc/containers/certs.d"),
+                                 fs::path("/etc/docker/certs.d")})
       read_cert_dir(base / host, opts.tls);
   }
   if (!flags.creds.empty())

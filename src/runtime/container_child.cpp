@@ -1,14 +1,18 @@
 // The container's first process, from clone() to execve(). It runs in a copy
 // of skiff's memory with no other thread: it must not allocate or throw. Every
 // failure is reported as {step, errno} on the error pipe.
+#include "container_child.hpp"
+
 #include <fcntl.h>
 #include <grp.h>
-#include <sched.h>
 #include <linux/capability.h>
+#include <linux/futex.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
+#include <linux/sockios.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -18,19 +22,16 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <linux/futex.h>
-#include <linux/sockios.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <algorithm>
 #include <cstring>
 #include <utility>
 
 #include "child_steps.hpp"
-#include "container_child.hpp"
 #include "launch_plan.hpp"
 #include "raw_syscall.hpp"
 
@@ -38,35 +39,64 @@ namespace skiff::runtime {
 
 const char* child_step_text(ChildStep step) {
   switch (step) {
-    case ChildStep::kSync: return "wait for the id map";
-    case ChildStep::kIdMap: return "write its id map";
-    case ChildStep::kNamespaces: return "create the network, ipc and uts namespaces";
-    case ChildStep::kMountRootfs: return "mount the root filesystem (overlay)";
-    case ChildStep::kFuseOverlayfs: return "mount the root filesystem (fuse-overlayfs)";
-    case ChildStep::kMountTarget: return "make a mount point";
-    case ChildStep::kMount: return "mount";
-    case ChildStep::kBind: return "bind mount";
-    case ChildStep::kData: return "write a file in /dev";
-    case ChildStep::kSymlink: return "make a symlink";
-    case ChildStep::kMask: return "mask a path";
-    case ChildStep::kReadonlyPath: return "make a path read-only";
-    case ChildStep::kReadonlyRoot: return "make the root filesystem read-only";
-    case ChildStep::kLoopback: return "bring up the loopback interface";
-    case ChildStep::kHostname: return "set the hostname";
-    case ChildStep::kPivotRoot: return "pivot_root";
-    case ChildStep::kTerminal: return "set up the terminal";
-    case ChildStep::kStdin: return "set up standard input and output";
-    case ChildStep::kWorkdir: return "change to the working directory";
-    case ChildStep::kWorkdirOutside: return "change to the working directory";
-    case ChildStep::kPreserveFds: return "keep the file descriptors to preserve";
-    case ChildStep::kSetgroups: return "set supplementary groups";
-    case ChildStep::kSetgid: return "set the group id";
-    case ChildStep::kSetuid: return "set the user id";
-    case ChildStep::kCapabilities: return "set capabilities";
-    case ChildStep::kNoNewPrivs: return "set no_new_privs";
-    case ChildStep::kSeccomp: return "install the seccomp filter";
-    case ChildStep::kInit: return "start the init process";
-    case ChildStep::kExec: return "exec";
+    case ChildStep::kSync:
+      return "wait for the id map";
+    case ChildStep::kIdMap:
+      return "write its id map";
+    case ChildStep::kNamespaces:
+      return "create the network, ipc and uts namespaces";
+    case ChildStep::kMountRootfs:
+      return "mount the root filesystem (overlay)";
+    case ChildStep::kFuseOverlayfs:
+      return "mount the root filesystem (fuse-overlayfs)";
+    case ChildStep::kMountTarget:
+      return "make a mount point";
+    case ChildStep::kMount:
+      return "mount";
+    case ChildStep::kBind:
+      return "bind mount";
+    case ChildStep::kData:
+      return "write a file in /dev";
+    case ChildStep::kSymlink:
+      return "make a symlink";
+    case ChildStep::kMask:
+      return "mask a path";
+    case ChildStep::kReadonlyPath:
+      return "make a path read-only";
+    case ChildStep::kReadonlyRoot:
+      return "make the root filesystem read-only";
+    case ChildStep::kLoopback:
+      return "bring up the loopback interface";
+    case ChildStep::kHostname:
+      return "set the hostname";
+    case ChildStep::kPivotRoot:
+      return "pivot_root";
+    case ChildStep::kTerminal:
+      return "set up the terminal";
+    case ChildStep::kStdin:
+      return "set up standard input and output";
+    case ChildStep::kWorkdir:
+      return "change to the working directory";
+    case ChildStep::kWorkdirOutside:
+      return "change to the working directory";
+    case ChildStep::kPreserveFds:
+      return "keep the file descriptors to preserve";
+    case ChildStep::kSetgroups:
+      return "set supplementary groups";
+    case ChildStep::kSetgid:
+      return "set the group id";
+    case ChildStep::kSetuid:
+      return "set the user id";
+    case ChildStep::kCapabilities:
+      return "set capabilities";
+    case ChildStep::kNoNewPrivs:
+      return "set no_new_privs";
+    case ChildStep::kSeccomp:
+      return "install the seccomp filter";
+    case ChildStep::kInit:
+      return "start the init process";
+    case ChildStep::kExec:
+      return "exec";
   }
   return "set up the container";
 }
@@ -152,9 +182,8 @@ void make_net_here() {
   if (unshare(CLONE_NEWNET) != 0) fail(ChildStep::kNamespaces, errno);
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) fail(ChildStep::kLoopback, errno);
-  long r = loopback_up(s, [](int fd, unsigned long req, ifreq* ifr) -> long {
-    return ioctl(fd, req, ifr) == 0 ? 0 : -errno;
-  });
+  long r = loopback_up(
+      s, [](int fd, unsigned long req, ifreq* ifr) -> long { return ioctl(fd, req, ifr) == 0 ? 0 : -errno; });
   if (r < 0) fail(ChildStep::kLoopback, static_cast<int>(-r));
   close(s);
 }
@@ -307,7 +336,6 @@ int make_dir_in_root(int root, const char* path) {
   close(made);
   return dir_in_root(root, path);
 }
-
 
 // Per-mount flags a remount must repeat: the kernel refuses to drop flags that
 // are locked on mounts inherited from a more privileged namespace.
@@ -582,8 +610,10 @@ void apply_capability_sets(const LaunchPlan& plan) {
         memcpy(buf + dlen + 1, cmd, clen + 1);
       }
       execve(buf, plan.argv, plan.envp);
-      if (errno == EACCES || errno == ENOEXEC || errno == EPERM) seen = errno;
-      else if (errno != ENOENT && errno != ENOTDIR && seen == ENOENT) seen = errno;
+      if (errno == EACCES || errno == ENOEXEC || errno == EPERM)
+        seen = errno;
+      else if (errno != ENOENT && errno != ENOTDIR && seen == ENOENT)
+        seen = errno;
     }
     if (!colon) break;
     p = colon + 1;

@@ -1,8 +1,8 @@
 #include "skiff/runtime/container_process.hpp"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -144,7 +144,9 @@ Pumped pump_once(int from, int to) {
 }
 
 // As pump_once; false at EOF or an error on either side.
-bool pump(int from, int to) { return pump_once(from, to) == Pumped::kMore; }
+bool pump(int from, int to) {
+  return pump_once(from, to) == Pumped::kMore;
+}
 
 }  // namespace
 
@@ -190,8 +192,8 @@ int ContainerProcess::wait(bool kill_on_interrupt) {
   for (;;) {
     int r = waitpid(pid_, &status, WNOHANG);
     if (r == pid_) break;
-    pollfd fds[3] = {{sfd.get(), POLLIN, 0}, {pty_open ? pty_.get() : -1, POLLIN, 0},
-                     {stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
+    pollfd fds[3] = {
+        {sfd.get(), POLLIN, 0}, {pty_open ? pty_.get() : -1, POLLIN, 0}, {stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
     if (poll(fds, 3, -1) < 0) {
       if (errno == EINTR) continue;
       throw_errno("poll");
@@ -226,8 +228,10 @@ int ContainerProcess::wait(bool kill_on_interrupt) {
       if (!pump(pty_.get(), STDOUT_FILENO)) pty_open = false;
     if (stdin_open && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
       Pumped p = pump_once(STDIN_FILENO, pty_.get());
-      if (p == Pumped::kReadEnded && stdin_terminal) hang_up();
-      else if (p != Pumped::kMore) stdin_open = false;
+      if (p == Pumped::kReadEnded && stdin_terminal)
+        hang_up();
+      else if (p != Pumped::kMore)
+        stdin_open = false;
     }
   }
   reaped_ = true;
@@ -274,8 +278,8 @@ class PlanArena {
   // The top of the stack of a child sharing skiff's memory.
   void* child_stack_top() {
     if (!stack_) {
-      void* m = mmap(nullptr, kChildStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
-                     -1, 0);
+      void* m = mmap(nullptr, kChildStack, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
       if (m == MAP_FAILED) throw_errno("map the container process's stack");
       stack_ = m;
     }
@@ -333,15 +337,13 @@ StartMode ContainerStart::best_mode(const userns::IdMap& map, bool init, bool on
   // and --init stays in the process that would have to exec: neither can
   // wait for skiff to sleep through the set-up.
   if (map.full || init) return StartMode::kEarlyClone;
-  return one_container && NamespacesAhead::flags_made(CLONE_NEWUSER) ? StartMode::kJoinOnLaunch
-                                                                       : StartMode::kOnLaunch;
+  return one_container && NamespacesAhead::flags_made(CLONE_NEWUSER) ? StartMode::kJoinOnLaunch : StartMode::kOnLaunch;
 }
 
 ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const userns::IdMap& map, StartMode mode,
                                std::string dev_staging)
     : map_(map), mode_(mode), clone_flags_(namespace_clone_flags(namespaces)) {
-  if (mode != StartMode::kEarlyClone && map.full)
-    throw Error("a container with subordinate ids cannot map itself");
+  if (mode != StartMode::kEarlyClone && map.full) throw Error("a container with subordinate ids cannot map itself");
   // Signals wait in skiff's queue from here on (and in the helper's: Ctrl-C
   // is not its to take); wait() forwards them.
   sigset_t set = forwarded_set();
@@ -393,8 +395,7 @@ void ContainerStart::clone_child(bool on_launch) {
   // (Those made ahead are skiff's own by now.)
   int flags = clone_flags_ & ~ahead_flags_;
   int at_clone = flags & (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID);
-  ChildArgs args{arena_->plan_address(), flags & ~at_clone,
-                 sync_child_.get(), err_write_.get(), on_launch};
+  ChildArgs args{arena_->plan_address(), flags & ~at_clone, sync_child_.get(), err_write_.get(), on_launch};
   pid_t pid;
   if (on_launch) {
     // vfork's way: the child runs in skiff's memory, on a stack of its own,
@@ -456,8 +457,7 @@ void ContainerStart::launch(const Spec& spec, bool keep_stdin) {
   } catch (const std::bad_alloc&) {
     throw Error("the container's settings (environment, mounts) are too large");
   }
-  if (plan.clone_flags != clone_flags_)
-    throw Error("the container's namespaces changed after it was created");
+  if (plan.clone_flags != clone_flags_) throw Error("the container's namespaces changed after it was created");
   if (mode_ == StartMode::kOnLaunch) {
     plan.uid_map = plan.keep(userns::map_line(map_.uids.front()));
     plan.gid_map = plan.keep(userns::map_line(map_.gids.front()));

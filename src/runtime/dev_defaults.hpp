@@ -17,7 +17,7 @@ struct Link {
   const char* to;    // what the link says
   const char* name;  // in /dev
 };
-inline constexpr Link kLinks[] = {{"/proc/self/fd", "fd"},     {"/proc/self/fd/0", "stdin"},
+inline constexpr Link kLinks[] = {{"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
                                   {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
                                   {"pts/ptmx", "ptmx"},          {"/proc/kcore", "core"}};
 

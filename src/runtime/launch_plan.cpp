@@ -1,7 +1,4 @@
 #include "launch_plan.hpp"
-#include "seccomp_filter.hpp"
-#include "skiff/runtime/seccomp.hpp"
-#include "dev_defaults.hpp"
 
 #include <sched.h>
 #include <signal.h>
@@ -13,7 +10,10 @@
 #include <optional>
 #include <utility>
 
+#include "dev_defaults.hpp"
+#include "seccomp_filter.hpp"
 #include "skiff/runtime/capabilities.hpp"
+#include "skiff/runtime/seccomp.hpp"
 #include "skiff/util/error.hpp"
 
 namespace skiff::runtime {
@@ -38,19 +38,29 @@ struct ParsedOptions {
 ParsedOptions parse_options(const std::vector<std::string>& options) {
   ParsedOptions p;
   for (const auto& o : options) {
-    if (o == "ro") p.readonly = true, p.flags |= MS_RDONLY;
-    else if (o == "rw") p.readonly = false, p.flags &= ~static_cast<unsigned long>(MS_RDONLY);
-    else if (o == "nosuid") p.flags |= MS_NOSUID;
-    else if (o == "nodev") p.flags |= MS_NODEV;
-    else if (o == "noexec") p.flags |= MS_NOEXEC;
-    else if (o == "strictatime") p.flags |= MS_STRICTATIME;
-    else if (o == "relatime") p.flags |= MS_RELATIME;
-    else if (o == "bind") p.bind = true;
-    else if (o == "rbind") p.bind = true, p.recursive = true;
-    else if (o == "private" || o == "rprivate" || o == "slave" || o == "rslave" || o == "shared" ||
-             o == "rshared" || o == "suid" || o == "dev" || o == "exec" || o == "z" || o == "Z")
+    if (o == "ro")
+      p.readonly = true, p.flags |= MS_RDONLY;
+    else if (o == "rw")
+      p.readonly = false, p.flags &= ~static_cast<unsigned long>(MS_RDONLY);
+    else if (o == "nosuid")
+      p.flags |= MS_NOSUID;
+    else if (o == "nodev")
+      p.flags |= MS_NODEV;
+    else if (o == "noexec")
+      p.flags |= MS_NOEXEC;
+    else if (o == "strictatime")
+      p.flags |= MS_STRICTATIME;
+    else if (o == "relatime")
+      p.flags |= MS_RELATIME;
+    else if (o == "bind")
+      p.bind = true;
+    else if (o == "rbind")
+      p.bind = true, p.recursive = true;
+    else if (o == "private" || o == "rprivate" || o == "slave" || o == "rslave" || o == "shared" || o == "rshared" ||
+             o == "suid" || o == "dev" || o == "exec" || o == "z" || o == "Z")
       continue;
-    else p.data += (p.data.empty() ? "" : ",") + o;
+    else
+      p.data += (p.data.empty() ? "" : ",") + o;
   }
   return p;
 }
@@ -75,7 +85,9 @@ void add_default_devices(LaunchPlan& plan) {
   }
 }
 
-bool same_text(const char* a, const char* b) { return (a == nullptr || b == nullptr) ? a == b : strcmp(a, b) == 0; }
+bool same_text(const char* a, const char* b) {
+  return (a == nullptr || b == nullptr) ? a == b : strcmp(a, b) == 0;
+}
 
 // Whether path is /dev/NAME (/dev for an empty name).
 bool is_dev_path(const char* path, const char* name) {
@@ -124,13 +136,24 @@ int namespace_clone_flags(const std::vector<Namespace>& namespaces) {
     if (!ns.path.empty())
       throw Error(fmt::format("joining an existing {} namespace is not supported yet", namespace_type_name(ns.type)));
     switch (ns.type) {
-      case NamespaceType::kPid: flags |= CLONE_NEWPID; break;
-      case NamespaceType::kNetwork: flags |= CLONE_NEWNET; break;
-      case NamespaceType::kIpc: flags |= CLONE_NEWIPC; break;
-      case NamespaceType::kUts: flags |= CLONE_NEWUTS; break;
-      case NamespaceType::kCgroup: flags |= CLONE_NEWCGROUP; break;
+      case NamespaceType::kPid:
+        flags |= CLONE_NEWPID;
+        break;
+      case NamespaceType::kNetwork:
+        flags |= CLONE_NEWNET;
+        break;
+      case NamespaceType::kIpc:
+        flags |= CLONE_NEWIPC;
+        break;
+      case NamespaceType::kUts:
+        flags |= CLONE_NEWUTS;
+        break;
+      case NamespaceType::kCgroup:
+        flags |= CLONE_NEWCGROUP;
+        break;
       case NamespaceType::kMount:
-      case NamespaceType::kUser: break;  // always made
+      case NamespaceType::kUser:
+        break;  // always made
     }
   }
   return flags;
@@ -147,7 +170,9 @@ std::string overlay_mount_data(const RootfsLayers& l) {
   return overlay_dirs(l) + ",userxattr" + (l.volatile_upper && !l.upperdir.empty() ? ",volatile" : "");
 }
 
-std::string fuse_overlayfs_options(const RootfsLayers& l) { return overlay_dirs(l); }
+std::string fuse_overlayfs_options(const RootfsLayers& l) {
+  return overlay_dirs(l);
+}
 
 void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool keep_stdin) {
   plan.clone_flags = namespace_clone_flags(spec.linux.namespaces);
@@ -258,8 +283,8 @@ void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool
   flush_sysfs();
 
   const auto& proc = spec.process;
-  if (proc.args.empty()) throw Error("no command given and the image has no CMD or ENTRYPOINT", 0,
-                                     "give a command after the image name");
+  if (proc.args.empty())
+    throw Error("no command given and the image has no CMD or ENTRYPOINT", 0, "give a command after the image name");
   plan.argv = plan.keep_argv(proc.args);
   plan.envp = plan.keep_argv(proc.env);
   plan.path_env = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

@@ -36,10 +36,10 @@ struct MountOp {
   const char* fstype = nullptr;
   unsigned long flags = 0;
   const char* data = nullptr;
-  size_t data_size = 0;    // kData: the length of source
-  bool file = false;       // target is a file (binding a file)
-  bool readonly = false;   // remount read-only after binding
-  bool recursive = true;   // rbind
+  size_t data_size = 0;        // kData: the length of source
+  bool file = false;           // target is a file (binding a file)
+  bool readonly = false;       // remount read-only after binding
+  bool recursive = true;       // rbind
   bool bind_fallback = false;  // if the mount fails, rbind the host's target path instead (sysfs)
 };
 

@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <linux/futex.h>
-#include <sched.h>
 #include <linux/sockios.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -46,17 +46,17 @@ constexpr int kNet = kKindCount - 1;
 // Everything the helper reads and writes, apart from skiff's own data.
 struct NamespacesAhead::Shared {
   alignas(64) char stack[16384];
-  volatile pid_t tid = -1;  // the kernel zeroes it and wakes the futex when the helper is gone
+  volatile pid_t tid = -1;      // the kernel zeroes it and wakes the futex when the helper is gone
   volatile int first_done = 0;  // 1 once the user, uts and ipc namespaces are there (or failed)
-  int mount_done = 0;  // 1 once the mount namespace is there (atomic: it publishes fds[kMount])
-  int dev_state = 0;   // the default /dev at dev_staging: 1 built, 2 not (atomic, futex)
-  std::string dev_staging;  // empty: not asked for
+  int mount_done = 0;           // 1 once the mount namespace is there (atomic: it publishes fds[kMount])
+  int dev_state = 0;            // the default /dev at dev_staging: 1 built, 2 not (atomic, futex)
+  std::string dev_staging;      // empty: not asked for
   int flags = 0;
   std::string uid_map, gid_map;
   cpu_set_t cpus{};  // where it moves first
   bool move = false;
   int fds[kKindCount] = {-1, -1, -1, -1, -1};  // in skiff's file table
-  int err = 0;  // of the first namespaces
+  int err = 0;                                 // of the first namespaces
   ChildStep step = ChildStep::kNamespaces;
   int net_err = 0;  // of the network namespace
   ChildStep net_step = ChildStep::kNamespaces;

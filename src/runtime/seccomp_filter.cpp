@@ -1,7 +1,7 @@
 #include "seccomp_filter.hpp"
 
 #include <errno.h>
-
+#include <fmt/format.h>
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -10,8 +10,6 @@
 #include <map>
 #include <memory>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "skiff/runtime/seccomp.hpp"
 #include "skiff/util/error.hpp"
@@ -109,7 +107,8 @@ std::vector<sock_filter> compile_seccomp(const Seccomp& s) {
         int rc = seccomp_rule_add_array(ctx.get(), action, nr, n, c);
         if (rc < 0 && rc != -EEXIST) check(rc, "rule for " + name);
       };
-      if (one_rule) add(static_cast<unsigned>(cmps.size()), cmps.data());
+      if (one_rule)
+        add(static_cast<unsigned>(cmps.size()), cmps.data());
       else
         for (const auto& c : cmps) add(1, &c);
     }
@@ -123,10 +122,11 @@ std::vector<sock_filter> fake_id_calls_filter() {
   // The 32-bit calls too, so that an i386 binary in the image gets the same answers.
   check(seccomp_arch_add(ctx.get(), SCMP_ARCH_X86), "add x86");
   const uint32_t fake = SCMP_ACT_ERRNO(0);
-  for (const char* name : {"chown", "fchown", "lchown", "fchownat", "chown32", "fchown32", "lchown32", "setuid",
-                           "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups", "setfsuid",
-                           "setfsgid", "setuid32", "setgid32", "setreuid32", "setregid32", "setresuid32",
-                           "setresgid32", "setgroups32", "setfsuid32", "setfsgid32", "capset"}) {
+  for (const char* name :
+       {"chown",       "fchown",      "lchown",     "fchownat",   "chown32",    "fchown32",   "lchown32",
+        "setuid",      "setgid",      "setreuid",   "setregid",   "setresuid",  "setresgid",  "setgroups",
+        "setfsuid",    "setfsgid",    "setuid32",   "setgid32",   "setreuid32", "setregid32", "setresuid32",
+        "setresgid32", "setgroups32", "setfsuid32", "setfsgid32", "capset"}) {
     int nr = seccomp_syscall_resolve_name(name);
     if (nr == __NR_SCMP_ERROR) continue;  // not on this architecture
     check(seccomp_rule_add(ctx.get(), fake, nr, 0), name);

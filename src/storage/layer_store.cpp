@@ -9,16 +9,16 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
 #include <algorithm>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "skiff/image/digest.hpp"
 #include "skiff/image/layer_unpack.hpp"
-#include "skiff/userns/userns.hpp"
 #include "skiff/store/file_lock.hpp"
 #include "skiff/store/record.hpp"
+#include "skiff/userns/userns.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 #include "skiff/util/log.hpp"
@@ -30,9 +30,12 @@ using nlohmann::json;
 
 std::string driver_name(Driver d) {
   switch (d) {
-    case Driver::kOverlay: return "overlay";
-    case Driver::kFuseOverlayfs: return "fuse-overlayfs";
-    case Driver::kCopy: return "copy";
+    case Driver::kOverlay:
+      return "overlay";
+    case Driver::kFuseOverlayfs:
+      return "fuse-overlayfs";
+    case Driver::kCopy:
+      return "copy";
   }
   return "?";
 }
@@ -53,8 +56,10 @@ void LayerStore::remove_tree_as_owner(const fs::path& path, int userns_fd) const
   auto fn = [&] {
     if (!remove_tree(path)) throw Error(fmt::format("cannot remove {}", path.string()), EACCES);
   };
-  if (userns_fd >= 0) userns::run_in_existing_userns(userns_fd, fn);
-  else userns::run_in_userns(map_, fn);
+  if (userns_fd >= 0)
+    userns::run_in_existing_userns(userns_fd, fn);
+  else
+    userns::run_in_userns(map_, fn);
 }
 
 void LayerStore::remove_container_dir(const fs::path& dir, int userns_fd) const {
@@ -120,9 +125,10 @@ StorageInfo LayerStore::probe() {
     return ok;
   };
   if (on_nfs(paths_.root)) {
-    note(fmt::format("{} is on NFS, where overlay cannot keep its upper layer; containers will use a copy "
-                     "of the image (slow): use --root on a local disk for speed",
-                     paths_.root.string()));
+    note(
+        fmt::format("{} is on NFS, where overlay cannot keep its upper layer; containers will use a copy "
+                    "of the image (slow): use --root on a local disk for speed",
+                    paths_.root.string()));
     info.driver = Driver::kCopy;
   } else if (try_mount(Driver::kOverlay)) {
     info.driver = Driver::kOverlay;
@@ -234,8 +240,7 @@ void LayerStore::ensure(const image::ImageStore& images, const image::ImageConte
         // it as a broken entry: there it just deletes.
         auto st = image::unpack_layer(fd.get(), tmp, {.keep_owners = keep_owners, .overlay_whiteouts = !bottom});
         total.skipped_devices += st.skipped_devices;
-        if (::rename(tmp.c_str(), layer_dir(diff_id).c_str()) != 0)
-          throw_errno(fmt::format("store layer {}", diff_id));
+        if (::rename(tmp.c_str(), layer_dir(diff_id).c_str()) != 0) throw_errno(fmt::format("store layer {}", diff_id));
       } catch (const Error& e) {
         remove_tree(tmp);
         throw e.with_context(fmt::format("unpacking layer {}", diff_id.substr(7, 12)));
@@ -324,8 +329,10 @@ void LayerStore::collect_garbage(const std::vector<std::string>& in_use) {
     store::FileLock lock(paths_.layer_lock(p.filename().string()));
     store::HeldEntry work = store::hold_new_entry(paths_, "gc", 0700);
     const fs::path& doomed = work.path;
-    if (::rename(p.c_str(), (doomed / "layer").c_str()) == 0) remove_tree_as_owner(doomed);
-    else remove_tree(doomed);
+    if (::rename(p.c_str(), (doomed / "layer").c_str()) == 0)
+      remove_tree_as_owner(doomed);
+    else
+      remove_tree(doomed);
   }
 }
 

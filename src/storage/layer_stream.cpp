@@ -34,10 +34,10 @@ struct Slot {
 
 }  // namespace stream
 
-using stream::Slot;
 using stream::kStored;
 using stream::kWaiting;
 using stream::kWriting;
+using stream::Slot;
 
 namespace {
 
@@ -146,7 +146,8 @@ LayerStream::LayerStream(LayerStore& layers, const store::Paths& paths, const us
   for (size_t i = 0; i < jobs.size(); ++i) blobs_.push_back(jobs[i].blob);
   std::vector<std::string> missing;
   for (const auto& j : jobs) {
-    if (!image::is_valid_digest(j.diff_id)) throw Error(fmt::format("a layer has an unsupported diff_id {:?}", j.diff_id));
+    if (!image::is_valid_digest(j.diff_id))
+      throw Error(fmt::format("a layer has an unsupported diff_id {:?}", j.diff_id));
     if (access(layers.layer_dir(j.diff_id).c_str(), F_OK) != 0) missing.push_back(j.diff_id);
   }
   // Whoever holds a layer's lock unpacks it; the rest find it there after.
@@ -180,8 +181,7 @@ LayerStream::LayerStream(LayerStore& layers, const store::Paths& paths, const us
       try {
         // A whiteout in the bottom layer hides nothing: there it just deletes.
         auto stats = image::unpack_layer_from(std::make_unique<GrowingFile>(std::move(src)), tmp,
-                                              {.keep_owners = keep_owners, .overlay_whiteouts = !t.bottom},
-                                              t.diff_id);
+                                              {.keep_owners = keep_owners, .overlay_whiteouts = !t.bottom}, t.diff_id);
         sh->slots[t.slot].unpacked.store(stats.bytes);
         if (!wait_until(&sh->seq, &sh->aborted, [&] { return sh->slots[t.slot].state.load() == kStored; }))
           throw Error("the download stopped");
@@ -230,7 +230,9 @@ void LayerStream::stored(const std::string& blob, const fs::path& file) {
   futex_wake(&shared_->seq);
 }
 
-uint64_t LayerStream::unpacked_bytes(size_t index) const { return shared_->slots[index].unpacked.load(); }
+uint64_t LayerStream::unpacked_bytes(size_t index) const {
+  return shared_->slots[index].unpacked.load();
+}
 
 void LayerStream::abort() {
   shared_->aborted.store(1);

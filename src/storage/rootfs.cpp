@@ -14,14 +14,15 @@ namespace skiff::storage {
 
 namespace fs = std::filesystem;
 
-runtime::RootfsLayers rootfs_layers(Driver driver, const fs::path& layers_dir, const std::vector<fs::path>& lowers_top_first,
-                                    const fs::path& upper, const fs::path& work, bool volatile_upper) {
+runtime::RootfsLayers rootfs_layers(Driver driver, const fs::path& layers_dir,
+                                    const std::vector<fs::path>& lowers_top_first, const fs::path& upper,
+                                    const fs::path& work, bool volatile_upper) {
   runtime::RootfsLayers l;
   l.driver = driver;
   l.layers_dir = layers_dir.string();
   for (const auto& p : lowers_top_first)
     l.lowerdirs.push_back(driver == Driver::kOverlay && p.parent_path() == layers_dir ? p.filename().string()
-                                                                                     : p.string());
+                                                                                      : p.string());
   l.upperdir = upper.string();
   l.workdir = work.string();
   l.volatile_upper = volatile_upper;

@@ -125,8 +125,7 @@ struct Copier {
 };
 
 // Opens (creating as needed) directory path in root; returns its fd.
-UniqueFd mkdir_p(int root, std::string rel, uint32_t uid, uint32_t gid, const struct timespec& mtime,
-                 bool full_map) {
+UniqueFd mkdir_p(int root, std::string rel, uint32_t uid, uint32_t gid, const struct timespec& mtime, bool full_map) {
   UniqueFd dir = open_in_root(root, "", O_PATH | O_DIRECTORY);
   std::string done;
   size_t pos = 0;
@@ -191,8 +190,10 @@ struct ParentTimes {
       if (pos >= rel.size()) break;
       size_t slash = rel.find('/', pos);
       p = rel.substr(0, slash);
-      if (slash == std::string::npos) pos = rel.size();
-      else pos = slash + 1;
+      if (slash == std::string::npos)
+        pos = rel.size();
+      else
+        pos = slash + 1;
     }
   }
   void restore(int root) const {
@@ -208,11 +209,11 @@ bool looks_like_archive(int fd) {
   unsigned char m[512];
   ssize_t n = pread(fd, m, sizeof m, 0);
   if (n < 6) return false;
-  if (m[0] == 0x1f && m[1] == 0x8b) return true;                                    // gzip
+  if (m[0] == 0x1f && m[1] == 0x8b) return true;                                              // gzip
   if (m[0] == 0xfd && m[1] == '7' && m[2] == 'z' && m[3] == 'X' && m[4] == 'Z') return true;  // xz
-  if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) return true;     // zstd
-  if (m[0] == 'B' && m[1] == 'Z' && m[2] == 'h') return true;                        // bzip2
-  return n == 512 && memcmp(m + 257, "ustar", 5) == 0;                               // tar
+  if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) return true;              // zstd
+  if (m[0] == 'B' && m[1] == 'Z' && m[2] == 'h') return true;                                 // bzip2
+  return n == 512 && memcmp(m + 257, "ustar", 5) == 0;                                        // tar
 }
 
 }  // namespace
@@ -221,7 +222,9 @@ UniqueFd open_in_root(int root, const std::string& path, uint64_t flags) {
   return UniqueFd(openat2_fd(root, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
 }
 
-std::string join_relative(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
+std::string join_relative(const std::string& a, const std::string& b) {
+  return a.empty() ? b : a + "/" + b;
+}
 
 std::string dirname_of(const std::string& rel) {
   size_t slash = rel.rfind('/');
@@ -232,7 +235,6 @@ std::string basename_of(const std::string& rel) {
   size_t slash = rel.rfind('/');
   return slash == std::string::npos ? rel : rel.substr(slash + 1);
 }
-
 
 UniqueFd open_source(int root, const std::string& rel, struct stat& st) {
   UniqueFd fd = open_in_root(root, rel, O_PATH);
@@ -264,7 +266,9 @@ void copy_into_root(int dest_root, int src_root, const CopyPlan& plan) {
   Copier copier{plan, src_root, dest_root};
   std::string dest = relative_in_root(plan.dest);
   // The newest source time stamps the directories the copy creates.
-  struct timespec newest {0, 0};
+  struct timespec newest {
+    0, 0
+  };
   std::vector<std::pair<UniqueFd, struct stat>> opened;
   for (const auto& rel : plan.sources) {
     struct stat st {};

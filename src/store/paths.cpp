@@ -14,11 +14,13 @@ namespace skiff::store {
 namespace fs = std::filesystem;
 
 std::vector<fs::path> Paths::root_entries() const {
-  return {containers(), layers(), root / "blobs", build_cache(), tmp(), images_file(), storage_file(),
-          single_id_noted(), root / "seccomp"};
+  return {containers(),  layers(),       root / "blobs",    build_cache(),   tmp(),
+          images_file(), storage_file(), single_id_noted(), root / "seccomp"};
 }
 
-std::vector<fs::path> Paths::runroot_entries() const { return {locks(), dev_staging()}; }
+std::vector<fs::path> Paths::runroot_entries() const {
+  return {locks(), dev_staging()};
+}
 
 static std::string env_or_empty(const char* name) {
   const char* v = getenv(name);
@@ -29,8 +31,8 @@ fs::path home_dir() {
   std::string home = env_or_empty("HOME");
   if (!home.empty()) return home;
   if (struct passwd* pw = getpwuid(getuid()); pw && pw->pw_dir) return pw->pw_dir;
-  throw Error("cannot find the home directory: HOME is unset and there is no passwd entry",
-              0, "set HOME or use --root");
+  throw Error("cannot find the home directory: HOME is unset and there is no passwd entry", 0,
+              "set HOME or use --root");
 }
 
 fs::path config_home() {
@@ -53,8 +55,8 @@ Paths resolve_paths(const PathOptions& opts) {
     p.runroot = opts.runroot;
   } else if (auto env = env_or_empty("SKIFF_RUNROOT"); !env.empty()) {
     p.runroot = env;
-  } else if (auto xdg = env_or_empty("XDG_RUNTIME_DIR"); !xdg.empty() && xdg[0] == '/' &&
-             access(xdg.c_str(), W_OK) == 0) {
+  } else if (auto xdg = env_or_empty("XDG_RUNTIME_DIR");
+             !xdg.empty() && xdg[0] == '/' && access(xdg.c_str(), W_OK) == 0) {
     p.runroot = fs::path(xdg) / "skiff";
   } else {
     p.runroot = fmt::format("/tmp/skiff-run-{}", getuid());
@@ -81,8 +83,7 @@ static void ensure_private_dir(const fs::path& dir) {
   if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())
     throw Error(fmt::format("{} is not a directory owned by you", dir.string()), 0,
                 "remove it or choose another place with --runroot");
-  if ((st.st_mode & 077) != 0 && ::chmod(dir.c_str(), 0700) != 0)
-    throw_errno(fmt::format("chmod {}", dir.string()));
+  if ((st.st_mode & 077) != 0 && ::chmod(dir.c_str(), 0700) != 0) throw_errno(fmt::format("chmod {}", dir.string()));
 }
 
 void ensure_dirs(const Paths& paths) {

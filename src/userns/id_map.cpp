@@ -24,7 +24,9 @@ static std::string join_maps(const std::vector<IdMapping>& maps) {
   return s;
 }
 
-std::string IdMap::key() const { return join_maps(uids) + "/" + join_maps(gids); }
+std::string IdMap::key() const {
+  return join_maps(uids) + "/" + join_maps(gids);
+}
 
 uint32_t IdMap::uid_count() const {
   uint32_t n = 0;
@@ -37,8 +39,12 @@ static bool maps(const std::vector<IdMapping>& maps, uint32_t id) {
     if (id >= m.containerID && id - m.containerID < m.size) return true;
   return false;
 }
-bool IdMap::maps_uid(uint32_t id) const { return maps(uids, id); }
-bool IdMap::maps_gid(uint32_t id) const { return maps(gids, id); }
+bool IdMap::maps_uid(uint32_t id) const {
+  return maps(uids, id);
+}
+bool IdMap::maps_gid(uint32_t id) const {
+  return maps(gids, id);
+}
 
 std::vector<SubRange> parse_subid_file(std::string_view content, std::string_view user, uid_t id) {
   std::vector<SubRange> out;
@@ -192,7 +198,9 @@ static void wait_helper(pid_t child, const char* helper) {
                 "check your ranges in /etc/subuid and /etc/subgid");
 }
 
-std::string map_line(const IdMapping& m) { return fmt::format("{} {} {}\n", m.containerID, m.hostID, m.size); }
+std::string map_line(const IdMapping& m) {
+  return fmt::format("{} {} {}\n", m.containerID, m.hostID, m.size);
+}
 
 static void write_proc(pid_t pid, const char* file, std::string_view text) {
   auto path = fmt::format("/proc/{}/{}", pid, file);
@@ -240,6 +248,8 @@ void PendingIdMap::finish() {
   wait_helper(g, "newgidmap");
 }
 
-void apply_id_map(pid_t pid, const IdMap& map) { PendingIdMap(pid, map).finish(); }
+void apply_id_map(pid_t pid, const IdMap& map) {
+  PendingIdMap(pid, map).finish();
+}
 
 }  // namespace skiff::userns

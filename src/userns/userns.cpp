@@ -24,7 +24,9 @@ namespace {
 
 // A new mount namespace starts with the host's propagation; make it private so
 // nothing mounted in it shows up on the host.
-void mount_private_quietly() { mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr); }
+void mount_private_quietly() {
+  mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
+}
 
 // Child side: report an error text through fd and leave.
 [[noreturn]] void child_fail(int fd, std::string_view text) {
@@ -159,7 +161,8 @@ void run_in_existing_userns(int userns_fd, const std::function<void()>& fn) {
     p.err_read.reset();
     // (A skiff that joined the namespace already, as skiff run does, is in
     // it: setns refuses to enter the namespace one is in.)
-    struct stat target {}, own {};
+    struct stat target {
+    }, own{};
     bool inside = fstat(userns_fd, &target) == 0 && stat("/proc/self/ns/user", &own) == 0 &&
                   target.st_ino == own.st_ino && target.st_dev == own.st_dev;
     if (!inside && setns(userns_fd, CLONE_NEWUSER) != 0)
@@ -172,8 +175,7 @@ void run_in_existing_userns(int userns_fd, const std::function<void()>& fn) {
   finish(pid, p.err_read, true);
 }
 
-int exec_in_userns(const IdMap& map, const std::vector<std::string>& args,
-                   const std::vector<std::string>& extra_env) {
+int exec_in_userns(const IdMap& map, const std::vector<std::string>& args, const std::vector<std::string>& extra_env) {
   Pipes p;
   pid_t pid = fork_into_userns(map, p, CLONE_NEWNS);
   if (pid == 0) {

@@ -8,9 +8,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <algorithm>
 
 #include "skiff/util/error.hpp"
 
@@ -157,7 +157,8 @@ static bool remove_contents(int dirfd, const fs::path& where) {
   {
     // Write and search on dirfd itself, or nothing in it can go.
     struct stat st {};
-    if (fstat(dirfd, &st) == 0 && (st.st_mode & 0300) != 0300 && st.st_uid == geteuid()) fchmod(dirfd, st.st_mode | 0700);
+    if (fstat(dirfd, &st) == 0 && (st.st_mode & 0300) != 0300 && st.st_uid == geteuid())
+      fchmod(dirfd, st.st_mode | 0700);
   }
   bool ok = true;
   alignas(8) char buf[8192];
@@ -180,7 +181,10 @@ static bool remove_contents(int dirfd, const fs::path& where) {
       if (!dir) {
         if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) continue;
         if (errno != EISDIR) {
-          if (errno == EACCES || errno == EPERM) { ok = false; continue; }
+          if (errno == EACCES || errno == EPERM) {
+            ok = false;
+            continue;
+          }
           throw_errno(fmt::format("remove {}", (where / name).string()));
         }
       } else if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) {
@@ -191,13 +195,19 @@ static bool remove_contents(int dirfd, const fs::path& where) {
       // A directory with something in it.
       int sub = open_dir_to_empty(dirfd, name);
       if (sub < 0) {
-        if (errno == EACCES || errno == EPERM) { ok = false; continue; }
+        if (errno == EACCES || errno == EPERM) {
+          ok = false;
+          continue;
+        }
         throw_errno(fmt::format("open {}", (where / name).string()));
       }
       UniqueFd owned(sub);
       if (!remove_contents(sub, where / name)) ok = false;
       if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT) {
-        if (errno == EACCES || errno == EPERM || errno == ENOTEMPTY) { ok = false; continue; }
+        if (errno == EACCES || errno == EPERM || errno == ENOTEMPTY) {
+          ok = false;
+          continue;
+        }
         throw_errno(fmt::format("remove {}", (where / name).string()));
       }
     }

@@ -1,9 +1,8 @@
 #include "skiff/util/terminal.hpp"
 
+#include <fmt/format.h>
 #include <termios.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 namespace skiff {
 

@@ -154,10 +154,9 @@ struct OnbuildInstruction {
 };
 
 using InstructionBody =
-    std::variant<FromInstruction, RunInstruction, CmdInstruction, EntrypointInstruction,
-                 ShellInstruction, CopyInstruction, EnvInstruction, LabelInstruction,
-                 ArgInstruction, WorkdirInstruction, UserInstruction, ExposeInstruction,
-                 VolumeInstruction, StopSignalInstruction, HealthcheckInstruction,
+    std::variant<FromInstruction, RunInstruction, CmdInstruction, EntrypointInstruction, ShellInstruction,
+                 CopyInstruction, EnvInstruction, LabelInstruction, ArgInstruction, WorkdirInstruction, UserInstruction,
+                 ExposeInstruction, VolumeInstruction, StopSignalInstruction, HealthcheckInstruction,
                  MaintainerInstruction, OnbuildInstruction>;
 
 // One instruction and where it came from.
@@ -181,8 +180,8 @@ struct Stage {
 
 struct Dockerfile {
   std::string file_name;
-  char escape = '\\';  // from "# escape=`"
-  std::string syntax;  // "# syntax=" if given: skiff builds with its own frontend regardless
+  char escape = '\\';                  // from "# escape=`"
+  std::string syntax;                  // "# syntax=" if given: skiff builds with its own frontend regardless
   std::vector<Instruction> meta_args;  // ARG instructions before the first FROM
   std::vector<Stage> stages;
   std::vector<std::string> warnings;  // "Dockerfile:4: empty continuation line"
@@ -204,7 +203,6 @@ RunMount parse_run_mount(std::string_view spec, const EnvLookup* env = nullptr, 
 // the meta args), LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR and RUN --mount
 // values. RUN, CMD, ENTRYPOINT, SHELL, HEALTHCHECK and ONBUILD are left as
 // they are: the shell does their substitution. Throws Error.
-Instruction expand_instruction(const Instruction& instruction, const EnvLookup& env,
-                               char escape = '\\');
+Instruction expand_instruction(const Instruction& instruction, const EnvLookup& env, char escape = '\\');
 
 }  // namespace skiff::build

@@ -72,7 +72,6 @@ std::vector<std::string> read_dockerignore(std::string_view text);
 // to the Dockerfile ("app/Dockerfile.dev.dockerignore"), then .dockerignore
 // at the context root. The first that exists is the one used. A Dockerfile
 // read from stdin ("-") has only the second.
-std::vector<std::string> dockerignore_candidates(std::string_view dockerfile_path,
-                                                 std::string_view context_dir);
+std::vector<std::string> dockerignore_candidates(std::string_view dockerfile_path, std::string_view context_dir);
 
 }  // namespace skiff::build

@@ -13,10 +13,10 @@ namespace skiff::build {
 class BuildEvents;
 
 struct BuildOptions {
-  std::string context;          // the context directory; empty: none (Dockerfile from stdin)
-  std::string dockerfile_text;  // the Dockerfile itself
+  std::string context;                         // the context directory; empty: none (Dockerfile from stdin)
+  std::string dockerfile_text;                 // the Dockerfile itself
   std::string dockerfile_name = "Dockerfile";  // for messages: "Dockerfile:7: ..."
-  std::string ignore_text;      // the .dockerignore that applies; empty: none
+  std::string ignore_text;                     // the .dockerignore that applies; empty: none
   std::string ignore_name = ".dockerignore";
   std::vector<std::string> tags;  // full references
   std::string commit_name;        // the first -t as given, for the COMMIT line
@@ -26,8 +26,8 @@ struct BuildOptions {
   engine::PullPolicy pull = engine::PullPolicy::kMissing;  // for FROM and COPY --from images
   std::vector<std::pair<std::string, std::string>> labels;
   engine::NetworkMode network = engine::NetworkMode::kHost;  // for RUN
-  std::string platform;          // empty: this machine's
-  bool quiet = false;            // keep RUN output, reported only when a RUN fails; no notes
+  std::string platform;                                      // empty: this machine's
+  bool quiet = false;  // keep RUN output, reported only when a RUN fails; no notes
   // --secret id=ID,src=PATH or id=ID,env=VAR: what RUN --mount=type=secret
   // may mount, by id -> the file or variable it comes from.
   struct Secret {

@@ -28,13 +28,11 @@ struct WordOptions {
 // $v ${v} ${v:-w} ${v-w} ${v:+w} ${v+w} ${v:?msg} ${v?msg} ${v#p} ${v##p}
 // ${v%p} ${v%%p} ${v/p/r} ${v//p/r}. Single quotes stop substitution, double
 // quotes do not. Throws Error on bad syntax and for ${v?} of an unset v.
-std::string expand_word(std::string_view word, const EnvLookup& env,
-                        const WordOptions& options = {});
+std::string expand_word(std::string_view word, const EnvLookup& env, const WordOptions& options = {});
 
 // The same, split into words at white space that was neither quoted nor
 // escaped; white space inside a variable's value splits too (EXPOSE $PORTS).
-std::vector<std::string> expand_words(std::string_view word, const EnvLookup& env,
-                                      const WordOptions& options = {});
+std::vector<std::string> expand_words(std::string_view word, const EnvLookup& env, const WordOptions& options = {});
 
 // A lookup over a fixed set of variables.
 EnvLookup lookup_in(std::map<std::string, std::string, std::less<>> vars);

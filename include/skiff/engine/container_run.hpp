@@ -2,14 +2,13 @@
 #pragma once
 
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "skiff/engine/run_options.hpp"
 #include "skiff/engine/user_lookup.hpp"
-#include "skiff/userns/id_map.hpp"
 #include "skiff/runtime/spec.hpp"
 #include "skiff/store/paths.hpp"
+#include "skiff/userns/id_map.hpp"
 
 namespace skiff::engine {
 
@@ -18,7 +17,7 @@ struct SpecInputs {
   nlohmann::json image_config;  // the image config's "config" object
   std::string container_id;
   bool host_network = false;  // /etc/hosts starts with the host's
-  std::string rootfs;  // where the root filesystem gets mounted
+  std::string rootfs;         // where the root filesystem gets mounted
   std::optional<runtime::RootfsLayers> layers;
   runtime::User user;
   std::string home = "/root";  // HOME unless the image's Env or -e sets it

@@ -73,8 +73,7 @@ class ContainerStore {
   ContainerView resolve(const std::string& id_or_name) const;
   // Removes the record and name. remover deletes the directory (it may need
   // the user namespace); it is given the directory.
-  void remove(const ContainerRecord& record,
-              const std::function<void(const std::filesystem::path&)>& remover);
+  void remove(const ContainerRecord& record, const std::function<void(const std::filesystem::path&)>& remover);
   // Removes what skiffs that were killed left: the directories of
   // containers with no record whose lock nobody holds (killed before the
   // record was written, or while removing one). remover as for remove().

@@ -3,10 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "skiff/image/image_store.hpp"
 #include "skiff/store/paths.hpp"
@@ -19,7 +18,7 @@ struct CommitOptions {
   std::vector<std::string> changes;  // Dockerfile instructions: CMD, ENV, ...
   std::string message;
   std::string author;
-  std::string name;  // full reference; empty: an image without a name
+  std::string name;   // full reference; empty: an image without a name
   bool pause = true;  // stop a running container's processes while its changes are read
 };
 

@@ -21,14 +21,14 @@ struct PushOptions {
 struct PushResult {
   std::string reference;  // where it went: host/path:tag
   std::string tag;
-  std::string digest;     // of the manifest, as the registry has it
-  uint64_t size = 0;      // manifest bytes
+  std::string digest;  // of the manifest, as the registry has it
+  uint64_t size = 0;   // manifest bytes
 };
 
 // Pushes image (a name or ID in the store) to dest ("[docker://]host/path[:tag]",
 // default the image's own name). Blobs the registry has are skipped, blobs it
 // has in another repository are mounted, the manifest goes last.
-PushResult push_image(const store::Paths& paths, std::string_view image, std::string_view dest,
-                      const PushOptions& opts, TransferEvents& events);
+PushResult push_image(const store::Paths& paths, std::string_view image, std::string_view dest, const PushOptions& opts,
+                      TransferEvents& events);
 
 }  // namespace skiff::engine

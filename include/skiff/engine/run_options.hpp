@@ -23,7 +23,9 @@ struct TmpfsOption {
 // --network: none or host (docker's names; "default" and "private" are host
 // until skiff has networks of its own).
 enum class NetworkMode { kHost, kNone };
-inline const char* network_mode_name(NetworkMode m) { return m == NetworkMode::kNone ? "none" : "host"; }
+inline const char* network_mode_name(NetworkMode m) {
+  return m == NetworkMode::kNone ? "none" : "host";
+}
 // --userns: "" (the caller's map: root inside is the caller) or keep-id.
 enum class UsernsOption { kDefault, kKeepId };
 // --pull: missing (pull only when the store lacks the image), always or
@@ -55,12 +57,12 @@ struct RunOptions {
   // Capabilities are CAP_ names or ALL, checked and upper-cased.
   std::vector<std::string> cap_add;
   std::vector<std::string> cap_drop;
-  bool privileged = false;            // every capability, no seccomp, no masked or read-only paths
+  bool privileged = false;  // every capability, no seccomp, no masked or read-only paths
   SeccompMode seccomp = SeccompMode::kDefault;
-  std::string seccomp_profile;        // kProfile: the profile's file
+  std::string seccomp_profile;  // kProfile: the profile's file
   bool no_new_privileges = false;
-  std::vector<std::string> mask;      // paths masked besides the defaults (absolute)
-  std::vector<std::string> unmask;    // default paths not masked: globs, or ALL
+  std::vector<std::string> mask;    // paths masked besides the defaults (absolute)
+  std::vector<std::string> unmask;  // default paths not masked: globs, or ALL
   // --preserve-fds: the caller's fds 3 .. 3+N-1 enter the container as they are.
   int preserve_fds = 0;
   PullPolicy pull = PullPolicy::kMissing;

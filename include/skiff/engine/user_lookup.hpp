@@ -26,6 +26,6 @@ struct ImageUser {
 // "name", "uid", "name:group", "uid:gid" -> ids, supplementary groups, home.
 // Throws Error "unable to find user X: no matching entries in passwd file".
 ImageUser resolve_user(std::string_view spec, const std::optional<std::string>& passwd,
-                           const std::optional<std::string>& group);
+                       const std::optional<std::string>& group);
 
 }  // namespace skiff::engine

@@ -37,9 +37,9 @@ struct PackOptions {
 };
 
 struct PackedLayer {
-  bool empty = true;     // nothing below dir: no layer to make
-  std::string diff_id;   // sha256 of the tar
-  std::string digest;    // sha256 of the blob (the diff_id when not compressed)
+  bool empty = true;    // nothing below dir: no layer to make
+  std::string diff_id;  // sha256 of the tar
+  std::string digest;   // sha256 of the blob (the diff_id when not compressed)
   std::string media_type;
   uint64_t blob_size = 0;
   uint64_t content_size = 0;  // bytes of file content

@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "skiff/image/byte_source.hpp"
-#include <string>
 
 namespace skiff::image {
 
@@ -21,7 +21,7 @@ struct UnpackOptions {
 };
 
 struct UnpackStats {
-  uint64_t bytes = 0;           // regular file content written
+  uint64_t bytes = 0;  // regular file content written
   uint64_t entries = 0;
   uint64_t skipped_devices = 0;  // device nodes cannot be made without root
   uint64_t squashed_owners = 0;  // owners outside the mapped range

@@ -22,9 +22,9 @@ struct RegistryFlags {
 
 // The registries part of ~/.config/skiff/config.yaml.
 struct RegistriesConfig {
-  std::string default_registry = "docker.io";                  // for short names
-  std::vector<std::string> insecure;                           // plain HTTP or unverified TLS
-  std::map<std::string, std::vector<std::string>> mirrors;     // registry -> mirrors, tried first
+  std::string default_registry = "docker.io";               // for short names
+  std::vector<std::string> insecure;                        // plain HTTP or unverified TLS
+  std::map<std::string, std::vector<std::string>> mirrors;  // registry -> mirrors, tried first
 };
 
 // Reads $XDG_CONFIG_HOME/skiff/config.yaml (or SKIFF_CONFIG); defaults if absent.

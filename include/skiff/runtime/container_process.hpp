@@ -8,8 +8,8 @@
 #include <optional>
 #include <utility>
 
-#include "skiff/userns/id_map.hpp"
 #include "skiff/runtime/spec.hpp"
+#include "skiff/userns/id_map.hpp"
 #include "skiff/util/unique_fd.hpp"
 
 namespace skiff::runtime {
@@ -19,8 +19,12 @@ class ContainerProcess {
  public:
   ContainerProcess(pid_t pid, UniqueFd userns, UniqueFd pty_master, bool keep_stdin);
   ContainerProcess(ContainerProcess&& o) noexcept
-      : pid_(std::exchange(o.pid_, -1)), userns_(std::move(o.userns_)), pty_(std::move(o.pty_)),
-        keep_stdin_(o.keep_stdin_), reaped_(o.reaped_), interrupted_by_(o.interrupted_by_),
+      : pid_(std::exchange(o.pid_, -1)),
+        userns_(std::move(o.userns_)),
+        pty_(std::move(o.pty_)),
+        keep_stdin_(o.keep_stdin_),
+        reaped_(o.reaped_),
+        interrupted_by_(o.interrupted_by_),
         killed_after_interrupts_(o.killed_after_interrupts_) {}
   ContainerProcess& operator=(ContainerProcess&&) = delete;
   ~ContainerProcess();
@@ -103,7 +107,7 @@ class ContainerStart {
   void clone_child(bool on_launch);
   std::unique_ptr<PlanArena> arena_;
   std::unique_ptr<NamespacesAhead> ahead_;
-  int ahead_flags_ = 0;  // the namespaces ahead_ makes
+  int ahead_flags_ = 0;         // the namespaces ahead_ makes
   LaunchPlan* plan_ = nullptr;  // in arena_, once launched
   std::optional<userns::PendingIdMap> id_map_;
   UniqueFd sync_, err_, userns_;

@@ -49,7 +49,7 @@ struct Mount {
 struct RootfsLayers {
   enum class Driver { kOverlay, kFuseOverlayfs, kCopy };
   Driver driver = Driver::kOverlay;
-  std::string layers_dir;             // lowerdirs are relative to it (keeps the mount data short)
+  std::string layers_dir;              // lowerdirs are relative to it (keeps the mount data short)
   std::vector<std::string> lowerdirs;  // top layer first, as overlayfs wants
   std::string upperdir;
   std::string workdir;

@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "skiff/image/image_store.hpp"
-#include "skiff/userns/id_map.hpp"
 #include "skiff/runtime/spec.hpp"
 #include "skiff/store/file_lock.hpp"
 #include "skiff/store/paths.hpp"
+#include "skiff/userns/id_map.hpp"
 #include "skiff/util/unique_fd.hpp"
 
 namespace skiff::storage {

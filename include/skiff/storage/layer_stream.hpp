@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "skiff/storage/layer_store.hpp"
-#include "skiff/userns/userns.hpp"
 #include "skiff/store/file_lock.hpp"
+#include "skiff/userns/userns.hpp"
 
 namespace skiff::storage {
 

@@ -39,17 +39,17 @@ struct InlineFile {
 // A copy (COPY and ADD, resolved): where from, where to, and what becomes of owners
 // and modes.
 struct CopyPlan {
-  std::filesystem::path src_root;    // the context, or a mounted stage/image root file system
-  const CopyFilter* filter = nullptr;  // what is left out (the context's .dockerignore)
-  std::vector<std::string> sources;  // relative to src_root, wildcards already expanded
+  std::filesystem::path src_root;        // the context, or a mounted stage/image root file system
+  const CopyFilter* filter = nullptr;    // what is left out (the context's .dockerignore)
+  std::vector<std::string> sources;      // relative to src_root, wildcards already expanded
   std::vector<InlineFile> inline_files;  // heredocs, downloads
-  std::string dest;                  // absolute; a trailing "/" means a directory
-  bool dest_is_dir = false;          // several sources, or a trailing "/"
-  uint32_t uid = 0, gid = 0;         // --chown, else 0:0
-  bool keep_owners = false;          // --from without --chown: owners as in the source
-  std::optional<mode_t> chmod;       // --chmod
-  bool unpack_archives = false;      // ADD of a local tar
-  bool full_id_map = true;           // false: owners other than root cannot be set
+  std::string dest;                      // absolute; a trailing "/" means a directory
+  bool dest_is_dir = false;              // several sources, or a trailing "/"
+  uint32_t uid = 0, gid = 0;             // --chown, else 0:0
+  bool keep_owners = false;              // --from without --chown: owners as in the source
+  std::optional<mode_t> chmod;           // --chmod
+  bool unpack_archives = false;          // ADD of a local tar
+  bool full_id_map = true;               // false: owners other than root cannot be set
 };
 
 // "/a/b/" -> "a/b": a path taken relative to a root, ".." not climbing above it.

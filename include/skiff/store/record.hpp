@@ -3,9 +3,8 @@
 #pragma once
 
 #include <filesystem>
-#include <optional>
-
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace skiff::store {
 
@@ -15,8 +14,7 @@ enum class Durability {
 };
 
 // Writes j to path (mode 0600) through a temporary file renamed over it.
-void write_record(const std::filesystem::path& path, const nlohmann::json& j, Durability durability,
-                  int indent = -1);
+void write_record(const std::filesystem::path& path, const nlohmann::json& j, Durability durability, int indent = -1);
 
 // The record at path; nullopt when there is none. Throws Error naming the
 // file when it is not JSON.

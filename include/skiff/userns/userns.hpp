@@ -40,7 +40,6 @@ void run_in_existing_userns(int userns_fd, const std::function<void()>& fn);
 
 // Replaces the process with args run in a new user+mount namespace with the
 // caller's map (skiff unshare). Returns the command's exit status.
-int exec_in_userns(const IdMap& map, const std::vector<std::string>& args,
-                   const std::vector<std::string>& extra_env);
+int exec_in_userns(const IdMap& map, const std::vector<std::string>& args, const std::vector<std::string>& extra_env);
 
 }  // namespace skiff::userns

@@ -17,8 +17,7 @@ inline constexpr int kExitNotFound = 127;
 // What failed, why (errno if any), what to do about it, and the exit code.
 class Error : public std::runtime_error {
  public:
-  explicit Error(std::string message, int err = 0, std::string hint = {},
-                 int exit_code = kExitSkiffError)
+  explicit Error(std::string message, int err = 0, std::string hint = {}, int exit_code = kExitSkiffError)
       : std::runtime_error(err ? fmt::format("{}: {}", message, errno_text(err)) : message),
         err_(err),
         hint_(std::move(hint)),
@@ -44,6 +43,8 @@ class Error : public std::runtime_error {
 };
 
 // Throws Error(message, errno) built from the current errno.
-[[noreturn]] inline void throw_errno(std::string message) { throw Error(std::move(message), errno); }
+[[noreturn]] inline void throw_errno(std::string message) {
+  throw Error(std::move(message), errno);
+}
 
 }  // namespace skiff

@@ -4,7 +4,6 @@
 #include <sys/types.h>
 
 #include <cstdint>
-
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -25,8 +24,7 @@ struct AtomicWriteOptions {
   bool durable = true;  // fsync the file and its directory
 };
 // Write-to-temp, fsync, rename: readers see the old or the new content, never half.
-void write_file_atomic(const std::filesystem::path& path, std::string_view content,
-                       AtomicWriteOptions opts = {});
+void write_file_atomic(const std::filesystem::path& path, std::string_view content, AtomicWriteOptions opts = {});
 
 // mkdir -p with the given mode, exactly (the umask does not narrow it), for
 // the directories it creates.

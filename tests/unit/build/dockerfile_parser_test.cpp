@@ -116,8 +116,7 @@ TEST_CASE("errors name the file and the line, as docker does") {
   CHECK(error("FROM a\nSTOPSIGNAL\n") == "Dockerfile:2: STOPSIGNAL requires exactly one argument");
   CHECK(error("FROM a\nEXPOSE\n") == "Dockerfile:2: EXPOSE requires at least one argument");
   CHECK(error("FROM a\nVOLUME\n") == "Dockerfile:2: VOLUME requires at least one argument");
-  CHECK(error("FROM a\nVOLUME [\"/a\", \" \"]\n") ==
-        "Dockerfile:2: VOLUME specified can not be an empty string");
+  CHECK(error("FROM a\nVOLUME [\"/a\", \" \"]\n") == "Dockerfile:2: VOLUME specified can not be an empty string");
   CHECK(error("FROM a\nARG\n") == "Dockerfile:2: ARG requires at least one argument");
   CHECK(error("FROM a\nARG =x\n") == "Dockerfile:2: ARG names can not be blank");
   CHECK(error("FROM a\nMAINTAINER\n") == "Dockerfile:2: MAINTAINER requires exactly one argument");
@@ -151,10 +150,8 @@ TEST_CASE("parser directives") {
   CHECK(parse("FROM a\n# escape=`\n").escape == '\\');
   CHECK(parse("# unknown=x\n# escape=`\nFROM a\n").escape == '\\');
 
-  CHECK(error("# escape=`\n# escape=\\\nFROM a\n") ==
-        "Dockerfile:2: only one escape parser directive can be used");
-  CHECK(error("# escape=x\nFROM a\n") ==
-        "Dockerfile:1: invalid escape token 'x' does not match ` or \\");
+  CHECK(error("# escape=`\n# escape=\\\nFROM a\n") == "Dockerfile:2: only one escape parser directive can be used");
+  CHECK(error("# escape=x\nFROM a\n") == "Dockerfile:1: invalid escape token 'x' does not match ` or \\");
 }
 
 TEST_CASE("escape=` for Windows paths") {
@@ -175,8 +172,7 @@ ENV A=c:\temp B="say `"hi`""
   CHECK(run.command.args == Strings{"dir c:\\     && echo done"});
   CHECK(ins[2].line == 7);
   auto env = b::lookup_in({{"USERNAME", "app"}});
-  CHECK(body<b::WorkdirInstruction>(b::expand_instruction(ins[2], env, df.escape)).path ==
-        "c:\\Users\\app");
+  CHECK(body<b::WorkdirInstruction>(b::expand_instruction(ins[2], env, df.escape)).path == "c:\\Users\\app");
   auto vars = body<b::EnvInstruction>(b::expand_instruction(ins[3], env, df.escape)).vars;
   CHECK(vars.at(0).value == "c:\\temp");
   CHECK(vars.at(1).value == "say \"hi\"");
@@ -195,13 +191,11 @@ TEST_CASE("continuation lines") {
       "   LABEL a=b\n");
   auto& ins = df.stages.at(0).instructions;
   REQUIRE(ins.size() == 2);
-  CHECK(body<b::RunInstruction>(ins[0]).command.args ==
-        Strings{"apk add     curl     git     make"});
+  CHECK(body<b::RunInstruction>(ins[0]).command.args == Strings{"apk add     curl     git     make"});
   CHECK(ins[0].line == 2);
   CHECK(ins[0].text == "RUN apk add     curl     git     make");
   CHECK(ins[1].line == 9);
-  CHECK(df.warnings ==
-        Strings{"Dockerfile:2: empty continuation line (future docker releases will refuse it)"});
+  CHECK(df.warnings == Strings{"Dockerfile:2: empty continuation line (future docker releases will refuse it)"});
 
   // An escaped escape ends the line; blanks after the escape do not matter.
   auto two = stage("RUN echo a\\\\\nRUN echo b \\ \t\n c\n");
@@ -211,8 +205,7 @@ TEST_CASE("continuation lines") {
 
   // A continuation at the end of the file, CRLF line ends, a lone escape.
   CHECK(body<b::RunInstruction>(one("RUN echo \\")).command.args == Strings{"echo"});
-  CHECK(body<b::RunInstruction>(one("RUN echo \\\r\n  hi\r\n")).command.args ==
-        Strings{"echo   hi"});
+  CHECK(body<b::RunInstruction>(one("RUN echo \\\r\n  hi\r\n")).command.args == Strings{"echo   hi"});
   CHECK(body<b::RunInstruction>(one("\\\nRUN \\\nx")).command.args == Strings{"x"});
   CHECK(body<b::EnvInstruction>(one("ENV \\\n A=1 \\\n B=2")).vars.size() == 2);
 }
@@ -243,13 +236,12 @@ TEST_CASE("RUN: shell form, exec form, flags") {
     CHECK(run.command.args == Strings{text});
   }
 
-  auto ins = one(
-      "RUN --mount=type=cache,target=/root/.cache,sharing=locked \\\n"
-      "    --mount=\"type=secret,id=npm,dst=/etc/npmrc\" --network=none --security=insecure \\\n"
-      "    pip install -r requirements.txt");
+  auto ins =
+      one("RUN --mount=type=cache,target=/root/.cache,sharing=locked \\\n"
+          "    --mount=\"type=secret,id=npm,dst=/etc/npmrc\" --network=none --security=insecure \\\n"
+          "    pip install -r requirements.txt");
   CHECK(ins.flags == Strings{"--mount=type=cache,target=/root/.cache,sharing=locked",
-                             "--mount=type=secret,id=npm,dst=/etc/npmrc", "--network=none",
-                             "--security=insecure"});
+                             "--mount=type=secret,id=npm,dst=/etc/npmrc", "--network=none", "--security=insecure"});
   auto run = body<b::RunInstruction>(ins);
   CHECK(run.command.args == Strings{"pip install -r requirements.txt"});
   CHECK(run.network == "none");
@@ -267,13 +259,10 @@ TEST_CASE("RUN: shell form, exec form, flags") {
   // "--" ends the flags.
   CHECK(body<b::RunInstruction>(one("RUN -- --version")).command.args == Strings{"--version"});
 
-  CHECK(error("FROM a\nRUN --network=bridge x\n") ==
-        "Dockerfile:2: invalid network mode \"bridge\"");
+  CHECK(error("FROM a\nRUN --network=bridge x\n") == "Dockerfile:2: invalid network mode \"bridge\"");
   CHECK(error("FROM a\nRUN --security=lax x\n") == "Dockerfile:2: security \"lax\" is not valid");
-  CHECK(error("FROM a\nRUN --mount=type=nfs,target=/x x\n") ==
-        "Dockerfile:2: unsupported mount type \"nfs\"");
-  CHECK(error("FROM a\nRUN --network=none --network=host x\n") ==
-        "Dockerfile:2: duplicate flag specified: --network");
+  CHECK(error("FROM a\nRUN --mount=type=nfs,target=/x x\n") == "Dockerfile:2: unsupported mount type \"nfs\"");
+  CHECK(error("FROM a\nRUN --network=none --network=host x\n") == "Dockerfile:2: duplicate flag specified: --network");
   CHECK(error("FROM a\nRUN --network x\n") == "Dockerfile:2: missing a value on flag: --network");
   CHECK(error("FROM a\nCMD --version\n") == "Dockerfile:2: unknown flag: --version");
 }
@@ -282,8 +271,7 @@ TEST_CASE("CMD, ENTRYPOINT, SHELL") {
   auto cmd = body<b::CmdInstruction>(one("CMD [\"nginx\", \"-g\", \"daemon off;\"]"));
   CHECK(cmd.command.json);
   CHECK(cmd.command.args == Strings{"nginx", "-g", "daemon off;"});
-  CHECK(body<b::CmdInstruction>(one("CMD nginx -g 'daemon off;'")).command.args ==
-        Strings{"nginx -g 'daemon off;'"});
+  CHECK(body<b::CmdInstruction>(one("CMD nginx -g 'daemon off;'")).command.args == Strings{"nginx -g 'daemon off;'"});
   CHECK(body<b::CmdInstruction>(one("CMD")).command.args.empty());
   auto ep = body<b::EntrypointInstruction>(one("ENTRYPOINT []"));
   CHECK(ep.command.json);
@@ -293,9 +281,9 @@ TEST_CASE("CMD, ENTRYPOINT, SHELL") {
 }
 
 TEST_CASE("COPY and ADD") {
-  auto copy = body<b::CopyInstruction>(
-      one("COPY --from=build --chown=app:app --chmod=0755 --link --parents --exclude=*.md "
-          "--exclude=docs/ a.txt \"b c\" /dest/"));
+  auto copy =
+      body<b::CopyInstruction>(one("COPY --from=build --chown=app:app --chmod=0755 --link --parents --exclude=*.md "
+                                   "--exclude=docs/ a.txt \"b c\" /dest/"));
   CHECK_FALSE(copy.add);
   CHECK(copy.from == "build");
   CHECK(copy.chown == "app:app");
@@ -313,9 +301,9 @@ TEST_CASE("COPY and ADD") {
 
   CHECK_FALSE(body<b::CopyInstruction>(one("COPY --link=false a b")).link);
 
-  auto add = body<b::CopyInstruction>(
-      one("ADD --checksum=sha256:abc --keep-git-dir=true --unpack=false --chown=1:2 "
-          "https://example.com/a.tgz git@github.com:x/y.git /opt/"));
+  auto add =
+      body<b::CopyInstruction>(one("ADD --checksum=sha256:abc --keep-git-dir=true --unpack=false --chown=1:2 "
+                                   "https://example.com/a.tgz git@github.com:x/y.git /opt/"));
   CHECK(add.add);
   CHECK(add.checksum == "sha256:abc");
   CHECK(add.keep_git_dir == true);
@@ -352,8 +340,8 @@ TEST_CASE("ENV and LABEL, both forms") {
   CHECK(legacy.vars[0].key == "PATH");
   CHECK(legacy.vars[0].value == "/usr/local/bin:$PATH  extra");
 
-  auto label = body<b::LabelInstruction>(one(
-      "LABEL \"com.example.vendor\"=\"ACME Inc\" version=1.0 description=\"multi \\\n  line\""));
+  auto label = body<b::LabelInstruction>(
+      one("LABEL \"com.example.vendor\"=\"ACME Inc\" version=1.0 description=\"multi \\\n  line\""));
   REQUIRE(label.labels.size() == 3);
   CHECK(label.labels[0].key == "\"com.example.vendor\"");
   CHECK(label.labels[0].value == "\"ACME Inc\"");
@@ -380,15 +368,12 @@ TEST_CASE("ARG, WORKDIR, USER, EXPOSE, VOLUME, STOPSIGNAL, MAINTAINER") {
   CHECK(body<b::UserInstruction>(one("USER app:staff")).user == "app:staff");
   CHECK(body<b::ExposeInstruction>(one("EXPOSE 80/tcp 53/udp\t8000-8010")).ports ==
         Strings{"80/tcp", "53/udp", "8000-8010"});
-  CHECK(body<b::VolumeInstruction>(one("VOLUME [\"/data\", \"/var/log\"]")).paths ==
-        Strings{"/data", "/var/log"});
-  CHECK(body<b::VolumeInstruction>(one("VOLUME /data /var/log")).paths ==
-        Strings{"/data", "/var/log"});
+  CHECK(body<b::VolumeInstruction>(one("VOLUME [\"/data\", \"/var/log\"]")).paths == Strings{"/data", "/var/log"});
+  CHECK(body<b::VolumeInstruction>(one("VOLUME /data /var/log")).paths == Strings{"/data", "/var/log"});
   CHECK(body<b::StopSignalInstruction>(one("STOPSIGNAL SIGQUIT")).signal == "SIGQUIT");
 
   auto df = parse("FROM a\nMAINTAINER Jane <jane@example.com>\n");
-  CHECK(body<b::MaintainerInstruction>(df.stages[0].instructions.at(0)).maintainer ==
-        "Jane <jane@example.com>");
+  CHECK(body<b::MaintainerInstruction>(df.stages[0].instructions.at(0)).maintainer == "Jane <jane@example.com>");
   CHECK(df.warnings == Strings{"Dockerfile:2: MAINTAINER is deprecated, use LABEL instead"});
 }
 
@@ -404,31 +389,22 @@ TEST_CASE("HEALTHCHECK") {
   CHECK(hc.start_period == 90s);
   CHECK(hc.start_interval == 500ms);
   CHECK(hc.retries == 3);
-  auto exec =
-      body<b::HealthcheckInstruction>(one("HEALTHCHECK --interval=1.5h CMD [\"/ok\", \"-q\"]"));
+  auto exec = body<b::HealthcheckInstruction>(one("HEALTHCHECK --interval=1.5h CMD [\"/ok\", \"-q\"]"));
   CHECK(exec.test == Strings{"CMD", "/ok", "-q"});
   CHECK(exec.interval == 90min);
   CHECK(exec.timeout == 0s);
   CHECK(body<b::HealthcheckInstruction>(one("HEALTHCHECK --timeout=0 CMD true")).timeout == 0s);
 
-  CHECK(error("FROM a\nHEALTHCHECK\n") ==
-        "Dockerfile:2: HEALTHCHECK requires at least one argument");
-  CHECK(error("FROM a\nHEALTHCHECK NONE x\n") ==
-        "Dockerfile:2: HEALTHCHECK NONE takes no arguments");
-  CHECK(error("FROM a\nHEALTHCHECK RUN x\n") ==
-        "Dockerfile:2: Unknown type \"RUN\" in HEALTHCHECK (try CMD)");
-  CHECK(error("FROM a\nHEALTHCHECK CMD\n") ==
-        "Dockerfile:2: Missing command after HEALTHCHECK CMD");
-  CHECK(error("FROM a\nHEALTHCHECK --retries=-1 CMD x\n") ==
-        "Dockerfile:2: --retries cannot be negative (-1)");
-  CHECK(error("FROM a\nHEALTHCHECK --retries=x CMD x\n") ==
-        "Dockerfile:2: invalid value \"x\" for --retries");
+  CHECK(error("FROM a\nHEALTHCHECK\n") == "Dockerfile:2: HEALTHCHECK requires at least one argument");
+  CHECK(error("FROM a\nHEALTHCHECK NONE x\n") == "Dockerfile:2: HEALTHCHECK NONE takes no arguments");
+  CHECK(error("FROM a\nHEALTHCHECK RUN x\n") == "Dockerfile:2: Unknown type \"RUN\" in HEALTHCHECK (try CMD)");
+  CHECK(error("FROM a\nHEALTHCHECK CMD\n") == "Dockerfile:2: Missing command after HEALTHCHECK CMD");
+  CHECK(error("FROM a\nHEALTHCHECK --retries=-1 CMD x\n") == "Dockerfile:2: --retries cannot be negative (-1)");
+  CHECK(error("FROM a\nHEALTHCHECK --retries=x CMD x\n") == "Dockerfile:2: invalid value \"x\" for --retries");
   CHECK(error("FROM a\nHEALTHCHECK --interval=10us CMD x\n") ==
         "Dockerfile:2: Interval \"interval\" cannot be less than 1ms");
-  CHECK(error("FROM a\nHEALTHCHECK --timeout=5 CMD x\n") ==
-        "Dockerfile:2: time: invalid duration \"5\"");
-  CHECK(error("FROM a\nHEALTHCHECK --timeout=5x CMD x\n") ==
-        "Dockerfile:2: time: invalid duration \"5x\"");
+  CHECK(error("FROM a\nHEALTHCHECK --timeout=5 CMD x\n") == "Dockerfile:2: time: invalid duration \"5\"");
+  CHECK(error("FROM a\nHEALTHCHECK --timeout=5x CMD x\n") == "Dockerfile:2: time: invalid duration \"5x\"");
   CHECK(error("FROM a\nHEALTHCHECK --every=5s CMD x\n") == "Dockerfile:2: unknown flag: --every");
 }
 
@@ -456,10 +432,8 @@ TEST_CASE("ONBUILD parses its trigger") {
   CHECK(error("FROM a\nONBUILD\n") == "Dockerfile:2: ONBUILD requires at least one argument");
   CHECK(error("FROM a\nONBUILD ONBUILD RUN x\n") ==
         "Dockerfile:2: Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
-  CHECK(error("FROM a\nONBUILD from b\n") ==
-        "Dockerfile:2: FROM isn't allowed as an ONBUILD trigger");
-  CHECK(error("FROM a\nONBUILD MAINTAINER me\n") ==
-        "Dockerfile:2: MAINTAINER isn't allowed as an ONBUILD trigger");
+  CHECK(error("FROM a\nONBUILD from b\n") == "Dockerfile:2: FROM isn't allowed as an ONBUILD trigger");
+  CHECK(error("FROM a\nONBUILD MAINTAINER me\n") == "Dockerfile:2: MAINTAINER isn't allowed as an ONBUILD trigger");
   CHECK(error("FROM a\nONBUILD RUNN x\n") == "Dockerfile:2: unknown instruction: RUNN");
   CHECK(error("FROM a\nONBUILD COPY a\n") ==
         "Dockerfile:2: COPY requires at least two arguments, "
@@ -488,14 +462,13 @@ TEST_CASE("heredocs on RUN") {
   CHECK(run.heredocs[0].fd == 0);
   CHECK(ins[1].line == 8);
 
-  auto chomp =
-      body<b::RunInstruction>(one("RUN <<-EOT bash\n\tif true; then\n\t\techo x\n\tfi\n\tEOT\n"));
+  auto chomp = body<b::RunInstruction>(one("RUN <<-EOT bash\n\tif true; then\n\t\techo x\n\tfi\n\tEOT\n"));
   CHECK(chomp.command.args == Strings{"<<-EOT bash"});
   CHECK(chomp.heredocs.at(0).chomp);
   CHECK(chomp.heredocs.at(0).content == "if true; then\necho x\nfi\n");
 
-  auto two = body<b::RunInstruction>(one(
-      "RUN <<FILE1 cat > file1 && <<FILE2 cat > file2\nI am\nfirst\nFILE1\nI am\nsecond\nFILE2\n"));
+  auto two = body<b::RunInstruction>(
+      one("RUN <<FILE1 cat > file1 && <<FILE2 cat > file2\nI am\nfirst\nFILE1\nI am\nsecond\nFILE2\n"));
   REQUIRE(two.heredocs.size() == 2);
   CHECK(two.heredocs[0].name == "FILE1");
   CHECK(two.heredocs[0].content == "I am\nfirst\n");
@@ -522,8 +495,7 @@ TEST_CASE("heredocs on RUN") {
   auto last = parse("FROM a\nRUN <<EOF\nhi\nEOF");
   CHECK(body<b::RunInstruction>(last.stages[0].instructions.at(0)).heredocs.at(0).content == "hi\n");
 
-  auto mount =
-      body<b::RunInstruction>(one("RUN --mount=type=cache,target=/c <<MOUNT\necho hello\nMOUNT\n"));
+  auto mount = body<b::RunInstruction>(one("RUN --mount=type=cache,target=/c <<MOUNT\necho hello\nMOUNT\n"));
   CHECK(mount.heredocs.at(0).content == "echo hello\n");
   CHECK(mount.mounts.size() == 1);
 }
@@ -569,8 +541,7 @@ TEST_CASE("heredocs on COPY and ADD") {
   CHECK(copy.heredocs[0].name == "EOF");
   CHECK(copy.heredocs[0].content == "hello \"$USER\"\n");
 
-  auto two =
-      body<b::CopyInstruction>(one("COPY --chmod=755 <<A <<-'B' /dir/\na: $X\nA\n\tb: $X\n\tB\n"));
+  auto two = body<b::CopyInstruction>(one("COPY --chmod=755 <<A <<-'B' /dir/\na: $X\nA\n\tb: $X\n\tB\n"));
   REQUIRE(two.heredocs.size() == 2);
   CHECK(two.heredocs[0].name == "A");
   CHECK(two.heredocs[0].content == "a: $X\n");
@@ -586,13 +557,11 @@ TEST_CASE("heredocs on COPY and ADD") {
   CHECK(mixed.heredocs.at(0).content == "inline\n");
 
   CHECK(body<b::CopyInstruction>(one("ADD <<EOF /x\ny\nEOF\n")).heredocs.size() == 1);
-  CHECK(error("FROM a\nCOPY /foo <<EOF\nEOF\n") ==
-        "Dockerfile:2: COPY cannot accept a heredoc as a destination");
+  CHECK(error("FROM a\nCOPY /foo <<EOF\nEOF\n") == "Dockerfile:2: COPY cannot accept a heredoc as a destination");
 }
 
 TEST_CASE("an unterminated heredoc is an error at its instruction") {
-  CHECK(error("FROM a\nRUN x\n\n\n\n\n\n\n\n\n\nRUN <<EOF\necho\nEOF \n") ==
-        "Dockerfile:12: unterminated heredoc EOF");
+  CHECK(error("FROM a\nRUN x\n\n\n\n\n\n\n\n\n\nRUN <<EOF\necho\nEOF \n") == "Dockerfile:12: unterminated heredoc EOF");
   CHECK(error("FROM a\nRUN <<A <<B\na\nA\n") == "Dockerfile:2: unterminated heredoc B");
   CHECK(error("FROM a\nRUN <<-EOF\n  EOF\n") == "Dockerfile:2: unterminated heredoc EOF");
 }

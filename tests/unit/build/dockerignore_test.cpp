@@ -29,9 +29,8 @@ TEST_CASE("reading a .dockerignore: comments, blanks, cleaning") {
       "! spaced \r\n"
       "/\n"
       "*.log";
-  CHECK(read_dockerignore(text) == Strings{"node_modules", "build", "b/c",
-                                           "# not a comment: it is not at the start", "!build/keep",
-                                           "!spaced", "/", "*.log"});
+  CHECK(read_dockerignore(text) == Strings{"node_modules", "build", "b/c", "# not a comment: it is not at the start",
+                                           "!build/keep", "!spaced", "/", "*.log"});
   CHECK(read_dockerignore("").empty());
   CHECK(read_dockerignore("!\n") == Strings{"!"});
 }
@@ -171,8 +170,7 @@ TEST_CASE("excluded directories that must still be walked") {
 }
 
 TEST_CASE("malformed patterns are errors with their line") {
-  CHECK_THROWS_WITH(DockerIgnore::parse("ok\n# fine\n[a\n"),
-                    ".dockerignore:3: syntax error in pattern \"[a\"");
+  CHECK_THROWS_WITH(DockerIgnore::parse("ok\n# fine\n[a\n"), ".dockerignore:3: syntax error in pattern \"[a\"");
   CHECK_THROWS_WITH(DockerIgnore::parse("x\n!\n", "app/Dockerfile.dockerignore"),
                     "app/Dockerfile.dockerignore:2: illegal exclusion pattern: \"!\"");
   for (const char* bad : {"[", "[]", "a[]b", "a\\", "[a-]", "[-a]", "[z-a]", "[^]"}) {
@@ -187,8 +185,6 @@ TEST_CASE("malformed patterns are errors with their line") {
 TEST_CASE("which ignore file applies") {
   CHECK(dockerignore_candidates("app/Dockerfile.dev", "app") ==
         Strings{"app/Dockerfile.dev.dockerignore", "app/.dockerignore"});
-  CHECK(dockerignore_candidates("Dockerfile", "") ==
-        Strings{"Dockerfile.dockerignore", "./.dockerignore"});
+  CHECK(dockerignore_candidates("Dockerfile", "") == Strings{"Dockerfile.dockerignore", "./.dockerignore"});
   CHECK(dockerignore_candidates("-", "/src/ctx/") == Strings{"/src/ctx/.dockerignore"});
 }
-

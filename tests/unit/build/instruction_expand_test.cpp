@@ -9,8 +9,8 @@ namespace b = skiff::build;
 
 namespace {
 
-const auto kEnv = b::lookup_in(
-    {{"APP", "/srv/app"}, {"USER", "app"}, {"PORTS", "80 443/tcp"}, {"EMPTY", ""}, {"V", "1.2"}});
+const auto kEnv =
+    b::lookup_in({{"APP", "/srv/app"}, {"USER", "app"}, {"PORTS", "80 443/tcp"}, {"EMPTY", ""}, {"V", "1.2"}});
 
 Instruction one(const std::string& text) {
   return b::parse_dockerfile("FROM scratch\n" + text, "Dockerfile").stages.at(0).instructions.at(0);
@@ -26,8 +26,7 @@ T expanded(const std::string& text, const b::EnvLookup& env = kEnv) {
 }  // namespace
 
 TEST_CASE("ENV and LABEL: quotes removed, variables from before the instruction") {
-  auto env = expanded<b::EnvInstruction>(
-      "ENV A=$APP B=\"two words\" C=three\\ words D='$USER' E=${NOPE:-x}");
+  auto env = expanded<b::EnvInstruction>("ENV A=$APP B=\"two words\" C=three\\ words D='$USER' E=${NOPE:-x}");
   REQUIRE(env.vars.size() == 5);
   CHECK(env.vars[0].value == "/srv/app");
   CHECK(env.vars[1].value == "two words");
@@ -72,8 +71,7 @@ TEST_CASE("COPY and ADD: sources, destination, --chown, --chmod, heredocs") {
   CHECK(add.checksum == "sha256:1.2");
   CHECK(add.sources == Strings{"https://x/1.2.tgz"});
 
-  auto docs = expanded<b::CopyInstruction>(
-      "COPY <<A <<'B' /d/\nuser \"$USER\" in '$APP' \\$V\nA\nuser $USER\nB\n");
+  auto docs = expanded<b::CopyInstruction>("COPY <<A <<'B' /d/\nuser \"$USER\" in '$APP' \\$V\nA\nuser $USER\nB\n");
   CHECK(docs.heredocs.at(0).content == "user \"app\" in '/srv/app' $V\n");
   CHECK(docs.heredocs.at(1).content == "user $USER\n");
 
@@ -83,22 +81,19 @@ TEST_CASE("COPY and ADD: sources, destination, --chown, --chmod, heredocs") {
 }
 
 TEST_CASE("EXPOSE may split into more ports") {
-  CHECK(expanded<b::ExposeInstruction>("EXPOSE $PORTS 53/udp").ports ==
-        Strings{"80", "443/tcp", "53/udp"});
+  CHECK(expanded<b::ExposeInstruction>("EXPOSE $PORTS 53/udp").ports == Strings{"80", "443/tcp", "53/udp"});
   CHECK(expanded<b::ExposeInstruction>("EXPOSE \"$PORTS\"").ports == Strings{"80 443/tcp"});
 }
 
 TEST_CASE("WORKDIR, USER, VOLUME, STOPSIGNAL, FROM") {
   CHECK(expanded<b::WorkdirInstruction>("WORKDIR $APP/data").path == "/srv/app/data");
   CHECK(expanded<b::UserInstruction>("USER ${USER}:${GROUP:-staff}").user == "app:staff");
-  CHECK(expanded<b::VolumeInstruction>("VOLUME [\"$APP\", \"/logs\"]").paths ==
-        Strings{"/srv/app", "/logs"});
+  CHECK(expanded<b::VolumeInstruction>("VOLUME [\"$APP\", \"/logs\"]").paths == Strings{"/srv/app", "/logs"});
   CHECK(expanded<b::StopSignalInstruction>("STOPSIGNAL ${SIG:-SIGTERM}").signal == "SIGTERM");
 
   auto df = b::parse_dockerfile("ARG TAG=3.19\nFROM --platform=$P alpine:${TAG}\n", "Dockerfile");
-  Instruction from{
-      .keyword = "FROM",
-      .body = b::FromInstruction{.base = df.stages[0].base, .platform = df.stages[0].platform}};
+  Instruction from{.keyword = "FROM",
+                   .body = b::FromInstruction{.base = df.stages[0].base, .platform = df.stages[0].platform}};
   auto meta = b::lookup_in({{"TAG", "3.19"}, {"P", "linux/arm64"}});
   auto f = std::get<b::FromInstruction>(b::expand_instruction(from, meta).body);
   CHECK(f.base == "alpine:3.19");
@@ -108,8 +103,7 @@ TEST_CASE("WORKDIR, USER, VOLUME, STOPSIGNAL, FROM") {
 TEST_CASE("RUN, CMD, ENTRYPOINT, SHELL, HEALTHCHECK, ONBUILD are left to the shell") {
   CHECK(expanded<b::RunInstruction>("RUN echo $APP").command.args == Strings{"echo $APP"});
   CHECK(expanded<b::CmdInstruction>("CMD [\"$APP\"]").command.args == Strings{"$APP"});
-  CHECK(expanded<b::EntrypointInstruction>("ENTRYPOINT $APP/run").command.args ==
-        Strings{"$APP/run"});
+  CHECK(expanded<b::EntrypointInstruction>("ENTRYPOINT $APP/run").command.args == Strings{"$APP/run"});
   CHECK(expanded<b::HealthcheckInstruction>("HEALTHCHECK CMD test -e $APP").test ==
         Strings{"CMD-SHELL", "test -e $APP"});
   CHECK(expanded<b::OnbuildInstruction>("ONBUILD WORKDIR $APP").expression == "WORKDIR $APP");
@@ -150,8 +144,7 @@ TEST_CASE("RUN --mount: defaults and every key") {
   CHECK(b::parse_run_mount("type=tmpfs,target=/t,size=1GiB").size == 1ull << 30);
   CHECK(b::parse_run_mount("type=tmpfs,target=/t,size=100").size == 100u);
 
-  auto secret =
-      b::parse_run_mount("type=secret,id=aws,target=/root/.aws/credentials,required,env=AWS");
+  auto secret = b::parse_run_mount("type=secret,id=aws,target=/root/.aws/credentials,required,env=AWS");
   CHECK(secret.type == b::MountType::kSecret);
   CHECK(secret.required);
   CHECK(secret.readonly);
@@ -188,10 +181,8 @@ TEST_CASE("RUN --mount errors are docker's") {
   CHECK(err("type=secret") == "invalid secret mount. one of source, target required");
   CHECK(err("type=secret,id=a,source=b") == "both source and id can't be set");
   CHECK(err("type=bind,sharing=shared") == "invalid cache sharing set for bind mount");
-  CHECK(err("from=$STAGE") ==
-        "'from' doesn't support variable expansion, define alias stage instead");
-  CHECK(err("\"target=/x") ==
-        "failed to parse csv mounts: extraneous or missing \" in quoted-field");
+  CHECK(err("from=$STAGE") == "'from' doesn't support variable expansion, define alias stage instead");
+  CHECK(err("\"target=/x") == "failed to parse csv mounts: extraneous or missing \" in quoted-field");
   CHECK(err("tar\"get=/x") == "failed to parse csv mounts: bare \" in non-quoted-field");
 }
 

@@ -13,8 +13,7 @@ using Words = std::vector<std::string>;
 
 namespace {
 
-const auto kEnv =
-    lookup_in({{"PWD", "/home"}, {"SHELL", "bash"}, {"NULL", ""}, {"KOREAN", "한국어"}});
+const auto kEnv = lookup_in({{"PWD", "/home"}, {"SHELL", "bash"}, {"NULL", ""}, {"KOREAN", "한국어"}});
 
 std::string ex(std::string_view word) {
   return expand_word(word, kEnv);
@@ -75,8 +74,8 @@ TEST_CASE("escaped dollars stay literal, single quotes stop expansion, double qu
 }
 
 TEST_CASE("positional and special parameters are never set") {
-  for (auto w : {"$1", "${1}", "${1:+bbb}", "$999", "$001", "$@", "${@}", "$*", "$#", "$?", "$-",
-                 "$$", "$!", "$0", "${0:+bbb}"})
+  for (auto w :
+       {"$1", "${1}", "${1:+bbb}", "$999", "$001", "$@", "${@}", "$*", "$#", "$?", "$-", "$$", "$!", "$0", "${0:+bbb}"})
     CHECK(ex(w).empty());
   CHECK(ex("he$1x") == "hex");
   CHECK(ex("${999:-bbb}aaa") == "bbbaaa");
@@ -109,8 +108,7 @@ TEST_CASE("${v?message} and ${v:?message}") {
   CHECK(ex("he${PWD?}") == "he/home");
   CHECK(ex("he${PWD:?}") == "he/home");
   CHECK(ex("he${NULL?}") == "he");
-  CHECK_THROWS_WITH(ex("he${XXX?}"),
-                    "failed to process \"he${XXX?}\": XXX: is not allowed to be unset");
+  CHECK_THROWS_WITH(ex("he${XXX?}"), "failed to process \"he${XXX?}\": XXX: is not allowed to be unset");
   CHECK_THROWS_WITH(ex("${NULL:?}"), Catch::EndsWith("NULL: is not allowed to be empty"));
   CHECK_THROWS_WITH(ex("${XXX:?set XXX first}"), Catch::EndsWith("XXX: set XXX first"));
 }
@@ -124,10 +122,8 @@ TEST_CASE("bad substitutions") {
   CHECK_THROWS_WITH(ex("he${PWD"), Catch::EndsWith("syntax error: missing '}'"));
   CHECK_THROWS_WITH(ex("${aaa:-bbb"), Catch::EndsWith("syntax error: missing '}'"));
   CHECK_THROWS_WITH(ex("${aaa:-bbb ${foo}"), Catch::EndsWith("syntax error: missing '}'"));
-  CHECK_THROWS_WITH(ex("he${XXX:YYY}"),
-                    Catch::EndsWith("unsupported modifier (:Y) in substitution"));
-  CHECK_THROWS_WITH(ex("he${PWD:=000}xx"),
-                    Catch::EndsWith("unsupported modifier (:=) in substitution"));
+  CHECK_THROWS_WITH(ex("he${XXX:YYY}"), Catch::EndsWith("unsupported modifier (:Y) in substitution"));
+  CHECK_THROWS_WITH(ex("he${PWD:=000}xx"), Catch::EndsWith("unsupported modifier (:=) in substitution"));
   CHECK_THROWS_WITH(ex("he${.}"), Catch::EndsWith("unsupported modifier (.) in substitution"));
   CHECK_THROWS_WITH(ex("${PWD:#x}"), Catch::EndsWith("unsupported modifier (:#) in substitution"));
 }
@@ -164,8 +160,7 @@ TEST_CASE("the escape character of the Dockerfile") {
 }
 
 TEST_CASE("words split after expansion, not inside quotes") {
-  auto env = lookup_in(
-      {{"hi", "hi"}, {"space", "abc  def"}, {"leading", "  ab c"}, {"trailing", "ab c   "}});
+  auto env = lookup_in({{"hi", "hi"}, {"space", "abc  def"}, {"leading", "  ab c"}, {"trailing", "ab c   "}});
   auto w = [&](std::string_view s) { return expand_words(s, env); };
   CHECK(w("hello") == Words{"hello"});
   CHECK(w("hello${hi}bye") == Words{"hellohibye"});
@@ -186,8 +181,7 @@ TEST_CASE("words split after expansion, not inside quotes") {
 
 TEST_CASE("options: keep quotes, escapes and unset references") {
   WordOptions raw{.keep_quotes = true, .keep_escapes = true, .keep_unset = true};
-  CHECK(expand_word("'a b' \"$PWD\" \\x $NOPE ${NOPE:-d}", kEnv, raw) ==
-        "'a b' \"/home\" \\x $NOPE ${NOPE:-d}");
+  CHECK(expand_word("'a b' \"$PWD\" \\x $NOPE ${NOPE:-d}", kEnv, raw) == "'a b' \"/home\" \\x $NOPE ${NOPE:-d}");
   WordOptions literal_quotes{.quotes_literal = true};
   CHECK(expand_word("echo \"$SHELL\" '$PWD'\n", kEnv, literal_quotes) == "echo \"bash\" '/home'\n");
   CHECK(expand_word("x", {}) == "x");

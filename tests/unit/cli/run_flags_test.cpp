@@ -1,10 +1,11 @@
 #include "cli/run_flags.hpp"
 
-#include <CLI/CLI.hpp>
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <stdlib.h>
+
+#include <CLI/CLI.hpp>
+#include <catch2/catch.hpp>
 
 using skiff::cli::CliContext;
 using skiff::cli::RunFlags;
@@ -64,8 +65,8 @@ std::string describe(const Parsed& p) {
       "privileged={} security_opt={} preserve_fds=<{}> pos={} root=<{}> runroot=<{}>",
       o.remove, o.interactive, o.tty, o.read_only, o.init, o.name, o.hostname, f.network, f.userns, f.pull,
       opt(o.workdir), opt(o.user), list(f.env), list(f.env_files), list(f.volumes), list(f.mounts), list(f.tmpfs),
-      f.entrypoint, f.entrypoint_set, f.memory, f.cpus, f.pids_limit, list(f.cap_add), list(f.cap_drop),
-      o.privileged, list(f.security_opts), f.preserve_fds, list(f.positional), p.ctx.root, p.ctx.runroot);
+      f.entrypoint, f.entrypoint_set, f.memory, f.cpus, f.pids_limit, list(f.cap_add), list(f.cap_drop), o.privileged,
+      list(f.security_opts), f.preserve_fds, list(f.positional), p.ctx.root, p.ctx.runroot);
 }
 
 }  // namespace
@@ -77,8 +78,8 @@ TEST_CASE("run flags: the fast path reads the usual command lines exactly as CLI
       {"skiff", "run", "--rm", "--network", "none", "bb", "true"},
       {"skiff", "run", "-it", "--rm", "img", "sh"},
       {"skiff", "run", "-ti", "img"},
-      {"skiff", "run", "--name", "web", "-e", "A=1", "-e", "B", "--env", "C=3", "--env-file", "f", "-w", "/srv",
-       "-u", "app", "img", "./serve", "x", "-y", "--z"},
+      {"skiff", "run", "--name", "web", "-e",  "A=1", "-e",      "B", "--env", "C=3", "--env-file",
+       "f",     "-w",  "/srv",   "-u",  "app", "img", "./serve", "x", "-y",    "--z"},
       {"skiff", "run", "--rm", "-v", "/a:/b:ro", "--volume=/c:/d", "--mount", "type=tmpfs,target=/t", "--tmpfs",
        "/x:size=1m", "img"},
       {"skiff", "run", "--entrypoint", "", "img"},

@@ -57,12 +57,14 @@ TEST_CASE("spec: namespaces, mounts in depth order, read-only root") {
   auto abc = std::find_if(spec.mounts.begin(), spec.mounts.end(), [](auto& m) { return m.destination == "/a/b/c"; });
   CHECK(a < abc);
   // /etc/hosts and /etc/hostname are made in memory, with the container's name.
-  auto hosts = std::find_if(spec.mounts.begin(), spec.mounts.end(), [](auto& m) { return m.destination == "/etc/hosts"; });
+  auto hosts =
+      std::find_if(spec.mounts.begin(), spec.mounts.end(), [](auto& m) { return m.destination == "/etc/hosts"; });
   REQUIRE(hosts != spec.mounts.end());
   REQUIRE(hosts->content);
   CHECK_THAT(*hosts->content, Catch::Contains("127.0.0.1\tlocalhost\n"));
   CHECK_THAT(*hosts->content, Catch::EndsWith("127.0.1.1\tcccccccccccc\n"));
-  auto name = std::find_if(spec.mounts.begin(), spec.mounts.end(), [](auto& m) { return m.destination == "/etc/hostname"; });
+  auto name =
+      std::find_if(spec.mounts.begin(), spec.mounts.end(), [](auto& m) { return m.destination == "/etc/hostname"; });
   REQUIRE(name != spec.mounts.end());
   CHECK(name->content == std::optional<std::string>("cccccccccccc\n"));
   o.workdir = "relative";
@@ -122,7 +124,9 @@ SpecInputs busybox_inputs() {
   return in;
 }
 
-bool has(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool has(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 }  // namespace
 
@@ -182,8 +186,8 @@ TEST_CASE("--security-opt: no-new-privileges, mask, unmask, and what is accepted
   CHECK_FALSE(o.no_new_privileges);
   parse_security_opt("no-new-privileges=true", o);
   CHECK(o.no_new_privileges);
-  for (const char* ignored : {"label=disable", "label=type:svirt_apache_t", "apparmor=unconfined",
-                              "apparmor=docker-default"})
+  for (const char* ignored :
+       {"label=disable", "label=type:svirt_apache_t", "apparmor=unconfined", "apparmor=docker-default"})
     parse_security_opt(ignored, o);
   CHECK(o.seccomp == SeccompMode::kDefault);
   parse_security_opt("seccomp=/etc/profile.json", o);

@@ -3,10 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstring>
-
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <utility>

@@ -1,5 +1,7 @@
 // Packing a layer directory into a tar and unpacking it again gives the
 // same tree; whiteouts and opaque marks become their OCI names and back.
+#include "skiff/image/layer_pack.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -11,7 +13,6 @@
 #include <fstream>
 #include <string>
 
-#include "skiff/image/layer_pack.hpp"
 #include "skiff/image/layer_unpack.hpp"
 #include "skiff/image/tar_writer.hpp"
 #include "skiff/util/error.hpp"
@@ -77,7 +78,8 @@ TEST_CASE("a packed directory unpacks to the same files, links and modes") {
   CHECK(read(out / long_name) == "long");
   CHECK(read(out / deep) == "deep");
   CHECK(fs::read_symlink(out / "bin/link") == "../etc/hello");
-  struct stat a {}, b {};
+  struct stat a {
+  }, b{};
   REQUIRE(stat((out / "etc/hello").c_str(), &a) == 0);
   REQUIRE(stat((out / "etc/hello2").c_str(), &b) == 0);
   CHECK(a.st_ino == b.st_ino);

@@ -36,11 +36,12 @@ TEST_CASE("the user's name from /etc/passwd where NSS would read it first") {
   CHECK_FALSE(passwd_files_first("passwd: sss files\n"));
   CHECK_FALSE(passwd_files_first("  passwd:compat\n"));
   CHECK_FALSE(passwd_files_first("passwd: [NOTFOUND=return] files\n"));
-  std::string passwd = "root:x:0:0:root:/root:/bin/bash\nbroken\n:x:7:7::/:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n"
-                       "alias:x:1000:1000::/home/alice:/bin/sh\nbob:x:10001:10001::/home/bob:/bin/sh";
+  std::string passwd =
+      "root:x:0:0:root:/root:/bin/bash\nbroken\n:x:7:7::/:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n"
+      "alias:x:1000:1000::/home/alice:/bin/sh\nbob:x:10001:10001::/home/bob:/bin/sh";
   CHECK(name_in_passwd(passwd, 0) == "root");
-  CHECK(name_in_passwd(passwd, 1000) == "alice");  // the first line with the uid, as NSS's files
-  CHECK(name_in_passwd(passwd, 10001) == "bob");   // last line without a newline
+  CHECK(name_in_passwd(passwd, 1000) == "alice");        // the first line with the uid, as NSS's files
+  CHECK(name_in_passwd(passwd, 10001) == "bob");         // last line without a newline
   CHECK_FALSE(name_in_passwd(passwd, 100).has_value());  // not "10001"'s prefix
   CHECK_FALSE(name_in_passwd(passwd, 7).has_value());    // an empty name is no answer
 }

@@ -1,11 +1,11 @@
 #include "skiff/userns/userns.hpp"
 
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstring>
 

@@ -1,10 +1,10 @@
 #include "skiff/util/file_io.hpp"
 
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 
@@ -21,7 +21,9 @@ fs::path temp_dir() {
   return tmpl;
 }
 
-void touch(const fs::path& p) { ::close(::open(p.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644)); }
+void touch(const fs::path& p) {
+  ::close(::open(p.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+}
 
 }  // namespace
 
