@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 # shellcheck disable=SC2207 # one package name a line
 packages=($(cat packages/debian.txt))
 packages+=(bats slirp4netns tar gzip zstd xz-utils docker-registry skopeo python3-jwt python3-cryptography
-  openssl curl umoci debootstrap apt-utils git clang-format gcc libc6-dev)
+  openssl curl umoci debootstrap apt-utils git clang-format clang gcc libc6-dev)
 if [ "$(id -u)" = 0 ]; then
   missing=()
   for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done

@@ -57,6 +57,16 @@ std::vector<std::string> strings(const json& j, const char* key) {
   return out;
 }
 
+// A number of the profile as an unsigned integer of at most max; where is
+// for the message. nlohmann's get<uint32_t>() would cast a fraction, a
+// negative or too large a number (UB for a double out of range).
+uint64_t unsigned_at(const json& j, const char* key, uint64_t max, std::string_view where) {
+  const json& v = j.at(key);
+  if (!v.is_number_unsigned() || v.get<uint64_t>() > max)
+    throw Error(fmt::format("{} of {} is not an integer from 0 to {}: {}", key, where, max, v.dump()));
+  return v.get<uint64_t>();
+}
+
 // Whether a syscalls[] entry applies to target (moby's includes/excludes).
 bool applies(const json& rule, const SeccompTarget& target, const char* go_arch) {
   auto has_cap = [&](const json& c) {
@@ -112,7 +122,8 @@ runtime::Seccomp resolve_seccomp_profile(std::string_view profile_json, const Se
     if (!p.is_object() || !p.contains("defaultAction")) throw Error("no defaultAction: not a seccomp profile");
     runtime::Seccomp s;
     s.defaultAction = p.at("defaultAction").get<std::string>();
-    if (p.contains("defaultErrnoRet")) s.defaultErrnoRet = p.at("defaultErrnoRet").get<uint32_t>();
+    if (p.contains("defaultErrnoRet"))
+      s.defaultErrnoRet = static_cast<uint32_t>(unsigned_at(p, "defaultErrnoRet", UINT32_MAX, "the profile"));
     if (p.contains("archMap")) {
       for (const auto& m : p.at("archMap"))
         if (m.at("architecture").get<std::string>() == arch->scmp) {
@@ -129,13 +140,15 @@ runtime::Seccomp resolve_seccomp_profile(std::string_view profile_json, const Se
       r.names = strings(rule, "names");
       if (rule.contains("name")) r.names.push_back(rule.at("name").get<std::string>());
       r.action = rule.at("action").get<std::string>();
-      if (rule.contains("errnoRet")) r.errnoRet = rule.at("errnoRet").get<uint32_t>();
+      if (rule.contains("errnoRet"))
+        r.errnoRet = static_cast<uint32_t>(unsigned_at(rule, "errnoRet", UINT32_MAX, "a syscalls rule"));
       for (const auto& a : rule.value("args", json::array())) {
         if (a.is_null()) continue;
-        r.args.push_back({.index = a.at("index").get<uint32_t>(),
-                          .value = a.value("value", uint64_t{0}),
-                          .valueTwo = a.value("valueTwo", uint64_t{0}),
-                          .op = a.at("op").get<std::string>()});
+        r.args.push_back(
+            {.index = static_cast<uint32_t>(unsigned_at(a, "index", UINT32_MAX, "a syscall argument")),
+             .value = a.contains("value") ? unsigned_at(a, "value", UINT64_MAX, "a syscall argument") : 0,
+             .valueTwo = a.contains("valueTwo") ? unsigned_at(a, "valueTwo", UINT64_MAX, "a syscall argument") : 0,
+             .op = a.at("op").get<std::string>()});
       }
       s.syscalls.push_back(std::move(r));
     }

@@ -12,14 +12,17 @@ using nlohmann::json;
 
 ManifestKind manifest_kind(std::string_view content_type, const json& body) {
   std::string type(content_type);
+  // A field of the wrong type makes the kind unknown (nlohmann's value()
+  // would throw its own exception for it).
+  auto media_type = body.is_object() ? body.find("mediaType") : body.end();
   if (type.empty() || type == "application/json" || type == "text/plain")
-    type = body.is_object() ? body.value("mediaType", "") : "";
+    type = media_type != body.end() && media_type->is_string() ? media_type->get<std::string>() : "";
   if (type == kOciManifest || type == kDockerManifest) return ManifestKind::kImage;
   if (type == kOciIndex || type == kDockerManifestList) return ManifestKind::kIndex;
   if (type == kDockerSchema1 || type == kDockerSchema1Signed) return ManifestKind::kSchema1;
   if (!body.is_object()) return ManifestKind::kUnknown;
   // OCI lets mediaType be absent: tell by shape.
-  if (body.value("schemaVersion", 0) == 1) return ManifestKind::kSchema1;
+  if (auto v = body.find("schemaVersion"); v != body.end() && v->is_number() && *v == 1) return ManifestKind::kSchema1;
   if (body.contains("manifests")) return ManifestKind::kIndex;
   if (body.contains("layers") && body.contains("config")) return ManifestKind::kImage;
   return ManifestKind::kUnknown;
@@ -113,15 +116,27 @@ std::string normal_variant(const std::string& arch, const std::string& variant) 
 }  // namespace
 
 json select_platform(const json& index, const Platform& want, std::string_view ref) {
+  // A registry's index, checked before it is read: json's own exceptions
+  // would say "key 'manifests' not found" and not which image.
+  auto malformed = [&](std::string_view why) { return Error(fmt::format("{}: malformed index: {}", ref, why)); };
+  if (!index.is_object() || !index.contains("manifests") || !index.at("manifests").is_array())
+    throw malformed("it has no list of manifests");
   const json& manifests = index.at("manifests");
+  auto text = [&](const json& p, const char* key) {
+    auto v = p.find(key);
+    if (v == p.end()) return std::string();
+    if (!v->is_string()) throw malformed(fmt::format("a platform's {} is not a string", key));
+    return v->get<std::string>();
+  };
   std::vector<std::string> offered;
   const json* best = nullptr;
   int best_rank = 0;
   for (const auto& d : manifests) {
+    if (!d.is_object()) throw malformed("an entry of its manifests is not a descriptor object");
     if (!d.contains("platform")) continue;
     const json& p = d["platform"];
-    Platform have{
-        .os = p.value("os", ""), .architecture = p.value("architecture", ""), .variant = p.value("variant", "")};
+    if (!p.is_object()) throw malformed("an entry's platform is not an object");
+    Platform have{.os = text(p, "os"), .architecture = text(p, "architecture"), .variant = text(p, "variant")};
     if (have.os == "unknown") continue;  // attestations, not images
     offered.push_back(have.str());
     if (have.os != want.os || have.architecture != want.architecture) continue;
@@ -142,6 +157,9 @@ json select_platform(const json& index, const Platform& want, std::string_view r
     throw Error(fmt::format("{}: no image for {} (the index has: {})", ref, want.str(), list.empty() ? "none" : list),
                 0, "choose one with --platform");
   }
+  // The caller fetches the chosen manifest by its digest.
+  if (!best->contains("digest") || !best->at("digest").is_string())
+    throw malformed(fmt::format("the entry for {} has no digest", want.str()));
   return *best;
 }
 

@@ -149,7 +149,9 @@ std::string Reference::str() const {
 
 std::string familiar_name(std::string_view full) {
   std::string s(full);
-  if (s.rfind("docker.io/library/", 0) == 0) return s.substr(18);
+  // "library/" goes only from a name of one component, as docker's
+  // familiarizeName does: docker.io/library/a/b is not docker.io/a/b.
+  if (s.rfind("docker.io/library/", 0) == 0 && s.find('/', 18) == std::string::npos) return s.substr(18);
   if (s.rfind("docker.io/", 0) == 0) return s.substr(10);
   return s;
 }

@@ -109,3 +109,27 @@ TEST_CASE("seccomp: a compiled program is kept in the store and read back; anoth
   CHECK(files == 2);
   skiff::remove_tree(tmpl);
 }
+
+// Found by tests/fuzz (fuzz_seccomp): a value of 2e64 was cast to uint64_t by
+// nlohmann's get (undefined behaviour), and -1 or 1.5 became other numbers.
+TEST_CASE("seccomp: numbers that are not unsigned integers of their size are refused") {
+  auto rule = [](const std::string& fields) {
+    return R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO",)" + fields +
+           "}]}";
+  };
+  CHECK_THROWS_WITH(resolve_seccomp_profile(rule(R"("args":[{"index":0,"value":2e64,"op":"SCMP_CMP_EQ"}])"), kAmd64),
+                    "value of a syscall argument is not an integer from 0 to 18446744073709551615: 2e+64");
+  CHECK_THROWS_WITH(resolve_seccomp_profile(rule(R"("args":[{"index":0,"valueTwo":-1,"op":"SCMP_CMP_EQ"}])"), kAmd64),
+                    "valueTwo of a syscall argument is not an integer from 0 to 18446744073709551615: -1");
+  CHECK_THROWS_WITH(resolve_seccomp_profile(rule(R"("args":[{"index":1.5,"op":"SCMP_CMP_EQ"}])"), kAmd64),
+                    "index of a syscall argument is not an integer from 0 to 4294967295: 1.5");
+  CHECK_THROWS_WITH(resolve_seccomp_profile(rule(R"("errnoRet":4294967296)"), kAmd64),
+                    "errnoRet of a syscalls rule is not an integer from 0 to 4294967295: 4294967296");
+  CHECK_THROWS_WITH(resolve_seccomp_profile(R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":-1})", kAmd64),
+                    "defaultErrnoRet of the profile is not an integer from 0 to 4294967295: -1");
+  auto s = resolve_seccomp_profile(
+      rule(R"("errnoRet":1,"args":[{"index":5,"value":18446744073709551615,"op":"SCMP_CMP_EQ"}])"), kAmd64);
+  REQUIRE(s.syscalls.size() == 1);
+  CHECK(s.syscalls[0].args.at(0).value == UINT64_MAX);
+  CHECK(s.syscalls[0].args.at(0).index == 5);
+}

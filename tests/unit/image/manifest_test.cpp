@@ -207,3 +207,35 @@ TEST_CASE("manifest blobs: every descriptor needs a sha256 digest and a size") {
   CHECK_THROWS_WITH(manifest_blobs(no_digest), Catch::Contains("the config has no digest"));
   CHECK_THROWS_AS(manifest_blobs(json{{"config", m["config"]}}), skiff::Error);
 }
+
+// Found by tests/fuzz (fuzz_manifest): an index without "manifests", or with
+// a platform that is not an object, threw nlohmann's exceptions ("key
+// 'manifests' not found"), which name neither the image nor the problem.
+TEST_CASE("a malformed index is an Error naming the image") {
+  auto platform = parse_platform("linux/amd64");
+  CHECK_THROWS_WITH(
+      select_platform(json::parse(R"({"mediaType":"application/vnd.oci.image.index.v1+json"})"), platform, "app"),
+      "app: malformed index: it has no list of manifests");
+  CHECK_THROWS_WITH(select_platform(json::parse(R"({"manifests":{"a":1}})"), platform, "app"),
+                    "app: malformed index: it has no list of manifests");
+  CHECK_THROWS_WITH(select_platform(json::parse(R"({"manifests":[7]})"), platform, "app"),
+                    "app: malformed index: an entry of its manifests is not a descriptor object");
+  CHECK_THROWS_WITH(select_platform(json::parse(R"({"manifests":[{"platform":"linux/amd64"}]})"), platform, "app"),
+                    "app: malformed index: an entry's platform is not an object");
+  CHECK_THROWS_WITH(
+      select_platform(json::parse(R"({"manifests":[{"platform":{"os":"linux","architecture":5}}]})"), platform, "app"),
+      "app: malformed index: a platform's architecture is not a string");
+  CHECK_THROWS_WITH(
+      select_platform(json::parse(R"({"manifests":[{"platform":{"os":"linux","architecture":"amd64"}}]})"), platform,
+                      "app"),
+      "app: malformed index: the entry for linux/amd64 has no digest");
+}
+
+// Found by tests/fuzz (fuzz_manifest): a mediaType or schemaVersion of
+// another JSON type threw nlohmann's type_error out of manifest_kind.
+TEST_CASE("fields of the wrong type make a manifest's kind unknown, not an exception") {
+  CHECK(manifest_kind("", json::parse(R"({"schemaVersion":[1],"mediaType":7})")) == ManifestKind::kUnknown);
+  CHECK(manifest_kind("", json::parse(R"({"schemaVersion":"1","manifests":[]})")) == ManifestKind::kIndex);
+  CHECK(manifest_kind("", json::parse(R"({"schemaVersion":1.0})")) == ManifestKind::kSchema1);
+  CHECK(manifest_kind("application/json", json::parse("[1]")) == ManifestKind::kUnknown);
+}

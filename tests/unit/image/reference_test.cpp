@@ -49,3 +49,13 @@ TEST_CASE("registry hosts follow distribution's grammar") {
   CHECK(parse_reference("[::1]:5000/app").domain == "[::1]:5000");
   CHECK(parse_reference("127.0.0.1:5000/app").domain == "127.0.0.1:5000");
 }
+
+// Found by tests/fuzz (fuzz_reference): "library/" was dropped from any
+// docker.io name, and docker.io/library/a/b showed as a/b, which is
+// docker.io/a/b. docker's familiarizeName drops it from one-component names.
+TEST_CASE("the familiar form of a library name of two components keeps library/") {
+  CHECK(parse_reference("library/a/b").familiar_name() == "library/a/b");
+  CHECK(parse_reference(parse_reference("library/a/b").familiar_name()).name() == "docker.io/library/a/b");
+  CHECK(skiff::image::familiar_name("docker.io/library/busybox") == "busybox");
+  CHECK(skiff::image::familiar_name("docker.io/user/app") == "user/app");
+}
