@@ -110,6 +110,9 @@ for t in "${targets[@]}"; do
   # as the last.
   [ "$fresh" = 0 ] || rm -rf "$work"
   mkdir -p "$work" "$crashes"
+  # fuzz_layer_unpack run as root works as root of a user namespace of
+  # unprivileged ids, to whom root's directories are another user's.
+  [ "$t" != layer_unpack ] || [ "$(id -u)" != 0 ] || chmod 0777 "$work" "$crashes"
   seeds=()
   [ -d "$here/corpus/$t" ] && seeds+=("$here/corpus/$t")
   if [ "$t" = layer_unpack ]; then
