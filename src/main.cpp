@@ -51,12 +51,23 @@ std::string command_path(const CLI::App& app) {
   return path;
 }
 
+// An error message on stderr. A stderr that cannot be written (closed, a
+// full disk) loses the message, not the exit code: fmt's exception would
+// otherwise leave the handler and abort skiff.
+template <typename... Args>
+void print_error(fmt::format_string<Args...> format, Args&&... args) {
+  try {
+    fmt::print(stderr, format, std::forward<Args>(args)...);
+  } catch (const std::exception&) {
+  }
+}
+
 int report_parse_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
   std::string what = e.what();
   if (app.get_subcommands().empty()) {
     std::string word = skiff::cli::first_command_word(argc, argv);
     if (!word.empty()) {
-      fmt::print(stderr, "skiff: '{}' is not a skiff command.\nSee 'skiff --help'.\n", word);
+      print_error("skiff: '{}' is not a skiff command.\nSee 'skiff --help'.\n", word);
       return skiff::kExitSkiffError;
     }
   }
@@ -67,7 +78,7 @@ int report_parse_error(const CLI::App& app, const CLI::ParseError& e, int argc, 
     what = extra.rfind('-', 0) == 0 ? "unknown flag: " + extra.substr(0, extra.find(' '))
                                     : "unexpected argument: " + extra;
   }
-  fmt::print(stderr, "skiff: {}\nSee '{} --help'.\n", what, command_path(app));
+  print_error("skiff: {}\nSee '{} --help'.\n", what, command_path(app));
   return skiff::kExitSkiffError;
 }
 
@@ -78,12 +89,12 @@ int reporting_errors(Fn&& fn) {
     return fn();
   } catch (const skiff::Error& e) {
     fflush(stdout);
-    fmt::print(stderr, "skiff: {}\n", e.what());
-    if (!e.hint().empty()) fmt::print(stderr, "hint: {}\n", e.hint());
+    print_error("skiff: {}\n", e.what());
+    if (!e.hint().empty()) print_error("hint: {}\n", e.hint());
     return e.exit_code();
   } catch (const std::exception& e) {
     fflush(stdout);
-    fmt::print(stderr, "skiff: {}\n", e.what());
+    print_error("skiff: {}\n", e.what());
     return skiff::kExitSkiffError;
   }
 }

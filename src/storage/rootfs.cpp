@@ -20,9 +20,16 @@ runtime::RootfsLayers rootfs_layers(Driver driver, const fs::path& layers_dir,
   runtime::RootfsLayers l;
   l.driver = driver;
   l.layers_dir = layers_dir.string();
-  for (const auto& p : lowers_top_first)
+  // An image may hold the same layer twice (two steps that made the same
+  // files); overlay refuses a lowerdir given twice (ELOOP). The upper copy
+  // shows everything the lower one would, so the lower one goes.
+  std::vector<fs::path> seen;
+  for (const auto& p : lowers_top_first) {
+    if (std::find(seen.begin(), seen.end(), p) != seen.end()) continue;
+    seen.push_back(p);
     l.lowerdirs.push_back(driver == Driver::kOverlay && p.parent_path() == layers_dir ? p.filename().string()
                                                                                       : p.string());
+  }
   l.upperdir = upper.string();
   l.workdir = work.string();
   l.volatile_upper = volatile_upper;

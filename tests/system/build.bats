@@ -1131,6 +1131,21 @@ print(layout + "/blobs/sha256/" + manifest["layers"][-1]["digest"].split(":")[1]
   same "$(grep -vxE '/etc/(hosts|hostname|resolv.conf)' <<< "$output")" "$unpacked"
 }
 
+@test "an image that holds the same layer twice is built on and runs" {
+  # Two steps that make the same files make the same layer: overlay refuses
+  # a lower directory given twice, so it is mounted once.
+  echo same > "$CTX/a.txt"
+  dockerfile <<'EOF'
+FROM bb
+COPY a.txt /a.txt
+COPY a.txt /a.txt
+RUN cat /a.txt > /b.txt
+EOF
+  run -0 --separate-stderr skiff build -t twice "$CTX"
+  run -0 skiff run --rm twice cat /b.txt /a.txt
+  [ "$output" = $'same\nsame' ]
+}
+
 # --- the other names of the commands ----------------------------------------------------
 
 @test "image build and image history are build and history" {

@@ -21,6 +21,18 @@ load helpers
   [ "$output" = "skiff version $version" ]
 }
 
+@test "an error is still exit 125 when stderr cannot be written" {
+  local rc=0
+  skiff run --rm --pull=never no-such-image true 2>&- || rc=$?
+  [ "$rc" = 125 ]
+  rc=0
+  skiff run --rm --pull=never no-such-image true 2>/dev/full || rc=$?
+  [ "$rc" = 125 ]
+  rc=0
+  skiff no-such-command 2>&- || rc=$?
+  [ "$rc" = 125 ]
+}
+
 @test "an unknown command is exit 125" {
   run -125 skiff frobnicate
   [[ "$output" == *"See 'skiff --help'."* ]]
