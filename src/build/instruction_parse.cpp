@@ -333,7 +333,14 @@ std::chrono::nanoseconds parse_duration(const std::string& flag, const std::stri
     size_t n = 0;
     while (n < s.size() && (std::isdigit(static_cast<unsigned char>(s[n])) || s[n] == '.')) ++n;
     if (n == 0 || s.substr(0, n) == ".") throw bad();
-    double number = std::stod(std::string(s.substr(0, n)));
+    // "1..2" or 400 digits: Go's time.ParseDuration refuses them too, and
+    // std::stod's exceptions are not Errors.
+    double number = 0;
+    try {
+      number = std::stod(std::string(s.substr(0, n)));
+    } catch (const std::logic_error&) {
+      throw bad();
+    }
     s.remove_prefix(n);
     size_t u = 0;
     while (u < s.size() && !std::isdigit(static_cast<unsigned char>(s[u])) && s[u] != '.') ++u;

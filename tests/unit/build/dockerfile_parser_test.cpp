@@ -565,3 +565,13 @@ TEST_CASE("an unterminated heredoc is an error at its instruction") {
   CHECK(error("FROM a\nRUN <<A <<B\na\nA\n") == "Dockerfile:2: unterminated heredoc B");
   CHECK(error("FROM a\nRUN <<-EOF\n  EOF\n") == "Dockerfile:2: unterminated heredoc EOF");
 }
+
+// Found by tests/fuzz (fuzz_dockerfile): std::stod's invalid_argument for
+// "--interval=.." escaped the parser instead of an Error.
+TEST_CASE("a healthcheck duration of dots or too many digits is an Error") {
+  CHECK_THROWS_WITH(skiff::build::parse_dockerfile("FROM a\nHEALTHCHECK --interval=..s CMD true\n", "Dockerfile"),
+                    Catch::Contains("time: invalid duration \"..s\""));
+  CHECK_THROWS_AS(skiff::build::parse_dockerfile(
+                      "FROM a\nHEALTHCHECK --timeout=" + std::string(400, '9') + "s CMD true\n", "Dockerfile"),
+                  skiff::Error);
+}
