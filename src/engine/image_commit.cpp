@@ -173,7 +173,6 @@ std::vector<std::string> container_changes(const store::Paths& paths, const std:
   userns::IdMap map = userns::current_id_map();
   storage::LayerStore layers(paths, map);
   ContainerLayers c = container_layers(paths, container, layers);
-  make_dirs(paths.tmp(), 0700);
   store::HeldEntry work = store::hold_new_entry(paths, "diff", 0600, true);
   const fs::path& out = work.path;
   try {

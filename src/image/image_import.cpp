@@ -84,7 +84,6 @@ uint64_t check_tar(int fd) {
 }  // namespace
 
 ImageRecord import_tarball(ImageStore& store, const store::Paths& paths, int fd, const ImportOptions& opts) {
-  make_dirs(paths.tmp(), 0700);
   store::HeldEntry work = store::hold_new_entry(paths, "import", 0600, true);
   TempFile tmp{work.path};
   UniqueFd& out = work.fd;

@@ -266,7 +266,6 @@ std::optional<fs::path> LayerStore::mount_points_layer(const std::vector<fs::pat
   fs::path dir = paths_.mount_points_layer();
   if (access(dir.c_str(), F_OK) == 0) return dir;
   // Made aside and renamed into place: a run that sees it sees all of it.
-  make_dirs(paths_.tmp(), 0700);
   // Named and held as an unpack is, so a killed skiff's half is swept.
   store::HeldEntry work = store::hold_new_entry(paths_, "layer-mount-points", 0755);
   const fs::path& tmp = work.path;

@@ -15,29 +15,13 @@
 #include "skiff/store/paths.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
+#include "temp_store.hpp"
 
 namespace fs = std::filesystem;
 using namespace skiff::engine;
 using skiff::store::FileLock;
 
 namespace {
-
-// root and runroot in a fresh temporary directory, removed at the end.
-struct TempStore {
-  fs::path dir;
-  skiff::store::Paths paths;
-  TempStore() {
-    std::string tmpl = (fs::temp_directory_path() / "skiff-unit-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    dir = tmpl;
-    paths = {.root = dir / "root", .runroot = dir / "run"};
-    skiff::store::ensure_dirs(paths);
-  }
-  ~TempStore() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-};
 
 ContainerRecord record(char id_digit, std::string name, std::string created = "2024-05-01T10:00:00Z") {
   return {.id = std::string(64, id_digit),

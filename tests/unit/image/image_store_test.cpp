@@ -14,28 +14,13 @@
 
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
+#include "temp_store.hpp"
 
 namespace fs = std::filesystem;
 using namespace skiff::image;
 using nlohmann::json;
 
 namespace {
-
-// root and runroot in a fresh temporary directory, removed at the end.
-struct TempStore {
-  fs::path dir;
-  skiff::store::Paths paths;
-  TempStore() {
-    std::string tmpl = (fs::temp_directory_path() / "skiff-unit-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    dir = tmpl;
-    paths = {.root = dir / "root", .runroot = dir / "run"};
-  }
-  ~TempStore() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-};
 
 std::string diff_id(char c) {
   return "sha256:" + std::string(64, c);
@@ -65,7 +50,7 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
 }  // namespace
 
 TEST_CASE("image store: blobs are stored and read back by digest") {
-  TempStore t;
+  TempStore t(false);
   ImageStore images(t.paths);
   std::string hello = "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
   CHECK_FALSE(images.has_blob(hello));
@@ -88,7 +73,7 @@ TEST_CASE("image store: blobs are stored and read back by digest") {
 }
 
 TEST_CASE("image store: a stored image is found by name, by ID and by ID prefix") {
-  TempStore t;
+  TempStore t(false);
   ImageStore images(t.paths);
   CHECK(images.list().empty());  // no images.json yet
   ImageRecord r = stored_image(images, {'a', 'b'}, {"docker.io/library/alpine:latest"});
@@ -118,7 +103,7 @@ TEST_CASE("image store: a stored image is found by name, by ID and by ID prefix"
 }
 
 TEST_CASE("image store: tags move between images; untag says when an image has no name left") {
-  TempStore t;
+  TempStore t(false);
   ImageStore images(t.paths);
   ImageRecord one = stored_image(images, {'a'}, {"docker.io/library/app:1"}, "one");
   ImageRecord two = stored_image(images, {'b'}, {"docker.io/library/app:2"}, "two");
@@ -144,7 +129,7 @@ TEST_CASE("image store: tags move between images; untag says when an image has n
 }
 
 TEST_CASE("image store: the layers in use are every stored image's, and go with the image") {
-  TempStore t;
+  TempStore t(false);
   ImageStore images(t.paths);
   CHECK(images.layers_in_use().empty());
   ImageRecord one = stored_image(images, {'a', 'b'}, {"docker.io/library/one:latest"});
@@ -166,7 +151,7 @@ TEST_CASE("image store: the layers in use are every stored image's, and go with 
 }
 
 TEST_CASE("image store: a damaged images.json is an error that names the file") {
-  TempStore t;
+  TempStore t(false);
   ImageStore images(t.paths);
   fs::create_directories(t.paths.root);
   std::string file = t.paths.images_file().string();

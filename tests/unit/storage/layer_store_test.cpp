@@ -19,29 +19,13 @@
 #include "skiff/storage/rootfs.hpp"
 #include "skiff/store/file_lock.hpp"
 #include "skiff/userns/id_map.hpp"
+#include "temp_store.hpp"
 
 namespace fs = std::filesystem;
 using namespace skiff::storage;
 using skiff::store::FileLock;
 
 namespace {
-
-// root and runroot in a fresh temporary directory, removed at the end.
-struct TempStore {
-  fs::path dir;
-  skiff::store::Paths paths;
-  TempStore() {
-    std::string tmpl = (fs::temp_directory_path() / "skiff-unit-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    dir = tmpl;
-    paths = {.root = dir / "root", .runroot = dir / "run"};
-    skiff::store::ensure_dirs(paths);
-  }
-  ~TempStore() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-};
 
 // The caller's own id alone: what a user without subordinate ranges has.
 skiff::userns::IdMap single_id_map() {
