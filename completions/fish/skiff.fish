@@ -129,7 +129,7 @@ function __skiff_parse
             set argopts -e --env --env-file -w --workdir -u --user -v --volume \
                 --mount --tmpfs --name -h --hostname --entrypoint --network \
                 --net --userns -m --memory --cpus --pids-limit --pull --cap-add \
-                --cap-drop --security-opt --preserve-fds
+                --cap-drop --security-opt --preserve-fds --sysctl --ulimit
         case build
             set argopts -t --tag -f --file --build-arg --target --label --secret \
                 --iidfile --network --platform
@@ -323,6 +323,12 @@ complete -c skiff -n $run_opts -l pull -x -a 'missing always never' -d 'When to 
 set -l security_opts no-new-privileges no-new-privileges=true no-new-privileges=false mask= unmask= \
     unmask=ALL systempaths=unconfined seccomp=unconfined seccomp= label=disable apparmor=unconfined
 complete -c skiff -n $run_opts -l security-opt -x -a "$security_opts" -d 'Set a security option'
+set -l sysctls kernel.msgmax= kernel.msgmnb= kernel.msgmni= kernel.sem= kernel.shmall= kernel.shmmax= \
+    kernel.shmmni= kernel.shm_rmid_forced= kernel.domainname= fs.mqueue. net.
+complete -c skiff -n $run_opts -l sysctl -x -a "$sysctls" -d 'Set a namespaced kernel parameter'
+set -l ulimits core= cpu= data= fsize= locks= memlock= msgqueue= nice= nofile= nproc= rss= rtprio= \
+    rttime= sigpending= stack=
+complete -c skiff -n $run_opts -l ulimit -x -a "$ulimits" -d 'Set a resource limit: NAME=SOFT[:HARD]'
 complete -c skiff -n $run_opts -l read-only -d 'Mount the root filesystem read-only'
 complete -c skiff -n $run_opts -l rm -d 'Remove the container when it exits'
 complete -c skiff -n $run_opts -l tmpfs -x -d 'Mount a tmpfs: DIR[:OPTIONS]'

@@ -1,5 +1,6 @@
 // skiff run [OPTIONS] IMAGE [COMMAND [ARG...]]
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -9,6 +10,7 @@
 #include "cli/run_flags.hpp"
 #include "skiff/engine/container_run.hpp"
 #include "skiff/engine/run_options_parse.hpp"
+#include "skiff/runtime/rlimits.hpp"
 #include "skiff/util/error.hpp"
 #include "transfer_progress.hpp"
 
@@ -98,6 +100,14 @@ const FlagDef kRunFlags[] = {
      .help = "no-new-privileges, mask=PATHS, unmask=PATHS|ALL, seccomp=unconfined, ...",
      .type = "OPT",
      .list = [](F f) -> std::vector<std::string>& { return f.security_opts; }},
+    {.names = "--sysctl",
+     .help = "set a namespaced kernel parameter (kernel.shm_rmid_forced=1, net.ipv4.ip_forward=1, ...)",
+     .type = "KEY=VALUE",
+     .list = [](F f) -> std::vector<std::string>& { return f.sysctls; }},
+    {.names = "--ulimit",
+     .help = "set a resource limit (nofile=1024:2048; -1 or unlimited for none)",
+     .type = "NAME=SOFT[:HARD]",
+     .list = [](F f) -> std::vector<std::string>& { return f.ulimits; }},
     {.names = "--preserve-fds",
      .help = "pass the caller's file descriptors 3 to 3+N-1 to the container",
      .type = "N",
@@ -315,13 +325,25 @@ int run_from_flags(RunFlags& f, CliContext& ctx) {
   for (const auto& c : f.cap_add) ro.cap_add.push_back(engine::parse_capability(c));
   for (const auto& c : f.cap_drop) ro.cap_drop.push_back(engine::parse_capability(c));
   for (const auto& o : f.security_opts) engine::parse_security_opt(o, ro);
+  ro.network = engine::parse_network_mode(f.network);
+  for (const auto& s : f.sysctls) engine::parse_sysctl(s, ro.network, ro);
+  for (const auto& text : f.ulimits) {
+    auto u = engine::parse_ulimit(text);
+    // The container's process starts with skiff's limits, and raising a
+    // hard one needs CAP_SYS_RESOURCE in the host's user namespace: said
+    // here, before anything of the container is made.
+    rlimit own{};
+    if (getrlimit(static_cast<__rlimit_resource_t>(*runtime::rlimit_number(u.type)), &own) == 0)
+      engine::check_ulimit_allowed(text, u, own.rlim_max);
+    std::erase_if(ro.ulimits, [&](const engine::UlimitOption& o) { return o.type == u.type; });
+    ro.ulimits.push_back(std::move(u));
+  }
   if (!f.preserve_fds.empty()) {
     ro.preserve_fds = engine::parse_preserve_fds(f.preserve_fds);
     check_inherited_fds(ro.preserve_fds);
   }
   if (ro.tty && !isatty(STDIN_FILENO) && ro.interactive)
     throw Error("the input device is not a TTY", 0, "drop -t, or run skiff from a terminal");
-  ro.network = engine::parse_network_mode(f.network);
   ro.userns = engine::parse_userns(f.userns);
   ro.pull = engine::parse_pull_policy(f.pull);
   // Progress goes to stderr, so that stdout carries only the command's output.

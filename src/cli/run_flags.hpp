@@ -22,7 +22,7 @@ namespace skiff::cli {
 struct RunFlags {
   engine::RunOptions opts;
   std::vector<std::string> positional;  // IMAGE COMMAND...
-  std::vector<std::string> env, env_files, volumes, mounts, tmpfs, cap_add, cap_drop, security_opts;
+  std::vector<std::string> env, env_files, volumes, mounts, tmpfs, cap_add, cap_drop, security_opts, sysctls, ulimits;
   std::string entrypoint;
   bool entrypoint_set = false;
   std::string memory, cpus, pids_limit, preserve_fds;

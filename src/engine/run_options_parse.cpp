@@ -1,10 +1,12 @@
 #include "skiff/engine/run_options_parse.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
 
 #include "skiff/runtime/capabilities.hpp"
+#include "skiff/runtime/rlimits.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 #include "skiff/util/split.hpp"
@@ -185,6 +187,106 @@ void parse_security_opt(std::string_view text, RunOptions& out) {
   } else {
     throw invalid();
   }
+}
+
+void parse_sysctl(std::string_view text, NetworkMode network, RunOptions& out) {
+  size_t eq = text.find('=');
+  if (eq == 0 || eq == std::string_view::npos || eq + 1 == text.size())
+    throw Error(fmt::format("invalid --sysctl {:?}: expected KEY=VALUE", std::string(text)));
+  std::string key(text.substr(0, eq));
+  std::string_view value = text.substr(eq + 1);
+  std::replace(key.begin(), key.end(), '/', '.');  // net/ipv4/ip_forward is net.ipv4.ip_forward
+  bool key_ok = key.front() != '.' && key.back() != '.' && key.find("..") == std::string::npos &&
+                std::all_of(key.begin(), key.end(), [](char c) {
+                  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+                });
+  if (!key_ok)
+    throw Error(
+        fmt::format("invalid --sysctl {:?}: a key is made of a-z, 0-9, '_', '-' and '.' (or '/') between "
+                    "non-empty names",
+                    std::string(text)));
+  // CVE-2022-0811: CRI-O handed "key=value+key=value" to a helper that split
+  // it at '+', so --sysctl 'kernel.shm_rmid_forced=1+kernel.core_pattern=|/x'
+  // set the host's core_pattern. skiff writes each value whole to its own
+  // file, and also refuses any value that could read as a second setting.
+  bool value_ok = std::none_of(value.begin(), value.end(), [](char c) {
+    return c == '+' || c == '=' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+  if (!value_ok)
+    throw Error(
+        fmt::format("invalid --sysctl {:?}: the value may not hold '+', '=', a newline or another control "
+                    "character",
+                    std::string(text)));
+  // docker's and podman's list: the kernel parameters of the namespaces a
+  // container has of its own (ipc, uts, network). Any other is the host's.
+  static constexpr std::string_view kIpcKeys[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+                                                  "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
+                                                  "kernel.shmmni", "kernel.shm_rmid_forced"};
+  bool ipc =
+      std::find(std::begin(kIpcKeys), std::end(kIpcKeys), key) != std::end(kIpcKeys) || key.rfind("fs.mqueue.", 0) == 0;
+  if (key == "kernel.hostname")
+    throw Error("--sysctl kernel.hostname is not allowed: set the container's host name with --hostname");
+  if (key.rfind("net.", 0) == 0) {
+    if (network == NetworkMode::kHost)
+      throw Error(
+          fmt::format("--sysctl {}: net.* settings are not allowed with --network host, which shares the "
+                      "host's network namespace",
+                      key));
+  } else if (!ipc && key != "kernel.domainname") {
+    throw Error(
+        fmt::format("--sysctl {}: not allowed in a container, whose own kernel parameters are kernel.msgmax, "
+                    "kernel.msgmnb, kernel.msgmni, kernel.sem, kernel.shmall, kernel.shmmax, kernel.shmmni, "
+                    "kernel.shm_rmid_forced, fs.mqueue.*, kernel.domainname and net.*",
+                    key));
+  }
+  out.sysctl[key] = std::string(value);
+}
+
+UlimitOption parse_ulimit(std::string_view text) {
+  // docker's names (Go's units.ParseUlimit): RLIMIT_AS is not among them.
+  static constexpr std::string_view kNames[] = {"core",    "cpu",      "data",   "fsize",      "locks",
+                                                "memlock", "msgqueue", "nice",   "nofile",     "nproc",
+                                                "rss",     "rtprio",   "rttime", "sigpending", "stack"};
+  size_t eq = text.find('=');
+  if (eq == 0 || eq == std::string_view::npos || eq + 1 == text.size())
+    throw Error(fmt::format("invalid --ulimit {:?}: expected NAME=SOFT[:HARD]", std::string(text)));
+  std::string_view name = text.substr(0, eq);
+  if (std::find(std::begin(kNames), std::end(kNames), name) == std::end(kNames))
+    throw Error(fmt::format("invalid --ulimit {:?}: unknown limit {:?}", std::string(text), std::string(name)), 0,
+                "the limits are core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, "
+                "rtprio, rttime, sigpending and stack");
+  auto number = [&](std::string_view v) -> uint64_t {
+    if (v == "unlimited" || v == "-1") return runtime::kRlimitInfinity;
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || ec != std::errc() || end != v.data() + v.size() || n == runtime::kRlimitInfinity)
+      throw Error(fmt::format("invalid --ulimit {:?}: {:?} is not a number, -1 or unlimited", std::string(text),
+                              std::string(v)));
+    return n;
+  };
+  std::string_view values = text.substr(eq + 1);
+  size_t colon = values.find(':');
+  UlimitOption u;
+  u.type = "RLIMIT_";
+  for (char c : name) u.type.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  u.soft = number(values.substr(0, colon));
+  u.hard = colon == std::string_view::npos ? u.soft : number(values.substr(colon + 1));
+  if (u.soft > u.hard)
+    throw Error(
+        fmt::format("invalid --ulimit {:?}: the soft limit must not be above the hard limit", std::string(text)));
+  return u;
+}
+
+static std::string limit_text(uint64_t v) {
+  return v == runtime::kRlimitInfinity ? "unlimited" : std::to_string(v);
+}
+
+void check_ulimit_allowed(std::string_view text, const UlimitOption& u, uint64_t current_hard) {
+  if (u.hard <= current_hard) return;
+  throw Error(
+      fmt::format("--ulimit {}: the hard limit {} is above your own hard limit of {}, which only root "
+                  "can raise",
+                  std::string(text), limit_text(u.hard), limit_text(current_hard)));
 }
 
 int parse_preserve_fds(std::string_view text) {

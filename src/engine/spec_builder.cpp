@@ -117,6 +117,7 @@ runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in) {
   spec.process.user = in.user;
   spec.process.capabilities = container_capabilities(opts);
   spec.process.noNewPrivileges = opts.no_new_privileges;
+  for (const auto& u : opts.ulimits) spec.process.rlimits.push_back({.type = u.type, .hard = u.hard, .soft = u.soft});
   std::string workdir = config.value("WorkingDir", "");
   if (opts.workdir) workdir = *opts.workdir;
   if (workdir.empty()) workdir.assign(1, '/');  // (not = "/": GCC 12 -Wrestrict false positive)
@@ -183,6 +184,7 @@ runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in) {
     }
   }
   spec.linux.maskedPaths.insert(spec.linux.maskedPaths.end(), opts.mask.begin(), opts.mask.end());
+  spec.linux.sysctl = opts.sysctl;
   return spec;
 }
 

@@ -23,6 +23,8 @@ enum class ChildStep : int32_t {
   kReadonlyRoot,
   kLoopback,
   kHostname,
+  kSysctl,
+  kRlimit,
   kPivotRoot,
   kTerminal,
   kStdin,

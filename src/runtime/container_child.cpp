@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -69,6 +70,10 @@ const char* child_step_text(ChildStep step) {
       return "bring up the loopback interface";
     case ChildStep::kHostname:
       return "set the hostname";
+    case ChildStep::kSysctl:
+      return "write sysctl";
+    case ChildStep::kRlimit:
+      return "set the limit";
     case ChildStep::kPivotRoot:
       return "pivot_root";
     case ChildStep::kTerminal:
@@ -395,6 +400,45 @@ int bind_readonly(int root, const MountOp& op, const char* source, int source_fd
   close(top);
   errno = err;
   return r;
+}
+
+// linux.sysctl: each value written through a file opened below the
+// container's own /proc (just mounted, not yet covered by the read-only
+// /proc/sys), never through a host path: the files show the namespaces of
+// the writer, so the network namespace is joined first for net.* keys.
+// RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS keeps the open inside that /proc.
+void write_sysctls(int root, const LaunchPlan& plan) {
+  if (plan.sysctls.empty()) return;
+  for (const SysctlOp& s : plan.sysctls)
+    if (s.net) join_net();
+  int proc = openat2_in_root(root, "/proc", O_PATH | O_DIRECTORY);
+  if (proc < 0) fail(ChildStep::kSysctl, errno, 0);
+  for (size_t i = 0; i < plan.sysctls.size(); ++i) {
+    const SysctlOp& s = plan.sysctls[i];
+    open_how how{};
+    how.flags = O_WRONLY | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+    int fd = static_cast<int>(syscall(SYS_openat2, proc, s.path, &how, sizeof how));
+    if (fd < 0) fail(ChildStep::kSysctl, errno, static_cast<int>(i));
+    size_t len = strlen(s.value);
+    ssize_t n = write(fd, s.value, len);
+    if (n < 0) fail(ChildStep::kSysctl, errno, static_cast<int>(i));
+    if (static_cast<size_t>(n) != len) fail(ChildStep::kSysctl, EINVAL, static_cast<int>(i));
+    close(fd);
+  }
+  close(proc);
+}
+
+// process.rlimits, set on the process itself (exec keeps them). Raising a
+// hard limit needs CAP_SYS_RESOURCE in the host's user namespace, which the
+// container never has: skiff checks that before it makes the container.
+void set_rlimits(const LaunchPlan& plan) {
+  for (size_t i = 0; i < plan.rlimits.size(); ++i) {
+    const RlimitOp& r = plan.rlimits[i];
+    rlimit lim{static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)};
+    if (setrlimit(static_cast<__rlimit_resource_t>(r.resource), &lim) != 0)
+      fail(ChildStep::kRlimit, errno, static_cast<int>(i));
+  }
 }
 
 void do_mount(int root, const MountOp& op, int index) {
@@ -832,6 +876,7 @@ void enter_workdir(const char* cwd) {
       continue;
     }
     do_mount(root, plan.mounts[i], static_cast<int>(i));
+    if (static_cast<int>(i) == plan.sysctl_after) write_sysctls(root, plan);
   }
 
   if (plan.readonly_root && remount_readonly(plan.rootfs) != 0) fail(ChildStep::kReadonlyRoot, errno);
@@ -871,6 +916,7 @@ void enter_workdir(const char* cwd) {
   if (plan.preserve_fds > 0) first_closed = keep_preserved_fds(plan.preserve_fds, sync_fd, err_fd);
   close_fds_from(first_closed, sync_fd, err_fd);
   enter_workdir(plan.cwd);
+  set_rlimits(plan);
 
   // Installed while the child still holds CAP_SYS_ADMIN in its namespace
   // (no no_new_privs needed); the id calls below are then no-ops for root.

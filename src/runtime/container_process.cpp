@@ -89,6 +89,14 @@ std::optional<ChildReport> read_report(int err_fd) {
     throw Error(fmt::format("working directory {} lies outside the container's root: refused", plan.cwd), 0, {},
                 kExitCannotInvoke);
   std::string what = child_step_text(r.step);
+  if (r.step == ChildStep::kSysctl && r.index >= 0 && static_cast<size_t>(r.index) < plan.sysctls.size()) {
+    const auto& s = plan.sysctls[static_cast<size_t>(r.index)];
+    throw Error(fmt::format("container set-up failed: write sysctl {}={}", s.key, s.value), r.err);
+  }
+  if (r.step == ChildStep::kRlimit && r.index >= 0 && static_cast<size_t>(r.index) < plan.rlimits.size())
+    throw Error(
+        fmt::format("container set-up failed: set the limit {}", plan.rlimits[static_cast<size_t>(r.index)].type),
+        r.err);
   if (r.index >= 0 && static_cast<size_t>(r.index) < plan.mounts.size()) {
     const auto& op = plan.mounts[static_cast<size_t>(r.index)];
     what += fmt::format(" {}", op.target);

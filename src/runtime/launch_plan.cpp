@@ -13,6 +13,7 @@
 #include "dev_defaults.hpp"
 #include "seccomp_filter.hpp"
 #include "skiff/runtime/capabilities.hpp"
+#include "skiff/runtime/rlimits.hpp"
 #include "skiff/runtime/seccomp.hpp"
 #include "skiff/util/error.hpp"
 
@@ -174,6 +175,33 @@ std::string fuse_overlayfs_options(const RootfsLayers& l) {
   return overlay_dirs(l);
 }
 
+// linux.sysctl into plan.sysctls, written after the container's /proc mount.
+// The engine checks keys and values against docker's rules; this checks
+// again what the child relies on: a key that names a file below /proc/sys
+// and nothing else, a value of one line.
+static void plan_sysctls(LaunchPlan& plan, const Spec& spec) {
+  if (spec.linux.sysctl.empty()) return;
+  for (size_t i = 0; i < plan.mounts.size(); ++i) {
+    const MountOp& op = plan.mounts[i];
+    if (op.kind == MountOp::Kind::kMount && same_text(op.fstype, "proc") && same_text(op.target, "/proc"))
+      plan.sysctl_after = static_cast<int>(i);
+  }
+  if (plan.sysctl_after < 0) throw Error("linux.sysctl needs the container's /proc: the spec mounts no proc there");
+  for (const auto& [key, value] : spec.linux.sysctl) {
+    bool key_ok = !key.empty() && key.front() != '.' && key.back() != '.' && key.find("..") == std::string::npos &&
+                  std::all_of(key.begin(), key.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+                  });
+    if (!key_ok) throw Error(fmt::format("invalid sysctl name {:?}", key));
+    if (value.find_first_of(std::string_view("\n\0", 2)) != std::string::npos)
+      throw Error(fmt::format("invalid value for sysctl {}: it must be one line", key));
+    std::string path = "sys/" + key;
+    std::replace(path.begin(), path.end(), '.', '/');
+    plan.sysctls.push_back(SysctlOp{
+        .key = plan.keep(key), .path = plan.keep(path), .value = plan.keep(value), .net = key.rfind("net.", 0) == 0});
+  }
+}
+
 void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool keep_stdin) {
   plan.clone_flags = namespace_clone_flags(spec.linux.namespaces);
   plan.rootfs = plan.keep(spec.root.path);
@@ -281,6 +309,7 @@ void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool
     plan.mounts.push_back(op);
   }
   flush_sysfs();
+  plan_sysctls(plan, spec);
 
   const auto& proc = spec.process;
   if (proc.args.empty())
@@ -296,6 +325,13 @@ void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool
   plan.umask = static_cast<mode_t>(proc.user.umask & 0777);
   plan.groups.assign(proc.user.additionalGids.begin(), proc.user.additionalGids.end());
   plan.setgroups_allowed = full_id_map;
+  for (const auto& r : proc.rlimits) {
+    auto number = rlimit_number(r.type);
+    if (!number) throw Error(fmt::format("unknown rlimit type {:?}", r.type));
+    if (r.soft > r.hard)
+      throw Error(fmt::format("rlimit {}: the soft limit {} is above the hard limit {}", r.type, r.soft, r.hard));
+    plan.rlimits.push_back(RlimitOp{.type = plan.keep(r.type), .resource = *number, .soft = r.soft, .hard = r.hard});
+  }
   plan.last_cap = last_capability();
   for (const auto& c : proc.capabilities) {
     auto n = capability_number(c);

@@ -43,6 +43,22 @@ struct MountOp {
   bool bind_fallback = false;  // if the mount fails, rbind the host's target path instead (sysfs)
 };
 
+// One linux.sysctl entry: the file under the container's /proc and what goes in it.
+struct SysctlOp {
+  const char* key = nullptr;    // "kernel.shm_rmid_forced", for messages
+  const char* path = nullptr;   // "sys/kernel/shm_rmid_forced", relative to /proc
+  const char* value = nullptr;  // written whole, in one write()
+  bool net = false;             // a net.* key: the container's network namespace must be joined first
+};
+
+// One process.rlimits entry, as setrlimit() takes it.
+struct RlimitOp {
+  const char* type = nullptr;  // "RLIMIT_NOFILE", for messages
+  int resource = 0;
+  uint64_t soft = 0;
+  uint64_t hard = 0;
+};
+
 struct LaunchPlan;
 // Where the plan's mounts are the default /dev of dev_defaults.hpp (the
 // tmpfs, its nodes and links, devpts, shm, mqueue), in that order: the
@@ -63,7 +79,7 @@ struct PendingNet {
 
 struct LaunchPlan {
   explicit LaunchPlan(std::pmr::memory_resource* mr)
-      : strings(mr), vectors(mr), mounts(mr), groups(mr), seccomp(mr), seccomp_fake_ids(mr) {}
+      : strings(mr), vectors(mr), mounts(mr), sysctls(mr), groups(mr), rlimits(mr), seccomp(mr), seccomp_fake_ids(mr) {}
 
   std::pmr::deque<std::pmr::string> strings;  // owns every const char* below (stable addresses)
   std::pmr::vector<std::pmr::vector<char*>> vectors;
@@ -93,6 +109,10 @@ struct LaunchPlan {
   bool readonly_root = false;
   std::pmr::vector<MountOp> mounts;
   const char* hostname = nullptr;
+  // linux.sysctl, written right after mounts[sysctl_after] (the container's
+  // /proc) is mounted: before the read-only /proc/sys goes over it.
+  std::pmr::vector<SysctlOp> sysctls;
+  int sysctl_after = -1;
 
   char* const* argv = nullptr;
   char* const* envp = nullptr;
@@ -103,7 +123,8 @@ struct LaunchPlan {
   mode_t umask = 022;
   std::pmr::vector<gid_t> groups;
   bool setgroups_allowed = true;
-  uint64_t capabilities = 0;  // bit per capability kept
+  std::pmr::vector<RlimitOp> rlimits;  // process.rlimits, set before exec
+  uint64_t capabilities = 0;           // bit per capability kept
   int last_cap = 40;
   bool no_new_privs = false;
   bool terminal = false;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # skiff run's security flags, as docker and podman users write them:
-# --cap-add, --cap-drop, --privileged, --security-opt, --preserve-fds.
+# --cap-add, --cap-drop, --privileged, --security-opt, --preserve-fds,
+# --sysctl, --ulimit.
 load helpers
 
 setup_file() { :; }
@@ -250,6 +251,96 @@ JSON
   # Without the flag nothing passes.
   run -0 skiff run --rm bb sh -c 'test -e /proc/self/fd/3 && echo open-3; echo done' 3<"$d/three"
   [ "$output" = done ]
+}
+
+# --- --sysctl ------------------------------------------------------------------------
+
+@test "--sysctl: a namespaced kernel parameter is set in the container's namespace only" {
+  import_busybox
+  local host
+  host=$(cat /proc/sys/kernel/shm_rmid_forced)
+  run -0 skiff run --rm --sysctl kernel.shm_rmid_forced=1 bb cat /proc/sys/kernel/shm_rmid_forced
+  [ "$output" = 1 ]
+  [ "$(cat /proc/sys/kernel/shm_rmid_forced)" = "$host" ]
+  # Several, "/" as the separator, the later value winning; /proc/sys stays read-only.
+  run -0 skiff run --rm --sysctl kernel/msgmax=12345 --sysctl fs.mqueue.msg_max=20 --sysctl fs.mqueue.msg_max=30 \
+    bb sh -c 'cat /proc/sys/kernel/msgmax /proc/sys/fs/mqueue/msg_max; echo 1 > /proc/sys/kernel/msgmni || echo ro'
+  [ "${lines[0]}" = 12345 ]
+  [ "${lines[1]}" = 30 ]
+  [ "${lines[-1]}" = ro ]
+}
+
+@test "--sysctl net.*: in the container's own network namespace (--network none), refused with the host's" {
+  import_busybox
+  local host
+  host=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)
+  run -0 skiff run --rm --network none --sysctl net.ipv4.ip_unprivileged_port_start=0 \
+    bb cat /proc/sys/net/ipv4/ip_unprivileged_port_start
+  [ "$output" = 0 ]
+  [ "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)" = "$host" ]
+  run -125 skiff run --rm --sysctl net.ipv4.ip_unprivileged_port_start=0 bb true
+  [ "$output" = "skiff: --sysctl net.ipv4.ip_unprivileged_port_start: net.* settings are not allowed with --network host, which shares the host's network namespace" ]
+  run -125 skiff run --rm --network host --sysctl net.ipv4.ip_forward=1 bb true
+  [ "$output" = "skiff: --sysctl net.ipv4.ip_forward: net.* settings are not allowed with --network host, which shares the host's network namespace" ]
+}
+
+@test "--sysctl: the host's parameters, kernel.hostname and CVE-2022-0811's injected key are refused; a failed write names the key" {
+  import_busybox
+  local rest=": not allowed in a container, whose own kernel parameters are kernel.msgmax, kernel.msgmnb, kernel.msgmni, kernel.sem, kernel.shmall, kernel.shmmax, kernel.shmmni, kernel.shm_rmid_forced, fs.mqueue.*, kernel.domainname and net.*"
+  run -125 skiff run --rm --sysctl 'kernel.core_pattern=|/tmp/x' bb true
+  [ "$output" = "skiff: --sysctl kernel.core_pattern$rest" ]
+  run -125 skiff run --rm --network none --sysctl vm.swappiness=10 bb true
+  [ "$output" = "skiff: --sysctl vm.swappiness$rest" ]
+  run -125 skiff run --rm --sysctl kernel.hostname=x bb true
+  [ "$output" = "skiff: --sysctl kernel.hostname is not allowed: set the container's host name with --hostname" ]
+  run -125 skiff run --rm --sysctl 'kernel.shm_rmid_forced=1+kernel.core_pattern=|/x' bb true
+  [ "$output" = "skiff: invalid --sysctl \"kernel.shm_rmid_forced=1+kernel.core_pattern=|/x\": the value may not hold '+', '=', a newline or another control character" ]
+  run -125 skiff run --rm --sysctl $'kernel.shm_rmid_forced=1\nkernel.core_pattern=|/x' bb true
+  [ "${#lines[@]}" = 1 ]
+  [[ "$output" == "skiff: invalid --sysctl "*"the value may not hold '+', '=', a newline or another control character" ]]
+  run -125 skiff run --rm --sysctl kernel/../../x=1 bb true
+  [ "$output" = "skiff: invalid --sysctl \"kernel/../../x=1\": a key is made of a-z, 0-9, '_', '-' and '.' (or '/') between non-empty names" ]
+  # A key the kernel does not have, a value it refuses: the run fails naming it, and leaves nothing.
+  run -125 skiff run --rm --name sy --sysctl fs.mqueue.nope=1 bb true
+  [ "$output" = "skiff: container set-up failed: write sysctl fs.mqueue.nope=1: no such file or directory" ]
+  run -125 skiff run --name sy --sysctl kernel.shm_rmid_forced=7 bb true
+  [ "$output" = "skiff: container set-up failed: write sysctl kernel.shm_rmid_forced=7: invalid argument" ]
+  run -0 skiff ps -aq
+  [ -z "$output" ]
+}
+
+# --- --ulimit -------------------------------------------------------------------------
+
+@test "--ulimit: soft and hard limits reach the command" {
+  import_busybox
+  run -0 skiff run --rm --ulimit nofile=100:200 bb sh -c 'ulimit -n; ulimit -Hn; grep "open files" /proc/self/limits'
+  [ "${lines[0]}" = 100 ]
+  [ "${lines[1]}" = 200 ]
+  [[ "${lines[2]}" =~ ^Max\ open\ files\ +100\ +200\ +files ]]
+  # HARD is SOFT when not given; a later --ulimit of a name replaces an earlier one.
+  run -0 skiff run --rm --ulimit fsize=2048 --ulimit core=0 --ulimit fsize=1048576 bb sh -c \
+    'grep -E "file size|core file" /proc/self/limits'
+  [[ "${lines[0]}" =~ ^Max\ file\ size\ +1048576\ +1048576\ +bytes ]]
+  [[ "${lines[1]}" =~ ^Max\ core\ file\ size\ +0\ +0\ +bytes ]]
+}
+
+@test "--ulimit: a hard limit above the user's own, soft above hard and unknown names are refused in one line" {
+  import_busybox
+  local hard
+  hard=$(ulimit -Hn)
+  if [ "$hard" != unlimited ]; then
+    run -125 skiff run --rm --name ul --ulimit "nofile=100:$((hard + 1))" bb true
+    [ "$output" = "skiff: --ulimit nofile=100:$((hard + 1)): the hard limit $((hard + 1)) is above your own hard limit of $hard, which only root can raise" ]
+    run -0 skiff ps -aq
+    [ -z "$output" ]
+  fi
+  run -125 skiff run --rm --ulimit nofile=200:100 bb true
+  [ "$output" = 'skiff: invalid --ulimit "nofile=200:100": the soft limit must not be above the hard limit' ]
+  run -125 skiff run --rm --ulimit nofile=lots bb true
+  [ "$output" = 'skiff: invalid --ulimit "nofile=lots": "lots" is not a number, -1 or unlimited' ]
+  run -125 skiff run --rm --ulimit fly=1 bb true
+  [ "${lines[0]}" = 'skiff: invalid --ulimit "fly=1": unknown limit "fly"' ]
+  [[ "${lines[1]}" == "hint: the limits are core, cpu, data,"* ]]
 }
 
 # --- what is refused ------------------------------------------------------------------

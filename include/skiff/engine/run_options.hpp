@@ -1,6 +1,8 @@
 // What `skiff run` was asked for, as plain data (parsed from flags by cli/).
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +20,14 @@ struct VolumeOption {
 struct TmpfsOption {
   std::string target;
   std::string options;  // mount data, e.g. "size=64m,mode=1777"
+};
+
+// --ulimit NAME=SOFT[:HARD]: type is the spec's ("RLIMIT_NOFILE"); no limit
+// is runtime::kRlimitInfinity.
+struct UlimitOption {
+  std::string type;
+  uint64_t soft = 0;
+  uint64_t hard = 0;
 };
 
 // --network: none or host (docker's names; "default" and "private" are host
@@ -63,6 +73,9 @@ struct RunOptions {
   bool no_new_privileges = false;
   std::vector<std::string> mask;    // paths masked besides the defaults (absolute)
   std::vector<std::string> unmask;  // default paths not masked: globs, or ALL
+  // --sysctl: namespaced kernel parameters, checked ("kernel.shm_rmid_forced" -> "1").
+  std::map<std::string, std::string> sysctl;
+  std::vector<UlimitOption> ulimits;  // --ulimit, one per type (a later one replaces)
   // --preserve-fds: the caller's fds 3 .. 3+N-1 enter the container as they are.
   int preserve_fds = 0;
   PullPolicy pull = PullPolicy::kMissing;

@@ -30,6 +30,18 @@ std::string parse_capability(std::string_view name);
 // systempaths=unconfined, seccomp=unconfined; label= and apparmor= are
 // accepted and do nothing. Sets out's fields.
 void parse_security_opt(std::string_view text, RunOptions& out);
+// --sysctl KEY=VALUE, for a container whose network mode is network:
+// docker's and podman's rules (only namespaced keys; net.* only with a
+// network namespace of the container's own; kernel.hostname refused in
+// favour of --hostname), "/" in the key read as ".", the value one line that
+// cannot smuggle in another key (CVE-2022-0811). Sets out.sysctl[key].
+void parse_sysctl(std::string_view text, NetworkMode network, RunOptions& out);
+// --ulimit NAME=SOFT[:HARD] (docker's names; -1 or "unlimited"; HARD is SOFT
+// when not given). Soft above hard is refused.
+UlimitOption parse_ulimit(std::string_view text);
+// Refuses a --ulimit whose hard limit is above the caller's own (current_hard,
+// its getrlimit()): an unprivileged user cannot raise it.
+void check_ulimit_allowed(std::string_view text, const UlimitOption& u, uint64_t current_hard);
 // --preserve-fds N: a count of file descriptors.
 int parse_preserve_fds(std::string_view text);
 // -e NAME=VALUE or NAME (the host's value, skipped when unset). Empty when skipped.

@@ -5,6 +5,7 @@
 #include <linux/filter.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,14 @@ struct User {
   std::vector<uint32_t> additionalGids;
 };
 
+// process.rlimits[]: type is the spec's "RLIMIT_NOFILE", ...; a value of
+// kRlimitInfinity (rlimits.hpp) is no limit.
+struct POSIXRlimit {
+  std::string type;
+  uint64_t hard = 0;
+  uint64_t soft = 0;
+};
+
 struct Process {
   bool terminal = false;
   User user;
@@ -32,6 +41,7 @@ struct Process {
   std::string cwd = "/";
   std::vector<std::string> capabilities;  // bounding = effective = permitted (spec has five sets)
   bool noNewPrivileges = false;
+  std::vector<POSIXRlimit> rlimits;  // set before exec
 };
 
 struct Mount {
@@ -110,6 +120,9 @@ struct Linux {
   std::vector<IdMapping> gidMappings;
   std::vector<std::string> maskedPaths;
   std::vector<std::string> readonlyPaths;
+  // Kernel parameters of the container's namespaces ("kernel.shm_rmid_forced"
+  // -> "1"), written under the container's /proc/sys once it is mounted.
+  std::map<std::string, std::string> sysctl;
 };
 
 struct Spec {

@@ -62,11 +62,12 @@ std::string describe(const Parsed& p) {
   return fmt::format(
       "rm={} i={} t={} ro={} init={} name=<{}> host=<{}> net=<{}> userns=<{}> pull=<{}> w={} u={} env={} "
       "env_files={} v={} mount={} tmpfs={} entrypoint=<{}>{} m=<{}> cpus=<{}> pids=<{}> cap_add={} cap_drop={} "
-      "privileged={} security_opt={} preserve_fds=<{}> pos={} root=<{}> runroot=<{}>",
+      "privileged={} security_opt={} sysctl={} ulimit={} preserve_fds=<{}> pos={} root=<{}> runroot=<{}>",
       o.remove, o.interactive, o.tty, o.read_only, o.init, o.name, o.hostname, f.network, f.userns, f.pull,
       opt(o.workdir), opt(o.user), list(f.env), list(f.env_files), list(f.volumes), list(f.mounts), list(f.tmpfs),
       f.entrypoint, f.entrypoint_set, f.memory, f.cpus, f.pids_limit, list(f.cap_add), list(f.cap_drop), o.privileged,
-      list(f.security_opts), f.preserve_fds, list(f.positional), p.ctx.root, p.ctx.runroot);
+      list(f.security_opts), list(f.sysctls), list(f.ulimits), f.preserve_fds, list(f.positional), p.ctx.root,
+      p.ctx.runroot);
 }
 
 }  // namespace
@@ -104,6 +105,10 @@ TEST_CASE("run flags: the fast path reads the usual command lines exactly as CLI
        "mask=/a:/b", "--security-opt", "unmask=ALL", "--security-opt=seccomp=unconfined", "img"},
       {"skiff", "run", "--preserve-fds", "2", "img", "cat", "/proc/self/fd/3"},
       {"skiff", "run", "--preserve-fds=0", "--privileged", "--cap-drop", "all", "img"},
+      {"skiff", "run", "--network", "none", "--sysctl", "kernel.shm_rmid_forced=1", "--sysctl=net.ipv4.ip_forward=1",
+       "--ulimit", "nofile=100:200", "--ulimit=core=-1", "img"},
+      {"skiff", "run", "--sysctl", "kernel.shm_rmid_forced=1+kernel.core_pattern=|/x", "--ulimit", "nproc=unlimited",
+       "img"},
   };
   for (const auto& line : lines) {
     INFO(fmt::format("{}", fmt::join(line, " ")));

@@ -2,6 +2,7 @@
 
 #include "skiff/engine/container_run.hpp"
 #include "skiff/engine/run_options_parse.hpp"
+#include "skiff/runtime/rlimits.hpp"
 #include "skiff/util/error.hpp"
 
 using namespace skiff::engine;
@@ -249,4 +250,128 @@ TEST_CASE("--preserve-fds N") {
     CHECK_THROWS_WITH(parse_preserve_fds(bad), fmt::format("invalid --preserve-fds \"{}\": expected a number of file "
                                                            "descriptors",
                                                            bad));
+}
+
+namespace {
+// The message parse_sysctl gives for text, or "accepted".
+std::string sysctl_refusal(std::string_view text, NetworkMode network = NetworkMode::kNone) {
+  RunOptions o;
+  try {
+    parse_sysctl(text, network, o);
+  } catch (const skiff::Error& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+}  // namespace
+
+TEST_CASE("--sysctl: namespaced keys only, '/' read as '.', the later value wins") {
+  RunOptions o;
+  parse_sysctl("kernel.shm_rmid_forced=1", NetworkMode::kNone, o);
+  parse_sysctl("kernel/msgmax=65536", NetworkMode::kNone, o);
+  parse_sysctl("fs.mqueue.msg_max=20", NetworkMode::kHost, o);
+  parse_sysctl("kernel.sem=250 32000 100 128", NetworkMode::kHost, o);
+  parse_sysctl("kernel.domainname=example.org", NetworkMode::kHost, o);
+  parse_sysctl("net.ipv4.ip_unprivileged_port_start=0", NetworkMode::kNone, o);
+  parse_sysctl("net.ipv4.ping_group_range=0 2147483647", NetworkMode::kNone, o);
+  parse_sysctl("kernel.shm_rmid_forced=0", NetworkMode::kNone, o);
+  CHECK(o.sysctl == std::map<std::string, std::string>{{"fs.mqueue.msg_max", "20"},
+                                                       {"kernel.domainname", "example.org"},
+                                                       {"kernel.msgmax", "65536"},
+                                                       {"kernel.sem", "250 32000 100 128"},
+                                                       {"kernel.shm_rmid_forced", "0"},
+                                                       {"net.ipv4.ip_unprivileged_port_start", "0"},
+                                                       {"net.ipv4.ping_group_range", "0 2147483647"}});
+  for (std::string k : {"kernel.msgmnb", "kernel.msgmni", "kernel.shmall", "kernel.shmmax", "kernel.shmmni"})
+    CHECK(sysctl_refusal(k + "=1", NetworkMode::kHost) == "accepted");
+  // The spec gets them as linux.sysctl.
+  SpecInputs in;
+  in.container_id = std::string(64, 'c');
+  in.image_config = json{{"Cmd", {"sh"}}};
+  CHECK(build_spec(o, in).linux.sysctl == o.sysctl);
+}
+
+TEST_CASE("--sysctl: the host's keys, net.* with the host's network and kernel.hostname are refused") {
+  CHECK(sysctl_refusal("net.ipv4.ip_forward=1", NetworkMode::kHost) ==
+        "--sysctl net.ipv4.ip_forward: net.* settings are not allowed with --network host, which shares the host's "
+        "network namespace");
+  CHECK(sysctl_refusal("kernel.hostname=x") ==
+        "--sysctl kernel.hostname is not allowed: set the container's host name with --hostname");
+  std::string rest =
+      ": not allowed in a container, whose own kernel parameters are kernel.msgmax, kernel.msgmnb, kernel.msgmni, "
+      "kernel.sem, kernel.shmall, kernel.shmmax, kernel.shmmni, kernel.shm_rmid_forced, fs.mqueue.*, "
+      "kernel.domainname and net.*";
+  CHECK(sysctl_refusal("kernel.core_pattern=|/x") == "--sysctl kernel.core_pattern" + rest);
+  CHECK(sysctl_refusal("vm.swappiness=10") == "--sysctl vm.swappiness" + rest);
+  CHECK(sysctl_refusal("vm/swappiness=10") == "--sysctl vm.swappiness" + rest);
+  CHECK(sysctl_refusal("fs.file-max=10") == "--sysctl fs.file-max" + rest);
+  CHECK(sysctl_refusal("kernel.msgmax.x=1") == "--sysctl kernel.msgmax.x" + rest);
+}
+
+TEST_CASE("--sysctl: every key and value is checked; CVE-2022-0811's second key is refused") {
+  CHECK(sysctl_refusal("kernel.shm_rmid_forced=1+kernel.core_pattern=|/x") ==
+        "invalid --sysctl \"kernel.shm_rmid_forced=1+kernel.core_pattern=|/x\": the value may not hold '+', '=', a "
+        "newline or another control character");
+  for (std::string bad :
+       std::vector<std::string>{"kernel.shm_rmid_forced=1\nkernel.core_pattern=|/x", "kernel.shm_rmid_forced=1=2",
+                                std::string("kernel.shm_rmid_forced=1\0", 25), "kernel.shm_rmid_forced=1\t"})
+    CHECK(sysctl_refusal(bad).find("the value may not hold") != std::string::npos);
+  std::string key_rule = ": a key is made of a-z, 0-9, '_', '-' and '.' (or '/') between non-empty names";
+  for (std::string bad : {"Kernel.shmmax=1", "kernel..shmmax=1", "net/../kernel.core_pattern=1", ".net.x=1", "net.x.=1",
+                          "kernel shmmax=1", "net.ipv4.*=1", "kernel.shm\nmax=1"})
+    CHECK(sysctl_refusal(bad) == fmt::format("invalid --sysctl {:?}", bad) + key_rule);
+  for (std::string bad : {"kernel.shmmax", "=1", "kernel.shmmax=", ""})
+    CHECK(sysctl_refusal(bad) == fmt::format("invalid --sysctl {:?}: expected KEY=VALUE", bad));
+}
+
+TEST_CASE("--ulimit NAME=SOFT[:HARD]: docker's names, -1 or unlimited, hard is soft when not given") {
+  constexpr uint64_t kInf = skiff::runtime::kRlimitInfinity;
+  auto u = parse_ulimit("nofile=100:200");
+  CHECK(u.type == "RLIMIT_NOFILE");
+  CHECK(u.soft == 100);
+  CHECK(u.hard == 200);
+  u = parse_ulimit("nproc=50");
+  CHECK((u.type == "RLIMIT_NPROC" && u.soft == 50 && u.hard == 50));
+  u = parse_ulimit("core=-1");
+  CHECK((u.type == "RLIMIT_CORE" && u.soft == kInf && u.hard == kInf));
+  u = parse_ulimit("memlock=0:unlimited");
+  CHECK((u.type == "RLIMIT_MEMLOCK" && u.soft == 0 && u.hard == kInf));
+  for (std::string name : {"core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc",
+                           "rss", "rtprio", "rttime", "sigpending", "stack"})
+    CHECK(skiff::runtime::rlimit_number(parse_ulimit(name + "=1").type).has_value());
+  // The spec gets them as process.rlimits.
+  RunOptions o;
+  o.ulimits = {parse_ulimit("nofile=100:200")};
+  SpecInputs in;
+  in.container_id = std::string(64, 'c');
+  in.image_config = json{{"Cmd", {"sh"}}};
+  auto spec = build_spec(o, in);
+  REQUIRE(spec.process.rlimits.size() == 1);
+  CHECK(spec.process.rlimits[0].type == "RLIMIT_NOFILE");
+  CHECK(spec.process.rlimits[0].soft == 100);
+  CHECK(spec.process.rlimits[0].hard == 200);
+}
+
+TEST_CASE("--ulimit: bad forms, soft above hard, a hard limit above the user's") {
+  CHECK_THROWS_WITH(parse_ulimit("nofile=200:100"),
+                    "invalid --ulimit \"nofile=200:100\": the soft limit must not be above the hard limit");
+  CHECK_THROWS_WITH(parse_ulimit("nofile=unlimited:100"),
+                    "invalid --ulimit \"nofile=unlimited:100\": the soft limit must not be above the hard limit");
+  CHECK_THROWS_WITH(parse_ulimit("nofile"), "invalid --ulimit \"nofile\": expected NAME=SOFT[:HARD]");
+  CHECK_THROWS_WITH(parse_ulimit("nofile="), "invalid --ulimit \"nofile=\": expected NAME=SOFT[:HARD]");
+  CHECK_THROWS_WITH(parse_ulimit("as=1"), "invalid --ulimit \"as=1\": unknown limit \"as\"");
+  CHECK_THROWS_WITH(parse_ulimit("NOFILE=1"), "invalid --ulimit \"NOFILE=1\": unknown limit \"NOFILE\"");
+  for (std::string bad : {"x", "-2", "1k", "", " 1", "18446744073709551616"})
+    CHECK_THROWS_WITH(parse_ulimit("nofile=1:" + bad),
+                      fmt::format("invalid --ulimit \"nofile=1:{}\": {:?} is not a number, -1 or unlimited", bad, bad));
+  auto u = parse_ulimit("nofile=100:2048");
+  CHECK_NOTHROW(check_ulimit_allowed("nofile=100:2048", u, 2048));
+  CHECK_NOTHROW(check_ulimit_allowed("nofile=100:2048", u, skiff::runtime::kRlimitInfinity));
+  CHECK_THROWS_WITH(check_ulimit_allowed("nofile=100:2048", u, 1024),
+                    "--ulimit nofile=100:2048: the hard limit 2048 is above your own hard limit of 1024, which only "
+                    "root can raise");
+  u = parse_ulimit("core=-1");
+  CHECK_THROWS_WITH(check_ulimit_allowed("core=-1", u, 0),
+                    "--ulimit core=-1: the hard limit unlimited is above your own hard limit of 0, which only root "
+                    "can raise");
 }

@@ -5,6 +5,7 @@
 
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "skiff/runtime/rlimits.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 
@@ -324,4 +326,70 @@ TEST_CASE("plan: preserved fds counted, a negative count refused; stdout and std
   CHECK_THROWS_AS(fill_launch_plan(plan, spec, false, false), skiff::Error);
   LaunchPlan again(std::pmr::new_delete_resource());
   CHECK_THROWS_WITH(fill_launch_plan(again, spec, false, false), "invalid number of file descriptors to preserve: -1");
+}
+
+TEST_CASE("plan: sysctls written right after the container's /proc, keys as paths below it; rlimits by number") {
+  Spec spec = minimal_spec();
+  spec.mounts = {Mount{"/dev", "tmpfs", "tmpfs", {}}, Mount{"/proc", "proc", "proc", {"nosuid"}}};
+  spec.linux.readonlyPaths = {"/proc/sys"};
+  spec.linux.sysctl = {{"kernel.shm_rmid_forced", "1"}, {"net.ipv4.ip_unprivileged_port_start", "0"}};
+  spec.process.rlimits = {{.type = "RLIMIT_NOFILE", .hard = 200, .soft = 100},
+                          {.type = "RLIMIT_CORE", .hard = kRlimitInfinity, .soft = 0}};
+  Plan p(spec);
+  REQUIRE(p.plan.sysctl_after >= 0);
+  const MountOp& proc = p.plan.mounts[static_cast<size_t>(p.plan.sysctl_after)];
+  CHECK(proc.kind == Kind::kMount);
+  CHECK(text(proc.fstype) == "proc");
+  CHECK(text(proc.target) == "/proc");
+  // Before the read-only /proc/sys, which comes after every mount.
+  CHECK(p.plan.mounts.back().kind == Kind::kReadonly);
+  CHECK(p.plan.sysctl_after < static_cast<int>(p.plan.mounts.size()) - 1);
+  REQUIRE(p.plan.sysctls.size() == 2);
+  CHECK(text(p.plan.sysctls[0].key) == "kernel.shm_rmid_forced");
+  CHECK(text(p.plan.sysctls[0].path) == "sys/kernel/shm_rmid_forced");
+  CHECK(text(p.plan.sysctls[0].value) == "1");
+  CHECK_FALSE(p.plan.sysctls[0].net);
+  CHECK(text(p.plan.sysctls[1].path) == "sys/net/ipv4/ip_unprivileged_port_start");
+  CHECK(p.plan.sysctls[1].net);
+  REQUIRE(p.plan.rlimits.size() == 2);
+  CHECK(text(p.plan.rlimits[0].type) == "RLIMIT_NOFILE");
+  CHECK(p.plan.rlimits[0].resource == RLIMIT_NOFILE);
+  CHECK(p.plan.rlimits[0].soft == 100);
+  CHECK(p.plan.rlimits[0].hard == 200);
+  CHECK(p.plan.rlimits[1].resource == RLIMIT_CORE);
+  CHECK(p.plan.rlimits[1].hard == RLIM_INFINITY);
+
+  // Without sysctls or rlimits, nothing.
+  Plan none(minimal_spec());
+  CHECK(none.plan.sysctl_after == -1);
+  CHECK(none.plan.sysctls.empty());
+  CHECK(none.plan.rlimits.empty());
+}
+
+TEST_CASE("plan: a sysctl needs a /proc, a key that stays below /proc/sys and a one-line value; rlimits are checked") {
+  auto refused = [](const Spec& spec) {
+    LaunchPlan plan(std::pmr::new_delete_resource());
+    try {
+      fill_launch_plan(plan, spec, false, false);
+    } catch (const skiff::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  Spec spec = minimal_spec();
+  spec.linux.sysctl = {{"kernel.shm_rmid_forced", "1"}};
+  CHECK(refused(spec) == "linux.sysctl needs the container's /proc: the spec mounts no proc there");
+  spec.mounts = {Mount{"/proc", "proc", "proc", {}}};
+  CHECK(refused(spec) == "accepted");
+  for (std::string key : {"kernel/../../x", "../etc", "kernel..x", ".kernel", "Kernel.X", "kernel.x/"}) {
+    spec.linux.sysctl = {{key, "1"}};
+    CHECK(refused(spec) == fmt::format("invalid sysctl name {:?}", key));
+  }
+  spec.linux.sysctl = {{"kernel.shm_rmid_forced", "1\nkernel.core_pattern=|/x"}};
+  CHECK(refused(spec) == "invalid value for sysctl kernel.shm_rmid_forced: it must be one line");
+  spec.linux.sysctl.clear();
+  spec.process.rlimits = {{.type = "RLIMIT_FLY", .hard = 1, .soft = 1}};
+  CHECK(refused(spec) == "unknown rlimit type \"RLIMIT_FLY\"");
+  spec.process.rlimits = {{.type = "RLIMIT_NOFILE", .hard = 1, .soft = 2}};
+  CHECK(refused(spec) == "rlimit RLIMIT_NOFILE: the soft limit 2 is above the hard limit 1");
 }
