@@ -22,6 +22,9 @@ struct CliContext {
 void add_run_command(CLI::App& parent, CliContext& ctx);
 void add_image_commands(CLI::App& app, CliContext& ctx);
 void add_container_commands(CLI::App& app, CliContext& ctx);
+// stop, kill, wait, logs; and the same under `container`.
+void add_lifecycle_commands(CLI::App& app, CliContext& ctx);
+void add_container_lifecycle(CLI::App& container, CliContext& ctx);
 void add_system_commands(CLI::App& app, CliContext& ctx);
 void add_registry_commands(CLI::App& app, CliContext& ctx);
 void add_image_registry_commands(CLI::App& image, CliContext& ctx);

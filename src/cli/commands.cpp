@@ -18,10 +18,11 @@ struct Family {
   std::initializer_list<std::string_view> words;
 };
 
-const std::array<Family, 6> kFamilies{{
+const std::array<Family, 7> kFamilies{{
     {add_run_command, {"run"}},
     {add_image_commands, {"images", "tag", "rmi", "import", "image"}},
     {add_container_commands, {"ps", "rm", "container"}},
+    {add_lifecycle_commands, {"stop", "kill", "wait", "logs"}},
     {add_system_commands, {"info", "version", "unshare", "system"}},
     {add_registry_commands, {"pull", "push", "login", "logout"}},
     {add_build_commands, {"build", "commit", "history", "diff", "image", "container"}},

@@ -112,6 +112,7 @@ void add_container_commands(CLI::App& app, CliContext& ctx) {
   configure_rm(container->add_subcommand("rm", "remove containers"), ctx);
   configure_prune(container->add_subcommand("prune", "remove all stopped containers"), ctx);
   add_container_run(*container, ctx);
+  add_container_lifecycle(*container, ctx);
 }
 
 }  // namespace skiff::cli

@@ -8,10 +8,12 @@
 #include <string_view>
 
 #include "cli/run_flags.hpp"
+#include "skiff/engine/container_detach.hpp"
 #include "skiff/engine/container_run.hpp"
 #include "skiff/engine/run_options_parse.hpp"
 #include "skiff/runtime/rlimits.hpp"
 #include "skiff/util/error.hpp"
+#include "skiff/util/signals.hpp"
 #include "transfer_progress.hpp"
 
 namespace skiff::cli {
@@ -34,6 +36,21 @@ struct FlagDef {
 using F = RunFlags&;
 const FlagDef kRunFlags[] = {
     {.names = "--rm", .help = "remove the container when it exits", .flag = [](F f) -> bool& { return f.opts.remove; }},
+    {.names = "-d,--detach",
+     .help = "run the container in the background and print its ID",
+     .flag = [](F f) -> bool& { return f.opts.detach; }},
+    {.names = "--stop-signal",
+     .help = "signal that stop sends first (default: the image's STOPSIGNAL, else SIGTERM)",
+     .type = "SIGNAL",
+     .value = [](F f) -> std::string& { return f.stop_signal; }},
+    {.names = "--stop-timeout",
+     .help = "seconds stop waits before SIGKILL (default 10)",
+     .type = "SECONDS",
+     .value = [](F f) -> std::string& { return f.stop_timeout; }},
+    {.names = "--log-opt",
+     .help = "log option of a detached container: max-size=SIZE (default 10m)",
+     .type = "OPT",
+     .list = [](F f) -> std::vector<std::string>& { return f.log_opts; }},
     {.names = "-e,--env",
      .help = "set an environment variable (NAME=VALUE, or NAME to pass the host's)",
      .type = "NAME[=VALUE]",
@@ -346,6 +363,18 @@ int run_from_flags(RunFlags& f, CliContext& ctx) {
     throw Error("the input device is not a TTY", 0, "drop -t, or run skiff from a terminal");
   ro.userns = engine::parse_userns(f.userns);
   ro.pull = engine::parse_pull_policy(f.pull);
+  if (!f.stop_signal.empty()) {
+    auto sig = parse_signal(f.stop_signal);
+    if (!sig) throw Error(fmt::format("invalid --stop-signal {:?}: not a signal name or number", f.stop_signal));
+    ro.stop_signal = *sig;
+  }
+  if (!f.stop_timeout.empty()) ro.stop_timeout = engine::parse_stop_timeout(f.stop_timeout);
+  for (const auto& o : f.log_opts) ro.log_max_size = engine::parse_log_opt(o);
+  if (ro.detach) {
+    engine::Detached d = engine::run_detached(ctx.paths(), ro);
+    if (!d.in_monitor && !d.id.empty()) fmt::print("{}\n", d.id);
+    return d.status;
+  }
   // Progress goes to stderr, so that stdout carries only the command's output.
   auto pull_events = make_transfer_progress(stderr);
   ro.pull_events = pull_events.get();

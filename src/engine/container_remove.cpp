@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "skiff/engine/container_signal.hpp"
 #include "skiff/engine/container_store.hpp"
 #include "skiff/engine/image_remove.hpp"
 #include "skiff/image/image_store.hpp"
@@ -23,12 +24,7 @@ std::string remove_container(const store::Paths& paths, const std::string& key, 
           fmt::format("cannot remove container {}: container is running: stop the container before "
                       "removing or force remove",
                       key));
-    // Still being set up (no process yet): stop the skiff that is making it.
-    // Its lock is held, so that pid is alive and is that skiff.
-    if (view.state.pid > 0)
-      kill(view.state.pid, SIGKILL);
-    else if (view.record.skiff_pid > 0)
-      kill(view.record.skiff_pid, SIGKILL);
+    kill_now(view);
   }
   // The skiff that ran it holds this lock until it has written its last state;
   // taking it means that skiff is done (flock is released when it exits).

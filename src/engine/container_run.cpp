@@ -13,13 +13,16 @@
 #include "skiff/image/digest.hpp"
 #include "skiff/image/image_store.hpp"
 #include "skiff/image/layer_unpack.hpp"
+#include "skiff/runtime/container_log.hpp"
 #include "skiff/runtime/container_process.hpp"
+#include "skiff/runtime/process_ref.hpp"
 #include "skiff/storage/layer_store.hpp"
 #include "skiff/storage/rootfs.hpp"
 #include "skiff/userns/userns.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 #include "skiff/util/log.hpp"
+#include "skiff/util/signals.hpp"
 
 namespace skiff::engine {
 
@@ -47,6 +50,21 @@ image::ImageRecord find_or_pull(const store::Paths& paths, const image::ImageSto
   QuietEvents quiet;
   TransferEvents& events = opts.pull_events ? *opts.pull_events : quiet;
   return pull_image(paths, opts.image, {.jobs = default_transfer_jobs()}, events).record;
+}
+
+// The monitor's word to the command that forked it (run_detached): the
+// container runs, its id is this. From here on the monitor writes nowhere
+// the user sees: its stdio becomes /dev/null, and it has left the
+// terminal's session already.
+void tell_started(int fd, const std::string& id) {
+  std::string line = id + "\n";
+  if (write(fd, line.data(), line.size()) < 0) {
+    // The command is gone (killed): the container runs on, as docker's would.
+  }
+  close(fd);
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int std_fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) dup3(null, std_fd, 0);
+  if (null > STDERR_FILENO) close(null);
 }
 
 }  // namespace
@@ -87,6 +105,15 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
       throw Error(fmt::format("volume source {} does not exist", v.source), 0, "create it first");
   if (!opts.name.empty() && !valid_container_name(opts.name))
     throw Error(fmt::format("invalid container name {:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", opts.name));
+
+  // Detached, its output goes to the monitor (this skiff), which logs it.
+  // The pipes come first: a process cloned early gets skiff's fds as they
+  // are at the clone.
+  UniqueFd out_read, out_write, err_read, err_write;
+  if (opts.detach && !opts.tty) {
+    std::tie(out_read, out_write) = make_pipe();
+    std::tie(err_read, err_write) = make_pipe();
+  }
 
   userns::IdMap default_map = userns::current_id_map();
   userns::IdMap map =
@@ -142,6 +169,12 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   rec.auto_remove = opts.remove;
   rec.skiff_pid = getpid();
   rec.command = container_args(opts, config);
+  rec.detached = opts.detach;
+  rec.stop_signal = opts.stop_signal;
+  if (rec.stop_signal == 0)
+    if (auto it = config.find("StopSignal"); it != config.end() && it->is_string())
+      rec.stop_signal = parse_signal(it->get<std::string>()).value_or(0);
+  if (opts.stop_timeout >= 0) rec.stop_timeout = opts.stop_timeout;
   // The record says "running" from the start: while its lock is held it is,
   // and if this skiff is killed before the end, ps says it exited.
   ContainerState state;
@@ -215,20 +248,35 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     }
     runtime::Spec spec = build_spec(opts, in);
     apply_seccomp(paths, opts, spec);
+    if (out_write) {
+      spec.stdout_fd = out_write.get();
+      spec.stderr_fd = err_write.get();
+    }
 
     // The process sets itself up while the record is written: they need
     // nothing of each other, and the machine has more than one core. (When
     // it is cloned at launch, skiff sleeps meanwhile: the record comes first.)
     if (!start) start.emplace(spec.linux.namespaces, map, mode);
     if (mode != runtime::StartMode::kEarlyClone) write_record();
-    start->launch(spec, opts.interactive);
+    start->launch(spec, opts.interactive && !opts.detach);
     write_record();
     runtime::ContainerProcess proc = start->finish();
     start.reset();
     userns_fd = proc.userns_fd();
     state.pid = proc.pid();
-    running.write_note(fmt::format("{}\n", state.pid));  // one write, no file to make: ps and rm -f read it
-    int code = proc.wait();
+    // One write, no file to make: ps, stop, kill and rm -f read it.
+    running.write_note(runtime::process_ref(state.pid).value_or(runtime::ProcessRef{state.pid, 0}).text() + "\n");
+    int code;
+    if (opts.detach) {
+      out_write.reset();
+      err_write.reset();
+      runtime::LogWriter log(containers.log_path(rec.id),
+                             opts.log_max_size > 0 ? opts.log_max_size : kDefaultLogMaxSize);
+      tell_started(opts.started_fd, rec.id);
+      code = proc.wait_logging(std::move(out_read), std::move(err_read), log);
+    } else {
+      code = proc.wait();
+    }
     if (proc.killed_after_interrupts()) note("interrupted three times: the container was killed");
     state.status = ContainerStatus::kExited;
     state.exit_code = code;

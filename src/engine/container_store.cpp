@@ -10,6 +10,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "skiff/runtime/process_ref.hpp"
 #include "skiff/store/record.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
@@ -91,7 +92,10 @@ static json record_json(const ContainerRecord& r) {
               {"driver", r.driver},
               {"created", r.created},
               {"auto_remove", r.auto_remove},
-              {"skiff_pid", r.skiff_pid}};
+              {"skiff_pid", r.skiff_pid},
+              {"detached", r.detached},
+              {"stop_signal", r.stop_signal},
+              {"stop_timeout", r.stop_timeout}};
 }
 
 static ContainerRecord record_from(const json& j) {
@@ -106,6 +110,9 @@ static ContainerRecord record_from(const json& j) {
   r.created = j.value("created", "");
   r.auto_remove = j.value("auto_remove", false);
   r.skiff_pid = j.value("skiff_pid", 0);
+  r.detached = j.value("detached", false);
+  r.stop_signal = j.value("stop_signal", 0);
+  r.stop_timeout = j.value("stop_timeout", 10);
   return r;
 }
 
@@ -192,10 +199,11 @@ std::optional<ContainerView> ContainerStore::load(const std::string& id) const {
   auto probe = store::FileLock::try_lock(lock_path(id));
   v.running = !probe.held() && v.state.status != ContainerStatus::kExited;
   if (v.running && v.state.pid == 0) {
-    std::string note = store::FileLock::read_note(lock_path(id));
-    int pid = 0;
-    std::from_chars(note.data(), note.data() + note.size(), pid);
-    v.state.pid = pid;
+    // "PID START": the container's first process (process_ref.hpp).
+    if (auto ref = runtime::ProcessRef::parse(store::FileLock::read_note(lock_path(id)))) {
+      v.state.pid = ref->pid;
+      v.state.pid_start_time = ref->start_time;
+    }
   }
   return found;
 }

@@ -289,6 +289,47 @@ void check_ulimit_allowed(std::string_view text, const UlimitOption& u, uint64_t
                   std::string(text), limit_text(u.hard), limit_text(current_hard)));
 }
 
+int parse_stop_timeout(std::string_view text) {
+  int n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < 0)
+    throw Error(fmt::format("invalid stop timeout {:?}: expected whole seconds, 0 or more", std::string(text)));
+  return n;
+}
+
+std::optional<uint64_t> parse_size(std::string_view text) {
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc()) return std::nullopt;
+  std::string_view unit(end, static_cast<size_t>(text.data() + text.size() - end));
+  if (unit.size() == 2 && (unit[1] == 'b' || unit[1] == 'B')) unit.remove_suffix(1);
+  int shift = 0;
+  if (unit.empty() || unit == "b" || unit == "B")
+    shift = 0;
+  else if (unit == "k" || unit == "K")
+    shift = 10;
+  else if (unit == "m" || unit == "M")
+    shift = 20;
+  else if (unit == "g" || unit == "G")
+    shift = 30;
+  else
+    return std::nullopt;
+  if (shift > 0 && n > (UINT64_MAX >> shift)) return std::nullopt;
+  return n << shift;
+}
+
+uint64_t parse_log_opt(std::string_view text) {
+  size_t eq = text.find('=');
+  std::string_view key = text.substr(0, eq);
+  if (key != "max-size" || eq == std::string_view::npos)
+    throw Error(fmt::format("invalid --log-opt {:?}: skiff's log takes max-size=SIZE", std::string(text)));
+  auto size = parse_size(text.substr(eq + 1));
+  if (!size || *size == 0)
+    throw Error(
+        fmt::format("invalid --log-opt {:?}: the size is bytes, or a number with k, m or g", std::string(text)));
+  return *size;
+}
+
 int parse_preserve_fds(std::string_view text) {
   // No more than the kernel's ceiling on open files (fs.nr_open, 2^20 by default).
   constexpr int kMaxFds = 1 << 20;

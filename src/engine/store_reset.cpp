@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "skiff/engine/container_signal.hpp"
 #include "skiff/engine/container_store.hpp"
 #include "skiff/storage/layer_store.hpp"
 #include "skiff/store/file_lock.hpp"
@@ -15,8 +16,8 @@ void reset_store(const store::Paths& paths) {
   ContainerStore containers(paths);
   for (const auto& c : containers.list())
     if (c.running) {
-      kill(c.state.pid > 0 ? c.state.pid : c.record.skiff_pid, SIGKILL);
-      store::FileLock wait_done(containers.lock_path(c.record.id));
+      kill_now(c);
+      wait_until_recorded(containers, c.record.id);
     }
   storage::LayerStore layers(paths, userns::current_id_map());
   for (const auto& entry : paths.root_entries()) layers.remove_tree_as_owner(entry);

@@ -72,10 +72,7 @@ struct Pipes {
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
     sync_parent.reset(sv[0]);
     sync_child.reset(sv[1]);
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe");
-    err_read.reset(p[0]);
-    err_write.reset(p[1]);
+    std::tie(err_read, err_write) = make_pipe();
   }
 };
 

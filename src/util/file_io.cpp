@@ -24,6 +24,12 @@ UniqueFd open_or_throw(const fs::path& path, int flags, mode_t mode) {
   return UniqueFd(fd);
 }
 
+std::pair<UniqueFd, UniqueFd> make_pipe() {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe");
+  return {UniqueFd(p[0]), UniqueFd(p[1])};
+}
+
 static std::string read_fd(int fd, const fs::path& path) {
   std::string out;
   struct stat st {};

@@ -27,7 +27,10 @@ struct ContainerRecord {
   std::string driver;               // overlay | fuse-overlayfs | copy
   std::string created;
   bool auto_remove = false;
-  pid_t skiff_pid = 0;  // the skiff that runs it (holds its lock)
+  pid_t skiff_pid = 0;    // the skiff that runs it (holds its lock): for -d, its monitor
+  bool detached = false;  // run -d: its output is in its log
+  int stop_signal = 0;    // what stop sends first (0: SIGTERM)
+  int stop_timeout = 10;  // seconds stop waits before SIGKILL
 };
 
 // What state.json says (docker's State.Status words on disk).
@@ -37,6 +40,7 @@ const char* container_status_name(ContainerStatus s);
 struct ContainerState {
   ContainerStatus status = ContainerStatus::kCreated;
   pid_t pid = 0;
+  uint64_t pid_start_time = 0;  // with pid: the process it names (process_ref.hpp)
   int exit_code = 0;
   std::string started;
   std::string finished;
@@ -55,6 +59,8 @@ class ContainerStore {
 
   std::filesystem::path dir(const std::string& id) const { return paths_.containers() / id; }
   std::filesystem::path lock_path(const std::string& id) const;
+  // A detached container's log (container_log.hpp).
+  std::filesystem::path log_path(const std::string& id) const { return dir(id) / "ctr.log"; }
 
   // Reserves the name (atomically: two runs with one --name cannot both win),
   // makes the directory (if it is not there yet) and writes the record with

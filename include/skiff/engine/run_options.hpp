@@ -45,6 +45,9 @@ enum class PullPolicy { kMissing, kAlways, kNever, kNewer };
 // --security-opt seccomp=: skiff's default profile, none, or a file's.
 enum class SeccompMode { kDefault, kUnconfined, kProfile };
 
+// A detached container's log is rotated past this size (one older file kept).
+constexpr uint64_t kDefaultLogMaxSize = 10 << 20;
+
 struct RunOptions {
   std::string image;
   std::vector<std::string> command;  // replaces the image's Cmd when non-empty
@@ -78,6 +81,14 @@ struct RunOptions {
   std::vector<UlimitOption> ulimits;  // --ulimit, one per type (a later one replaces)
   // --preserve-fds: the caller's fds 3 .. 3+N-1 enter the container as they are.
   int preserve_fds = 0;
+  // -d: the container outlives the command, watched by a monitor that
+  // keeps its log (see container_detach.hpp).
+  bool detach = false;
+  uint64_t log_max_size = 0;  // --log-opt max-size: bytes, 0 for skiff's default
+  int stop_signal = 0;        // --stop-signal, else the image's StopSignal, else SIGTERM
+  int stop_timeout = -1;      // --stop-timeout: seconds; -1 for docker's 10
+  // Set by run_detached for the monitor: where it says the container started (its id).
+  int started_fd = -1;
   PullPolicy pull = PullPolicy::kMissing;
   // Where a pull reports its progress; without one it reports nothing.
   TransferEvents* pull_events = nullptr;

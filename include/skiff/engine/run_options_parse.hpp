@@ -44,6 +44,14 @@ UlimitOption parse_ulimit(std::string_view text);
 void check_ulimit_allowed(std::string_view text, const UlimitOption& u, uint64_t current_hard);
 // --preserve-fds N: a count of file descriptors.
 int parse_preserve_fds(std::string_view text);
+// --stop-timeout / stop -t: whole seconds, 0 or more.
+int parse_stop_timeout(std::string_view text);
+// A size as docker writes one: bytes, or a number with b, k, m or g
+// (binary: 1k is 1024), case ignored. nullopt for anything else.
+std::optional<uint64_t> parse_size(std::string_view text);
+// --log-opt max-size=SIZE: the size in bytes (docker's other json-file
+// and k8s-file options are refused in one sentence).
+uint64_t parse_log_opt(std::string_view text);
 // -e NAME=VALUE or NAME (the host's value, skipped when unset). Empty when skipped.
 std::optional<std::string> parse_env(std::string_view text);
 // --env-file: NAME=VALUE and NAME lines, # comments; appends to out.

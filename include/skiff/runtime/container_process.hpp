@@ -8,6 +8,7 @@
 #include <optional>
 #include <utility>
 
+#include "skiff/runtime/container_log.hpp"
 #include "skiff/runtime/spec.hpp"
 #include "skiff/userns/id_map.hpp"
 #include "skiff/util/unique_fd.hpp"
@@ -39,6 +40,10 @@ class ContainerProcess {
   // SIGQUIT kill the container instead, and interrupted_by() tells which.
   int wait(bool kill_on_interrupt = false);
   int interrupted_by() const { return interrupted_by_; }
+  // A detached container's wait: its output (the read ends of the pipes its
+  // stdout and stderr are, or its terminal, as stdout) goes to log, and the
+  // signals skiff gets are passed on. Returns as wait().
+  int wait_logging(UniqueFd out, UniqueFd err, LogWriter& log);
   // Whether a third SIGINT made wait() kill the container (the runtime says
   // nothing itself; its caller tells the user).
   bool killed_after_interrupts() const { return killed_after_interrupts_; }

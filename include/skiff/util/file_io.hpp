@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "skiff/util/unique_fd.hpp"
@@ -46,6 +47,9 @@ UniqueFd open_or_throw(const std::filesystem::path& path, int flags, mode_t mode
 // RESOLVE_* rules in resolve, O_CLOEXEC added, retried while the kernel
 // says EAGAIN (a rename raced the lookup). -1 with errno when it fails.
 int openat2_fd(int dirfd, const std::string& path, uint64_t flags, uint64_t resolve);
+
+// A pipe, both ends close-on-exec: {read end, write end}.
+std::pair<UniqueFd, UniqueFd> make_pipe();
 
 // Writes all of data to fd, retrying on EINTR and short writes.
 void write_all(int fd, std::string_view data);

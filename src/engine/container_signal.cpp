@@ -1,0 +1,85 @@
+#include "skiff/engine/container_signal.hpp"
+
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "skiff/runtime/process_ref.hpp"
+#include "skiff/store/file_lock.hpp"
+#include "skiff/util/error.hpp"
+
+namespace skiff::engine {
+
+namespace {
+
+// The first process of a running container, as a pidfd; empty when it has
+// ended (its skiff may still be recording it).
+UniqueFd open_first_process(const ContainerView& view) {
+  if (!view.running || view.state.pid <= 0) return UniqueFd();
+  return runtime::open_process({view.state.pid, view.state.pid_start_time});
+}
+
+}  // namespace
+
+void kill_now(const ContainerView& view) {
+  if (!view.running) return;
+  if (view.state.pid > 0) {
+    if (UniqueFd process = open_first_process(view)) runtime::signal_process(process.get(), SIGKILL);
+  } else if (view.record.skiff_pid > 0) {
+    // Its lock is held, so that pid is alive and is that skiff.
+    kill(view.record.skiff_pid, SIGKILL);
+  }
+}
+
+UniqueFd open_runner(const ContainerStore& containers, const ContainerView& view) {
+  if (!view.running || view.record.skiff_pid <= 0) return UniqueFd();
+  UniqueFd fd(static_cast<int>(syscall(SYS_pidfd_open, view.record.skiff_pid, 0)));
+  if (!fd) return fd;
+  // The pid was the runner's while it held the lock; if the lock is still
+  // held now, the process the pidfd names is that runner.
+  if (store::FileLock::try_lock(containers.lock_path(view.record.id)).held()) return UniqueFd();
+  return fd;
+}
+
+void wait_until_recorded(const ContainerStore& containers, const std::string& id) {
+  // Its skiff holds the lock until it has written the last state; flock
+  // waits for that without polling.
+  store::FileLock lock(containers.lock_path(id), store::FileLock::Mode::kShared);
+}
+
+void kill_container(const store::Paths& paths, const std::string& key, int sig) {
+  ContainerStore containers(paths);
+  ContainerView view = containers.resolve(key);
+  UniqueFd process = open_first_process(view);
+  if (!process || !runtime::signal_process(process.get(), sig))
+    throw Error(fmt::format("can only kill running containers: {} is not running", key));
+}
+
+void stop_container(const store::Paths& paths, const std::string& key, int sig, int timeout) {
+  ContainerStore containers(paths);
+  ContainerView view = containers.resolve(key);
+  if (!view.running) return;
+  if (sig == 0) sig = view.record.stop_signal != 0 ? view.record.stop_signal : SIGTERM;
+  if (timeout < 0) timeout = view.record.stop_timeout;
+  UniqueFd process = open_first_process(view);
+  if (process && runtime::signal_process(process.get(), sig) &&
+      !runtime::wait_process_exit(process.get(), timeout * 1000))
+    runtime::signal_process(process.get(), SIGKILL);
+  // A container still being made has no process yet. Its skiff holds the
+  // lock, so its pid is its own; it keeps SIGTERM until the container
+  // runs, then passes it on.
+  if (!process && view.state.pid == 0 && view.record.skiff_pid > 0) kill(view.record.skiff_pid, SIGTERM);
+  wait_until_recorded(containers, view.record.id);
+}
+
+int wait_container(const store::Paths& paths, const std::string& key) {
+  ContainerStore containers(paths);
+  ContainerView view = containers.resolve(key);
+  if (view.running) {
+    wait_until_recorded(containers, view.record.id);
+    view = containers.resolve(view.record.id);
+  }
+  return view.state.exit_code;
+}
+
+}  // namespace skiff::engine
