@@ -42,8 +42,9 @@ end
 # Parse the command line up to the cursor.  Prints two lines: the command
 # ("" if none yet; "image", "container" or "system" if a group's subcommand
 # is still missing; otherwise one of run build commit history diff import
-# images tag rmi image-inspect pull push login logout ps rm info version
-# unshare container-prune system-reset, or "?" if unknown), and the number of positional
+# images tag rmi image-inspect pull push login logout ps rm stop kill wait
+# logs info version unshare container-prune system-reset, or "?" if unknown),
+# and the number of positional
 # arguments before the current token.
 function __skiff_parse
     set -l tokens (commandline -opc)
@@ -114,6 +115,14 @@ function __skiff_parse
                 set cmd ps
             case 'container rm'
                 set cmd rm
+            case 'container stop'
+                set cmd stop
+            case 'container kill'
+                set cmd kill
+            case 'container wait'
+                set cmd wait
+            case 'container logs'
+                set cmd logs
             case 'container run'
                 set cmd run
             case 'container prune'
@@ -129,7 +138,8 @@ function __skiff_parse
             set argopts -e --env --env-file -w --workdir -u --user -v --volume \
                 --mount --tmpfs --name -h --hostname --entrypoint --network \
                 --net --userns -m --memory --cpus --pids-limit --pull --cap-add \
-                --cap-drop --security-opt --preserve-fds --sysctl --ulimit
+                --cap-drop --security-opt --preserve-fds --sysctl --ulimit \
+                --stop-signal --stop-timeout --log-opt
         case build
             set argopts -t --tag -f --file --build-arg --target --label --secret \
                 --iidfile --network --platform
@@ -147,6 +157,12 @@ function __skiff_parse
             set argopts --authfile --cert-dir -u --username -p --password
         case logout
             set argopts --authfile
+        case stop
+            set argopts -s --signal -t --time
+        case kill
+            set argopts -s --signal
+        case logs
+            set argopts -n --tail --since --until
     end
     # Positional arguments of the command.
     while test $i -le $n
@@ -263,18 +279,22 @@ complete -c skiff -n __skiff_needs_command -a image -d 'Manage images'
 complete -c skiff -n __skiff_needs_command -a images -d 'List images'
 complete -c skiff -n __skiff_needs_command -a import -d 'Create an image from a root filesystem tarball'
 complete -c skiff -n __skiff_needs_command -a info -d 'Show information about the host and the store'
+complete -c skiff -n __skiff_needs_command -a kill -d 'Send a signal to running containers'
 complete -c skiff -n __skiff_needs_command -a login -d 'Log in to a registry'
 complete -c skiff -n __skiff_needs_command -a logout -d 'Log out of a registry'
+complete -c skiff -n __skiff_needs_command -a logs -d 'Show the output of a detached container'
 complete -c skiff -n __skiff_needs_command -a ps -d 'List containers'
 complete -c skiff -n __skiff_needs_command -a pull -d 'Pull an image from a registry'
 complete -c skiff -n __skiff_needs_command -a push -d 'Push an image to a registry'
 complete -c skiff -n __skiff_needs_command -a rm -d 'Remove containers'
 complete -c skiff -n __skiff_needs_command -a rmi -d 'Remove images'
 complete -c skiff -n __skiff_needs_command -a run -d 'Run a command in a new container'
+complete -c skiff -n __skiff_needs_command -a stop -d 'Stop running containers'
 complete -c skiff -n __skiff_needs_command -a system -d 'Manage the store'
 complete -c skiff -n __skiff_needs_command -a tag -d 'Add a name to an image'
 complete -c skiff -n __skiff_needs_command -a unshare -d 'Run a command in the user namespace of skiff'
 complete -c skiff -n __skiff_needs_command -a version -d 'Show version information'
+complete -c skiff -n __skiff_needs_command -a wait -d 'Wait for containers to exit and print their exit codes'
 
 # Command groups.
 complete -c skiff -n '__skiff_using image container system' -s h -l help -d 'Show help'
@@ -293,6 +313,10 @@ complete -c skiff -n '__skiff_using container' -a 'ls list ps' -d 'List containe
 complete -c skiff -n '__skiff_using container' -a prune -d 'Remove all stopped containers'
 complete -c skiff -n '__skiff_using container' -a rm -d 'Remove containers'
 complete -c skiff -n '__skiff_using container' -a run -d 'Run a command in a new container'
+complete -c skiff -n '__skiff_using container' -a stop -d 'Stop running containers'
+complete -c skiff -n '__skiff_using container' -a kill -d 'Send a signal to running containers'
+complete -c skiff -n '__skiff_using container' -a wait -d 'Wait for containers to exit and print their exit codes'
+complete -c skiff -n '__skiff_using container' -a logs -d 'Show the output of a detached container'
 complete -c skiff -n '__skiff_using system' -a reset -d 'Remove all containers, images and the store'
 
 # run (options come before IMAGE; what follows IMAGE is the command).
@@ -305,6 +329,7 @@ set -l capabilities ALL AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND BPF C
 complete -c skiff -n $run_opts -l cap-add -x -a "$capabilities" -d 'Add a capability'
 complete -c skiff -n $run_opts -l cap-drop -x -a "$capabilities" -d 'Drop a capability'
 complete -c skiff -n $run_opts -l cpus -x -d 'Limit the number of CPUs'
+complete -c skiff -n $run_opts -s d -l detach -d 'Run in the background and print the container ID'
 complete -c skiff -n $run_opts -l entrypoint -x -d 'Override the image entrypoint'
 complete -c skiff -n $run_opts -s e -l env -x -a '(set -xn)' -d 'Set an environment variable'
 complete -c skiff -n $run_opts -l env-file -r -F -d 'Read environment variables from a file'
@@ -312,6 +337,7 @@ complete -c skiff -n $run_opts -l help -d 'Show help'
 complete -c skiff -n $run_opts -s h -l hostname -x -d 'Set the container host name'
 complete -c skiff -n $run_opts -l init -d 'Run an init process as PID 1'
 complete -c skiff -n $run_opts -s i -l interactive -d 'Keep standard input open'
+complete -c skiff -n $run_opts -l log-opt -x -a 'max-size=' -d 'Log option of a detached container: max-size=SIZE'
 complete -c skiff -n $run_opts -s m -l memory -x -d 'Limit memory (bytes, or with k, m, g)'
 complete -c skiff -n $run_opts -l mount -x -a '(__skiff_mount_values)' -d 'Add a bind or tmpfs mount'
 complete -c skiff -n $run_opts -l name -x -d 'Name the container'
@@ -323,6 +349,13 @@ complete -c skiff -n $run_opts -l pull -x -a 'missing always never' -d 'When to 
 set -l security_opts no-new-privileges no-new-privileges=true no-new-privileges=false mask= unmask= \
     unmask=ALL systempaths=unconfined seccomp=unconfined seccomp= label=disable apparmor=unconfined
 complete -c skiff -n $run_opts -l security-opt -x -a "$security_opts" -d 'Set a security option'
+# Signal names for run --stop-signal, stop -s and kill -s (numbers, and names
+# without SIG or in lower case, are taken too).
+set -l signals SIGHUP SIGINT SIGQUIT SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGKILL SIGUSR1 SIGSEGV \
+    SIGUSR2 SIGPIPE SIGALRM SIGTERM SIGSTKFLT SIGCHLD SIGCONT SIGSTOP SIGTSTP SIGTTIN SIGTTOU SIGURG \
+    SIGXCPU SIGXFSZ SIGVTALRM SIGPROF SIGWINCH SIGIO SIGPWR SIGSYS SIGRTMIN SIGRTMAX
+complete -c skiff -n $run_opts -l stop-signal -x -a "$signals" -d 'Signal that stop sends first'
+complete -c skiff -n $run_opts -l stop-timeout -x -d 'Seconds stop waits before SIGKILL'
 set -l sysctls kernel.msgmax= kernel.msgmnb= kernel.msgmni= kernel.sem= kernel.shmall= kernel.shmmax= \
     kernel.shmmni= kernel.shm_rmid_forced= kernel.domainname= fs.mqueue. net.
 complete -c skiff -n $run_opts -l sysctl -x -a "$sysctls" -d 'Set a namespaced kernel parameter'
@@ -445,6 +478,19 @@ complete -c skiff -n '__skiff_using ps' -s h -l help -d 'Show help'
 complete -c skiff -n '__skiff_using rm' -s f -l force -d 'Kill running containers first'
 complete -c skiff -n '__skiff_using rm' -s h -l help -d 'Show help'
 complete -c skiff -n '__skiff_using rm' -a '(__skiff_containers)' -d Container
+
+# stop, kill, wait, logs (and under container)
+complete -c skiff -n '__skiff_using stop' -s s -l signal -x -a "$signals" -d 'Signal to send first (default: the stop signal)'
+complete -c skiff -n '__skiff_using stop' -s t -l time -x -d 'Seconds to wait before SIGKILL'
+complete -c skiff -n '__skiff_using kill' -s s -l signal -x -a "$signals" -d 'Signal to send (default KILL)'
+complete -c skiff -n '__skiff_using stop kill wait logs' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using stop kill wait' -a '(__skiff_containers)' -d Container
+complete -c skiff -n '__skiff_using logs' -s f -l follow -d 'Follow the log until the container exits'
+complete -c skiff -n '__skiff_using logs' -s t -l timestamps -d 'Show the time of each line'
+complete -c skiff -n '__skiff_using logs' -s n -l tail -x -a all -d 'Lines to show from the end (default all)'
+complete -c skiff -n '__skiff_using logs' -l since -x -d 'Show lines since a time or a duration ago (10m)'
+complete -c skiff -n '__skiff_using logs' -l until -x -d 'Show lines until a time or a duration ago'
+complete -c skiff -n '__skiff_using_pos logs -eq 0' -a '(__skiff_containers)' -d Container
 
 # info, version
 complete -c skiff -n '__skiff_using info version' -s h -l help -d 'Show help'
