@@ -29,7 +29,8 @@ void for_each_container(CliContext& ctx, const std::vector<std::string>& names, 
     try {
       fn(n);
     } catch (const Error& e) {
-      fmt::print(stderr, "Error: {}\n", e.what());
+      std::fflush(stdout);
+      fmt::print(stderr, "skiff: {}\n", e.what());
       ctx.exit_code = kExitSkiffError;
     }
   }

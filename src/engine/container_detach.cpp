@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "skiff/engine/container_run.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
@@ -40,7 +42,14 @@ Detached run_detached(const store::Paths& paths, RunOptions opts) {
     // container runs, still writing progress and errors to the user.
     started_read.reset();
     setsid();
+    // The caller's open files are not the monitor's to keep (a CI runner
+    // would wait on its pipes for as long as the container runs): only
+    // those --preserve-fds gives the container stay, until it has started.
     opts.started_fd = started_write.release();
+    unsigned first = 3 + static_cast<unsigned>(opts.preserve_fds);
+    unsigned started = static_cast<unsigned>(opts.started_fd);
+    if (started > first) close_range(first, started - 1, 0);
+    close_range(std::max(first, started + 1), ~0U, 0);
     Detached d;
     d.in_monitor = true;
     d.status = run_container(paths, opts);

@@ -56,7 +56,7 @@ image::ImageRecord find_or_pull(const store::Paths& paths, const image::ImageSto
 // container runs, its id is this. From here on the monitor writes nowhere
 // the user sees: its stdio becomes /dev/null, and it has left the
 // terminal's session already.
-void tell_started(int fd, const std::string& id) {
+void tell_started(int fd, const std::string& id, int preserved_fds) {
   std::string line = id + "\n";
   if (write(fd, line.data(), line.size()) < 0) {
     // The command is gone (killed): the container runs on, as docker's would.
@@ -65,6 +65,7 @@ void tell_started(int fd, const std::string& id) {
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int std_fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) dup3(null, std_fd, 0);
   if (null > STDERR_FILENO) close(null);
+  if (preserved_fds > 0) close_range(3, 2 + static_cast<unsigned>(preserved_fds), 0);
 }
 
 }  // namespace
@@ -272,7 +273,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
       err_write.reset();
       runtime::LogWriter log(containers.log_path(rec.id),
                              opts.log_max_size > 0 ? opts.log_max_size : kDefaultLogMaxSize);
-      tell_started(opts.started_fd, rec.id);
+      tell_started(opts.started_fd, rec.id, opts.preserve_fds);
       code = proc.wait_logging(std::move(out_read), std::move(err_read), log);
     } else {
       code = proc.wait();

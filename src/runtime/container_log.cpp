@@ -73,17 +73,19 @@ void LogReader::take(std::string_view chunk, std::vector<LogEntry>& out) {
     std::string_view stream = rec.substr(a + 1, b - a - 1);
     bool partial = rec[b + 1] == 'P';
     std::string_view text = b + 3 <= rec.size() ? rec.substr(b + 3) : std::string_view();
-    if (!partial_) {
-      partial_.emplace();
-      partial_->time = std::string(time);
-      partial_->time_ns = parse_rfc3339_ns(time).value_or(0);
-      partial_->stream = stream == "stderr" ? LogStream::kStderr : LogStream::kStdout;
+    LogStream s = stream == "stderr" ? LogStream::kStderr : LogStream::kStdout;
+    std::optional<LogEntry>& entry = partial_[static_cast<int>(s)];
+    if (!entry) {
+      entry.emplace();
+      entry->time = std::string(time);
+      entry->time_ns = parse_rfc3339_ns(time).value_or(0);
+      entry->stream = s;
     }
-    partial_->text.append(text);
+    entry->text.append(text);
     if (!partial) {
-      partial_->text.push_back('\n');
-      out.push_back(std::move(*partial_));
-      partial_.reset();
+      entry->text.push_back('\n');
+      out.push_back(std::move(*entry));
+      entry.reset();
     }
   }
   buffer_.erase(0, start);
@@ -123,10 +125,11 @@ std::vector<LogEntry> LogReader::read_new() {
 
 std::vector<LogEntry> LogReader::finish() {
   std::vector<LogEntry> out = read_new();
-  if (partial_) {
-    out.push_back(std::move(*partial_));
-    partial_.reset();
-  }
+  for (auto& entry : partial_)
+    if (entry) {
+      out.push_back(std::move(*entry));
+      entry.reset();
+    }
   return out;
 }
 

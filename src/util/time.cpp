@@ -115,11 +115,24 @@ std::optional<int64_t> parse_rfc3339_ns(std::string_view s) {
 
 std::optional<int64_t> parse_time_point_ns(std::string_view text, int64_t now) {
   if (auto t = parse_rfc3339_ns(text)) return t;
-  // A Unix time: seconds, with an optional fraction.
-  double secs = 0;
+  // A Unix time: seconds, with an optional fraction (read as digits: a
+  // double has too few of them for nanoseconds).
+  int64_t secs = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), secs);
-  if (!text.empty() && ec == std::errc() && end == text.data() + text.size() && secs >= 0)
-    return static_cast<int64_t>(secs * static_cast<double>(kNsPerSecond));
+  if (!text.empty() && ec == std::errc() && secs >= 0) {
+    std::string_view rest(end, static_cast<size_t>(text.data() + text.size() - end));
+    int64_t frac = 0;
+    bool ok = rest.empty();
+    if (rest.size() > 1 && rest[0] == '.') {
+      ok = true;
+      int64_t scale = kNsPerSecond;
+      for (char c : rest.substr(1)) {
+        if (c < '0' || c > '9') ok = false;
+        if (scale > 1) frac += (c - '0') * (scale /= 10);
+      }
+    }
+    if (ok) return secs * kNsPerSecond + frac;
+  }
   if (auto d = parse_duration_ns(text)) return now - *d;
   return std::nullopt;
 }

@@ -20,6 +20,7 @@ struct ProcessRef {
   // "PID START", as records keep it.
   std::string text() const;
   static std::optional<ProcessRef> parse(std::string_view text);
+  bool operator==(const ProcessRef&) const = default;
 };
 
 // pid's start time; nullopt when there is no such process.

@@ -163,10 +163,11 @@ TEST_CASE("container store: running only while a skiff holds the container's loc
   CHECK_FALSE(store.resolve("svc").running);
   {
     FileLock lock(store.lock_path(r.id));
-    lock.write_note("4321");
+    lock.write_note("4321 987654\n");
     ContainerView v = store.resolve("svc");
     CHECK(v.running);
     CHECK(v.state.pid == 4321);  // state.json had none: the lock's note says it
+    CHECK(v.state.pid_start_time == 987654);
     REQUIRE(store.list().size() == 1);
     CHECK(store.list()[0].running);
   }
