@@ -266,7 +266,8 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     userns_fd = proc.userns_fd();
     state.pid = proc.pid();
     // One write, no file to make: ps, stop, kill and rm -f read it.
-    running.write_note(runtime::process_ref(state.pid).value_or(runtime::ProcessRef{state.pid, 0}).text() + "\n");
+    state.pid_start_time = runtime::process_start_time(state.pid).value_or(0);
+    running.write_note(runtime::ProcessRef{state.pid, state.pid_start_time}.text() + "\n");
     int code;
     if (opts.detach) {
       out_write.reset();
@@ -281,6 +282,9 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     if (proc.killed_after_interrupts()) note("interrupted three times: the container was killed");
     state.status = ContainerStatus::kExited;
     state.exit_code = code;
+    // For whoever waits on the lock (skiff wait): the exit code, there
+    // also when --rm removes the record.
+    running.write_note(fmt::format("{} {} {}\n", state.pid, state.pid_start_time, code));
     state.finished = image::rfc3339_now();
     if (opts.remove) {
       remove_record();

@@ -4,6 +4,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
+
 #include "skiff/runtime/process_ref.hpp"
 #include "skiff/store/file_lock.hpp"
 #include "skiff/util/error.hpp"
@@ -41,10 +44,17 @@ UniqueFd open_runner(const ContainerStore& containers, const ContainerView& view
   return fd;
 }
 
-void wait_until_recorded(const ContainerStore& containers, const std::string& id) {
+std::optional<int> wait_until_recorded(const ContainerStore& containers, const std::string& id) {
   // Its skiff holds the lock until it has written the last state; flock
-  // waits for that without polling.
+  // waits for that without polling. The note is "PID START CODE" then.
   store::FileLock lock(containers.lock_path(id), store::FileLock::Mode::kShared);
+  std::string note = lock.note();
+  int code = 0;
+  size_t last = note.find_last_of(' ');
+  if (last == std::string::npos || std::count(note.begin(), note.end(), ' ') != 2) return std::nullopt;
+  auto [end, ec] = std::from_chars(note.data() + last + 1, note.data() + note.size(), code);
+  if (ec != std::errc()) return std::nullopt;
+  return code;
 }
 
 void kill_container(const store::Paths& paths, const std::string& key, int sig) {
@@ -65,21 +75,27 @@ void stop_container(const store::Paths& paths, const std::string& key, int sig, 
   if (process && runtime::signal_process(process.get(), sig) &&
       !runtime::wait_process_exit(process.get(), timeout * 1000))
     runtime::signal_process(process.get(), SIGKILL);
-  // A container still being made has no process yet. Its skiff holds the
-  // lock, so its pid is its own; it keeps SIGTERM until the container
-  // runs, then passes it on.
-  if (!process && view.state.pid == 0 && view.record.skiff_pid > 0) kill(view.record.skiff_pid, SIGTERM);
+  // A container still being made has no process yet. Its skiff keeps
+  // SIGTERM until the container runs, then passes it on; after the
+  // timeout, the container (or, still not there, that skiff) is killed.
+  if (!process && view.state.pid == 0) {
+    if (UniqueFd runner = open_runner(containers, view)) {
+      runtime::signal_process(runner.get(), SIGTERM);
+      if (!runtime::wait_process_exit(runner.get(), timeout * 1000)) kill_now(containers.resolve(view.record.id));
+    }
+  }
   wait_until_recorded(containers, view.record.id);
 }
 
 int wait_container(const store::Paths& paths, const std::string& key) {
   ContainerStore containers(paths);
   ContainerView view = containers.resolve(key);
-  if (view.running) {
-    wait_until_recorded(containers, view.record.id);
-    view = containers.resolve(view.record.id);
-  }
-  return view.state.exit_code;
+  if (!view.running) return view.state.exit_code;
+  // With --rm the record may be gone once the lock is free: the code is
+  // in the lock's note.
+  std::optional<int> code = wait_until_recorded(containers, view.record.id);
+  if (code) return *code;
+  return containers.resolve(view.record.id).state.exit_code;
 }
 
 }  // namespace skiff::engine

@@ -37,12 +37,20 @@ void FileLock::write_note(std::string_view text) const {
     throw_errno("write lock note");
 }
 
+static std::string read_note_fd(int fd) {
+  char buf[64];
+  ssize_t n = pread(fd, buf, sizeof buf, 0);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+std::string FileLock::note() const {
+  return read_note_fd(fd_.get());
+}
+
 std::string FileLock::read_note(const std::filesystem::path& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) return {};
-  char buf[64];
-  ssize_t n = pread(fd.get(), buf, sizeof buf, 0);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  return read_note_fd(fd.get());
 }
 
 namespace {

@@ -154,10 +154,13 @@ log_has() { skiff logs "$1" 2>&1 | grep -qx "$2"; }
   [ -z "$output" ]
 }
 
-@test "run -d --rm: removed when it exits; rm -f of a running one removes everything" {
+@test "run -d --rm: removed when it exits, wait still says how; rm -f of a running one removes everything" {
   import_busybox
-  skiff run -d --rm --name gone bb true >/dev/null
-  wait_for sh -c "! '$SKIFF' ps -a | grep -q gone"
+  skiff run -d --rm --name gone bb sh -c 'sleep 1; exit 9' >/dev/null
+  run -0 skiff wait gone
+  [ "$output" = 9 ]
+  run -0 skiff ps -a -q
+  [ -z "$output" ]
   skiff run -d --name forced bb sleep 1000 >/dev/null
   run -125 skiff rm forced
   [[ "$output" == *"container is running"* ]]

@@ -4,6 +4,7 @@
 // is never signalled.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "skiff/engine/container_store.hpp"
@@ -35,7 +36,8 @@ void kill_now(const ContainerView& view);
 UniqueFd open_runner(const ContainerStore& containers, const ContainerView& view);
 
 // Blocks until nobody runs the container of id: its skiff has recorded how
-// it ended (it holds the lock until then).
-void wait_until_recorded(const ContainerStore& containers, const std::string& id);
+// it ended (it holds the lock until then). The exit code that skiff left in
+// the lock's note, if it got that far.
+std::optional<int> wait_until_recorded(const ContainerStore& containers, const std::string& id);
 
 }  // namespace skiff::engine

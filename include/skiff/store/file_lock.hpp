@@ -25,6 +25,9 @@ class FileLock {
   // Writes what the lock file says (a pid, for whoever finds it held) at its
   // start, over what is there: meant for new lock files.
   void write_note(std::string_view text) const;
+  // What this lock's file says, read through the held fd (so also once
+  // the file has been removed).
+  std::string note() const;
   // What the lock file at path says; empty when there is none.
   static std::string read_note(const std::filesystem::path& path);
 
