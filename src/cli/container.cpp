@@ -1,9 +1,14 @@
 // skiff ps | container ls, rm | container rm, container prune, and the container group.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 
 #include "cli_context.hpp"
 #include "format_table.hpp"
+#include "go_template.hpp"
 #include "skiff/engine/container_remove.hpp"
 #include "skiff/engine/container_store.hpp"
 #include "skiff/util/error.hpp"
@@ -30,30 +35,129 @@ std::string status_text(const engine::ContainerView& v) {
   return "Created";
 }
 
+// ps's row for --format, with docker's field names.
+nlohmann::json ps_row(const engine::ContainerView& v, bool no_trunc) {
+  std::string command;
+  for (const auto& a : v.record.command) command += (command.empty() ? "" : " ") + a;
+  const char* state = v.running ? (v.state.started.empty() ? "created" : "running")
+                      : v.state.status == engine::ContainerStatus::kCreated ? "created"
+                                                                            : "exited";
+  return {{"ID", no_trunc ? v.record.id : v.record.id.substr(0, 12)},
+          {"Image", v.record.image},
+          {"ImageID", v.record.image_id},
+          {"Command", quote_command(v.record.command, no_trunc)},
+          {"CreatedAt", v.record.created},
+          {"RunningFor", ago(v.record.created)},
+          {"Ports", ""},
+          {"Status", status_text(v)},
+          {"State", state},
+          {"Names", v.record.name},
+          {"Labels", ""},
+          {"Mounts", ""},
+          {"Networks", ""},
+          {"Size", ""},
+          {"Pid", v.running ? v.state.pid : 0},
+          {"ExitCode", v.state.exit_code}};
+}
+
+// docker ps --filter KEY=VALUE: status, name, id, ancestor, exited, label.
+// Filters of one key match when any does; of different keys, when all do.
+class PsFilter {
+ public:
+  explicit PsFilter(const std::vector<std::string>& filters) {
+    for (const auto& f : filters) {
+      size_t eq = f.find('=');
+      std::string key = f.substr(0, eq);
+      if (eq == std::string::npos || eq + 1 == f.size())
+        throw Error(fmt::format("invalid filter {:?}: expected KEY=VALUE", f));
+      static const std::set<std::string> kKeys = {"status", "name", "id", "ancestor", "exited", "label"};
+      if (!kKeys.count(key))
+        throw Error(fmt::format("invalid filter {:?}", key), 0,
+                    "the filters are status, name, id, ancestor, exited and label");
+      std::string value = f.substr(eq + 1);
+      if (key == "status") {
+        static const std::set<std::string> kStatus = {"created", "restarting", "running", "removing",
+                                                      "paused",  "exited",     "dead"};
+        if (!kStatus.count(value))
+          throw Error(fmt::format("invalid filter 'status={}'", value), 0,
+                      "a status is created, restarting, running, removing, paused, exited or dead");
+      }
+      by_key_[key].push_back(value);
+    }
+  }
+  // Whether a filter names a status (then ps shows stopped ones too, as docker).
+  bool has(const std::string& key) const { return by_key_.count(key) > 0; }
+
+  bool match(const nlohmann::json& row, const engine::ContainerView& v) const {
+    for (const auto& [key, values] : by_key_) {
+      bool any = false;
+      for (const auto& value : values) {
+        if (key == "status")
+          any |= row["State"] == value;
+        else if (key == "name")
+          any |= v.record.name.find(value) != std::string::npos;
+        else if (key == "id")
+          any |= v.record.id.rfind(value, 0) == 0;
+        else if (key == "ancestor")
+          any |= v.record.image == value || v.record.image_id == value ||
+                 v.record.image_id.rfind("sha256:" + value, 0) == 0 || v.record.image == value + ":latest";
+        else if (key == "exited")
+          any |= row["State"] == "exited" && std::to_string(v.state.exit_code) == value;
+        // label: containers carry no labels yet, so none matches.
+      }
+      if (!any) return false;
+    }
+    return true;
+  }
+
+ private:
+  std::map<std::string, std::vector<std::string>> by_key_;
+};
+
 void configure_ps(CLI::App* cmd, CliContext& ctx) {
   struct Flags {
-    bool all = false, quiet = false, no_trunc = false;
+    bool all = false, quiet = false, no_trunc = false, latest = false;
+    int last = -1;
+    std::vector<std::string> filters;
+    std::string format;
   };
   auto f = std::make_shared<Flags>();
   cmd->add_flag("-a,--all", f->all, "show all containers (default: running only)");
   cmd->add_flag("-q,--quiet", f->quiet, "only show container IDs");
   cmd->add_flag("--no-trunc", f->no_trunc, "do not truncate output");
+  cmd->add_option("-f,--filter", f->filters, "filter: status=, name=, id=, ancestor=, exited=, label=")
+      ->type_name("KEY=VALUE");
+  cmd->add_option("--format", f->format, "Go template, table [TEMPLATE] or json")->type_name("FORMAT");
+  cmd->add_option("-n,--last", f->last, "show the N last created containers (all states)")->type_name("N");
+  cmd->add_flag("-l,--latest", f->latest, "show the last created container (all states)");
   cmd->callback([f, &ctx] {
     auto paths = ctx.paths();
+    PsFilter filter(f->filters);
+    std::optional<FormatSpec> format;
+    if (!f->format.empty()) format = parse_format(f->format);
     std::vector<engine::ContainerView> views = engine::ContainerStore(paths).list();
     engine::remove_left_by_killed_runs(paths, views);  // --rm was asked of them
-    Table table({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"});
-    for (const auto& v : views) {
-      if (!f->all && !v.running) continue;
-      std::string id = f->no_trunc ? v.record.id : v.record.id.substr(0, 12);
-      if (f->quiet) {
-        fmt::print("{}\n", id);
-        continue;
-      }
-      table.add({id, v.record.image, quote_command(v.record.command, f->no_trunc), ago(v.record.created),
-                 status_text(v), "", v.record.name});
+    size_t limit = f->latest ? 1 : f->last >= 0 ? static_cast<size_t>(f->last) : SIZE_MAX;
+    bool all = f->all || limit != SIZE_MAX || filter.has("status") || filter.has("exited");
+    std::vector<nlohmann::json> rows;
+    for (const auto& v : views) {  // newest first
+      if (rows.size() >= limit) break;
+      if (!all && !v.running) continue;
+      nlohmann::json row = ps_row(v, f->no_trunc);
+      if (!filter.match(row, v)) continue;
+      rows.push_back(std::move(row));
     }
-    if (!f->quiet) table.print();
+    if (f->quiet) {
+      for (const auto& r : rows) fmt::print("{}\n", r["ID"].get<std::string>());
+      return;
+    }
+    static const nlohmann::json kHeaders = {
+        {"ID", "CONTAINER ID"},      {"Image", "IMAGE"},        {"ImageID", "IMAGE ID"}, {"Command", "COMMAND"},
+        {"CreatedAt", "CREATED AT"}, {"RunningFor", "CREATED"}, {"Ports", "PORTS"},      {"Status", "STATUS"},
+        {"State", "STATE"},          {"Names", "NAMES"},        {"Labels", "LABELS"},    {"Mounts", "MOUNTS"},
+        {"Networks", "NETWORKS"},    {"Size", "SIZE"},          {"Pid", "PID"},          {"ExitCode", "EXIT CODE"}};
+    print_formatted(format.value_or(FormatSpec{.kind = FormatSpec::Kind::kTable}), rows, kHeaders,
+                    "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}");
   });
 }
 
