@@ -62,7 +62,7 @@ class LogReader {
   bool started_ = false;
   ino_t inode_ = 0;
   uint64_t offset_ = 0;
-  std::string buffer_;  // a record not ended yet
+  std::string buffer_;                  // a record not ended yet
   std::optional<LogEntry> partial_[2];  // per stream: a line begun, not ended
 };
 
