@@ -8,6 +8,7 @@
 
 #include "cli_context.hpp"
 #include "format_table.hpp"
+#include "go_template.hpp"
 #include "skiff/engine/image_remove.hpp"
 #include "skiff/image/config_change.hpp"
 #include "skiff/image/image_import.hpp"
@@ -31,10 +32,11 @@ std::pair<std::string, std::string> split_name(const std::string& full) {
 void configure_images(CLI::App* cmd, CliContext& ctx) {
   struct Flags {
     bool all = false, quiet = false, digests = false, no_trunc = false;
-    std::string filter;
+    std::string filter, format;
   };
   auto f = std::make_shared<Flags>();
   cmd->add_flag("-a,--all", f->all, "show all images (the default; kept for docker compatibility)");
+  cmd->add_option("--format", f->format, "Go template, table [TEMPLATE] or json")->type_name("FORMAT");
   cmd->add_flag("-q,--quiet", f->quiet, "only show image IDs");
   cmd->add_flag("--digests", f->digests, "show digests");
   cmd->add_flag("--no-trunc", f->no_trunc, "do not truncate output");
@@ -59,10 +61,7 @@ void configure_images(CLI::App* cmd, CliContext& ctx) {
       }
       return;
     }
-    std::vector<std::string> headers{"REPOSITORY", "TAG"};
-    if (f->digests) headers.push_back("DIGEST");
-    for (const char* h : {"IMAGE ID", "CREATED", "SIZE"}) headers.push_back(h);
-    Table table(headers);
+    std::vector<json> rows;
     for (const auto& r : records) {
       std::vector<std::string> names = r.names;
       // An image pulled by digest has no tag: docker lists it as REPO <none>.
@@ -76,20 +75,29 @@ void configure_images(CLI::App* cmd, CliContext& ctx) {
         auto [repo, tag] =
             n == "<none>:<none>" ? std::pair<std::string, std::string>{"<none>", "<none>"} : split_name(n);
         if (filter && (n.rfind(filter->name() + ":", 0) != 0 || (!filter->tag.empty() && n != filter->str()))) continue;
-        std::vector<std::string> row{repo, tag};
-        if (f->digests) {
-          std::string digest = "<none>";
-          for (const auto& d : r.repo_digests)
-            if (d.rfind(n.substr(0, n.rfind(':')) + "@", 0) == 0) digest = d.substr(d.find('@') + 1);
-          row.push_back(digest);
-        }
-        row.push_back(short_id(r.id));
-        row.push_back(ago(r.created));
-        row.push_back(human_size(r.size));
-        table.add(row);
+        std::string digest = "<none>";
+        for (const auto& d : r.repo_digests)
+          if (d.rfind(n.substr(0, n.rfind(':')) + "@", 0) == 0) digest = d.substr(d.find('@') + 1);
+        rows.push_back({{"Repository", repo},
+                        {"Tag", tag},
+                        {"Digest", digest},
+                        {"ID", short_id(r.id)},
+                        {"CreatedSince", ago(r.created)},
+                        {"CreatedAt", r.created},
+                        {"Size", human_size(r.size)}});
       }
     }
-    table.print();
+    static const json kHeaders = {{"Repository", "REPOSITORY"},
+                                  {"Tag", "TAG"},
+                                  {"Digest", "DIGEST"},
+                                  {"ID", "IMAGE ID"},
+                                  {"CreatedSince", "CREATED"},
+                                  {"CreatedAt", "CREATED AT"},
+                                  {"Size", "SIZE"}};
+    print_formatted(f->format.empty() ? FormatSpec{.kind = FormatSpec::Kind::kTable} : parse_format(f->format), rows,
+                    kHeaders,
+                    f->digests ? "{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+                               : "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}");
   });
 }
 
