@@ -163,6 +163,10 @@ function __skiff_parse
             set argopts -s --signal
         case logs
             set argopts -n --tail --since --until
+        case ps
+            set argopts -f --filter --format -n --last
+        case images
+            set argopts --format
     end
     # Positional arguments of the command.
     while test $i -le $n
@@ -244,6 +248,23 @@ function __skiff_mount_values
             else
                 printf "$pre%s\n" type=bind, type=tmpfs,
             end
+    end
+end
+
+# For ps -f/--filter: KEY= and, after status=, name= and ancestor=, the values.
+function __skiff_ps_filter_values
+    set -l token (commandline -ct)
+    set token (string replace -r -- '^--filter=' '' $token)
+    switch $token
+        case 'status=*'
+            printf 'status=%s\n' created restarting running removing paused exited dead
+        case 'name=*'
+            printf 'name=%s\n' (__skiff_containers)
+        case 'ancestor=*'
+            printf 'ancestor=%s\n' (__skiff_images)
+        case '*=*'
+        case '*'
+            printf '%s\n' status= name= id= ancestor= exited= label=
     end
 end
 
@@ -421,6 +442,7 @@ complete -c skiff -n '__skiff_using_pos import -eq 0' -F -a - -d 'Standard input
 # images, image ls, image list
 complete -c skiff -n '__skiff_using images' -s a -l all -d 'Show all images'
 complete -c skiff -n '__skiff_using images' -l digests -d 'Show digests'
+complete -c skiff -n '__skiff_using images' -l format -x -a 'table json' -d 'Print each image as a Go template, table TEMPLATE or json says'
 complete -c skiff -n '__skiff_using images' -l no-trunc -d 'Do not shorten image IDs'
 complete -c skiff -n '__skiff_using images' -s q -l quiet -d 'Print only image IDs'
 complete -c skiff -n '__skiff_using images' -s h -l help -d 'Show help'
@@ -470,6 +492,10 @@ complete -c skiff -n '__skiff_using logout' -s h -l help -d 'Show help'
 
 # ps, container ls, container list, container ps
 complete -c skiff -n '__skiff_using ps' -s a -l all -d 'List all containers'
+complete -c skiff -n '__skiff_using ps' -s f -l filter -x -a '(__skiff_ps_filter_values)' -d 'List only the containers that match KEY=VALUE'
+complete -c skiff -n '__skiff_using ps' -l format -x -a 'table json' -d 'Print each container as a Go template, table TEMPLATE or json says'
+complete -c skiff -n '__skiff_using ps' -s l -l latest -d 'List the last created container'
+complete -c skiff -n '__skiff_using ps' -s n -l last -x -d 'List the N last created containers'
 complete -c skiff -n '__skiff_using ps' -l no-trunc -d 'Do not shorten IDs and commands'
 complete -c skiff -n '__skiff_using ps' -s q -l quiet -d 'Print only container IDs'
 complete -c skiff -n '__skiff_using ps' -s h -l help -d 'Show help'
