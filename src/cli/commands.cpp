@@ -21,7 +21,7 @@ struct Family {
 const std::array<Family, 7> kFamilies{{
     {add_run_command, {"run"}},
     {add_image_commands, {"images", "tag", "rmi", "import", "image"}},
-    {add_container_commands, {"ps", "rm", "container"}},
+    {add_container_commands, {"ps", "rm", "rename", "container"}},
     {add_lifecycle_commands, {"stop", "kill", "wait", "logs"}},
     {add_system_commands, {"info", "version", "unshare", "system"}},
     {add_registry_commands, {"pull", "push", "login", "logout"}},

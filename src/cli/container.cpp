@@ -11,6 +11,7 @@
 #include "go_template.hpp"
 #include "skiff/engine/container_remove.hpp"
 #include "skiff/engine/container_store.hpp"
+#include "skiff/image/reference.hpp"
 #include "skiff/util/error.hpp"
 
 namespace skiff::cli {
@@ -35,6 +36,24 @@ std::string status_text(const engine::ContainerView& v) {
   return "Created";
 }
 
+// Whether two image names name the same image: "bb", "bb:latest" and
+// "docker.io/library/bb" do.
+bool same_image(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  try {
+    return image::parse_reference(a).str() == image::parse_reference(b).str();
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+// "a=1,b=2", as docker's ps shows labels.
+std::string labels_text(const std::map<std::string, std::string>& labels) {
+  std::string out;
+  for (const auto& [k, v] : labels) out += (out.empty() ? "" : ",") + k + "=" + v;
+  return out;
+}
+
 // ps's row for --format, with docker's field names.
 nlohmann::json ps_row(const engine::ContainerView& v, bool no_trunc) {
   std::string command;
@@ -52,7 +71,7 @@ nlohmann::json ps_row(const engine::ContainerView& v, bool no_trunc) {
           {"Status", status_text(v)},
           {"State", state},
           {"Names", v.record.name},
-          {"Labels", ""},
+          {"Labels", labels_text(v.record.labels)},
           {"Mounts", ""},
           {"Networks", ""},
           {"Size", ""},
@@ -75,6 +94,8 @@ class PsFilter {
         throw Error(fmt::format("invalid filter {:?}", key), 0,
                     "the filters are status, name, id, ancestor, exited and label");
       std::string value = f.substr(eq + 1);
+      if (key == "exited" && value.find_first_not_of("0123456789") != std::string::npos)
+        throw Error(fmt::format("invalid filter 'exited={}': an exit code is a number", value));
       if (key == "status") {
         static const std::set<std::string> kStatus = {"created", "restarting", "running", "removing",
                                                       "paused",  "exited",     "dead"};
@@ -99,11 +120,16 @@ class PsFilter {
         else if (key == "id")
           any |= v.record.id.rfind(value, 0) == 0;
         else if (key == "ancestor")
-          any |= v.record.image == value || v.record.image_id == value ||
-                 v.record.image_id.rfind("sha256:" + value, 0) == 0 || v.record.image == value + ":latest";
+          any |= same_image(v.record.image, value) || v.record.image_id == value ||
+                 (value.size() >= 4 && v.record.image_id.rfind("sha256:" + value, 0) == 0);
         else if (key == "exited")
           any |= row["State"] == "exited" && std::to_string(v.state.exit_code) == value;
-        // label: containers carry no labels yet, so none matches.
+        else if (key == "label") {
+          // label=KEY or label=KEY=VALUE
+          size_t eq = value.find('=');
+          auto it = v.record.labels.find(value.substr(0, eq));
+          any |= it != v.record.labels.end() && (eq == std::string::npos || it->second == value.substr(eq + 1));
+        }
       }
       if (!any) return false;
     }
@@ -127,14 +153,19 @@ void configure_ps(CLI::App* cmd, CliContext& ctx) {
   cmd->add_flag("--no-trunc", f->no_trunc, "do not truncate output");
   cmd->add_option("-f,--filter", f->filters, "filter: status=, name=, id=, ancestor=, exited=, label=")
       ->type_name("KEY=VALUE");
-  cmd->add_option("--format", f->format, "Go template, table [TEMPLATE] or json")->type_name("FORMAT");
+  cmd->add_option("--format", f->format, "Go template, table [TEMPLATE] or json")
+      ->type_name("FORMAT")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->add_option("-n,--last", f->last, "show the N last created containers (all states)")->type_name("N");
   cmd->add_flag("-l,--latest", f->latest, "show the last created container (all states)");
   cmd->callback([f, &ctx] {
     auto paths = ctx.paths();
     PsFilter filter(f->filters);
     std::optional<FormatSpec> format;
-    if (!f->format.empty()) format = parse_format(f->format);
+    if (!f->format.empty()) {
+      format = parse_format(f->format);
+      GoTemplate check(format->tmpl);  // a mistake is said before anything, -q or not
+    }
     std::vector<engine::ContainerView> views = engine::ContainerStore(paths).list();
     engine::remove_left_by_killed_runs(paths, views);  // --rm was asked of them
     size_t limit = f->latest ? 1 : f->last >= 0 ? static_cast<size_t>(f->last) : SIZE_MAX;
@@ -185,6 +216,12 @@ void configure_rm(CLI::App* cmd, CliContext& ctx) {
   });
 }
 
+void configure_rename(CLI::App* cmd, CliContext& ctx) {
+  auto names = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("names", *names, "CONTAINER NEW_NAME")->required()->expected(2);
+  cmd->callback([names, &ctx] { engine::ContainerStore(ctx.paths()).rename((*names)[0], (*names)[1]); });
+}
+
 void configure_prune(CLI::App* cmd, CliContext& ctx) {
   auto force = std::make_shared<bool>(false);
   cmd->add_flag("-f,--force", *force, "do not prompt for confirmation");
@@ -210,11 +247,13 @@ void configure_prune(CLI::App* cmd, CliContext& ctx) {
 void add_container_commands(CLI::App& app, CliContext& ctx) {
   configure_ps(app.add_subcommand("ps", "list containers"), ctx);
   configure_rm(app.add_subcommand("rm", "remove containers"), ctx);
+  configure_rename(app.add_subcommand("rename", "rename a container"), ctx);
   auto* container = app.add_subcommand("container", "manage containers");
   container->require_subcommand(1);
   configure_ps(container->add_subcommand("ls", "list containers")->alias("list")->alias("ps"), ctx);
   configure_rm(container->add_subcommand("rm", "remove containers"), ctx);
   configure_prune(container->add_subcommand("prune", "remove all stopped containers"), ctx);
+  configure_rename(container->add_subcommand("rename", "rename a container"), ctx);
   add_container_run(*container, ctx);
   add_container_lifecycle(*container, ctx);
 }

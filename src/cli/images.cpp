@@ -36,7 +36,9 @@ void configure_images(CLI::App* cmd, CliContext& ctx) {
   };
   auto f = std::make_shared<Flags>();
   cmd->add_flag("-a,--all", f->all, "show all images (the default; kept for docker compatibility)");
-  cmd->add_option("--format", f->format, "Go template, table [TEMPLATE] or json")->type_name("FORMAT");
+  cmd->add_option("--format", f->format, "Go template, table [TEMPLATE] or json")
+      ->type_name("FORMAT")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->add_flag("-q,--quiet", f->quiet, "only show image IDs");
   cmd->add_flag("--digests", f->digests, "show digests");
   cmd->add_flag("--no-trunc", f->no_trunc, "do not truncate output");
@@ -48,6 +50,7 @@ void configure_images(CLI::App* cmd, CliContext& ctx) {
     std::optional<image::Reference> filter;
     if (!f->filter.empty()) filter = image::parse_reference_no_default_tag(f->filter);
     auto short_id = [&](const std::string& id) { return f->no_trunc ? id : id.substr(7, 12); };
+    if (!f->format.empty()) GoTemplate check(parse_format(f->format).tmpl);  // said before anything, -q or not
     if (f->quiet) {
       std::vector<std::string> seen;
       for (const auto& r : records) {

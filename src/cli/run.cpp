@@ -39,6 +39,18 @@ const FlagDef kRunFlags[] = {
     {.names = "-d,--detach",
      .help = "run the container in the background and print its ID",
      .flag = [](F f) -> bool& { return f.opts.detach; }},
+    {.names = "-l,--label",
+     .help = "set a label on the container (KEY=VALUE)",
+     .type = "KEY=VALUE",
+     .list = [](F f) -> std::vector<std::string>& { return f.labels; }},
+    {.names = "--label-file",
+     .help = "read labels from a file of KEY=VALUE lines",
+     .type = "FILE",
+     .list = [](F f) -> std::vector<std::string>& { return f.label_files; }},
+    {.names = "--cidfile",
+     .help = "write the container's ID to a new file",
+     .type = "FILE",
+     .value = [](F f) -> std::string& { return f.opts.cidfile; }},
     {.names = "--stop-signal",
      .help = "signal that stop sends first (default: the image's STOPSIGNAL, else SIGTERM)",
      .type = "SIGNAL",
@@ -370,6 +382,8 @@ int run_from_flags(RunFlags& f, CliContext& ctx) {
   }
   if (!f.stop_timeout.empty()) ro.stop_timeout = engine::parse_stop_timeout(f.stop_timeout);
   for (const auto& o : f.log_opts) ro.log_max_size = engine::parse_log_opt(o);
+  for (const auto& file : f.label_files) engine::read_label_file(file, ro.labels);
+  for (const auto& l : f.labels) engine::parse_label(l, ro.labels);
   if (ro.detach) {
     engine::Detached d = engine::run_detached(ctx.paths(), ro);
     if (!d.in_monitor && !d.id.empty()) fmt::print("{}\n", d.id);

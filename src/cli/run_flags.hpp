@@ -26,7 +26,7 @@ struct RunFlags {
   std::string entrypoint;
   bool entrypoint_set = false;
   std::string memory, cpus, pids_limit, preserve_fds, stop_signal, stop_timeout;
-  std::vector<std::string> log_opts;
+  std::vector<std::string> log_opts, labels, label_files;
   std::string network = "host", userns, pull = "missing";  // parsed by run_from_flags
 };
 

@@ -68,6 +68,20 @@ void tell_started(int fd, const std::string& id, int preserved_fds) {
   if (preserved_fds > 0) close_range(3, 2 + static_cast<unsigned>(preserved_fds), 0);
 }
 
+// --cidfile: a new file (docker's rule: one that exists may be another
+// container's, still running), made before anything else of the container.
+void check_cidfile(const std::string& path) {
+  if (path.empty()) return;
+  if (access(path.c_str(), F_OK) == 0)
+    throw Error(fmt::format("container ID file found, make sure the other container isn't running or delete {}", path));
+}
+
+void write_cidfile(const std::string& path, const std::string& id) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd) throw_errno(fmt::format("write the container ID file {}", path));
+  write_all(fd.get(), id);
+}
+
 }  // namespace
 
 std::string hosts_file(const std::string& hostname, bool host_network) {
@@ -104,6 +118,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   for (const auto& v : opts.volumes)
     if (access(v.source.c_str(), F_OK) != 0)
       throw Error(fmt::format("volume source {} does not exist", v.source), 0, "create it first");
+  check_cidfile(opts.cidfile);
   if (!opts.name.empty() && !valid_container_name(opts.name))
     throw Error(fmt::format("invalid container name {:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", opts.name));
 
@@ -171,6 +186,10 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   rec.skiff_pid = getpid();
   rec.command = container_args(opts, config);
   rec.detached = opts.detach;
+  if (auto it = config.find("Labels"); it != config.end() && it->is_object())
+    for (const auto& [k, v] : it->items())
+      if (v.is_string()) rec.labels[k] = v.get<std::string>();
+  for (const auto& [k, v] : opts.labels) rec.labels[k] = v;
   rec.stop_signal = opts.stop_signal;
   if (rec.stop_signal == 0)
     if (auto it = config.find("StopSignal"); it != config.end() && it->is_string())
@@ -189,6 +208,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   // was killed, and skiff rm sweeps it.
   store::FileLock running(containers.lock_path(rec.id));
   bool recorded = false;
+  bool cidfile_written = false;
   auto remove_record = [&] {
     containers.remove(rec, [&](const fs::path& d) { layers.remove_container_dir(d, userns_fd); });
   };
@@ -196,6 +216,10 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     if (recorded) return;
     containers.create(rec, state);
     recorded = true;
+    if (!opts.cidfile.empty()) {
+      write_cidfile(opts.cidfile, rec.id);
+      cidfile_written = true;
+    }
   };
   try {
     // With layers to unpack first (seconds, maybe), the record comes first:
@@ -306,6 +330,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     } catch (const Error& e) {
       warn(fmt::format("could not clean up container {}: {}", rec.id.substr(0, 12), e.what()));
     }
+    if (cidfile_written) ::unlink(opts.cidfile.c_str());
     throw;
   }
 }

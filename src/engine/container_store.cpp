@@ -95,7 +95,8 @@ static json record_json(const ContainerRecord& r) {
               {"skiff_pid", r.skiff_pid},
               {"detached", r.detached},
               {"stop_signal", r.stop_signal},
-              {"stop_timeout", r.stop_timeout}};
+              {"stop_timeout", r.stop_timeout},
+              {"labels", r.labels}};
 }
 
 static ContainerRecord record_from(const json& j) {
@@ -113,6 +114,7 @@ static ContainerRecord record_from(const json& j) {
   r.detached = j.value("detached", false);
   r.stop_signal = j.value("stop_signal", 0);
   r.stop_timeout = j.value("stop_timeout", 10);
+  r.labels = j.value("labels", std::map<std::string, std::string>{});
   return r;
 }
 
@@ -171,6 +173,42 @@ void ContainerStore::create(const ContainerRecord& record, const ContainerState&
     ::rmdir(dir(record.id).c_str());
     throw;
   }
+}
+
+void ContainerStore::rename(const std::string& key, const std::string& new_name) {
+  if (!valid_container_name(new_name))
+    throw Error(fmt::format("invalid container name {:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", new_name));
+  ContainerView view = resolve(key);
+  if (view.record.name == new_name)
+    throw Error(fmt::format("renaming a container with the same name as its current name"));
+  // Renames of one container wait for each other: each reads the record
+  // after the last one wrote it.
+  store::FileLock renaming(paths_.locks() / "rename.lock");
+  auto j = store::read_record(dir(view.record.id) / "container.json");
+  if (!j) throw Error(fmt::format("no such container: {}", key));
+  ContainerRecord r = record_from(*j);
+  fs::path link = names_dir() / new_name;
+  int made = symlink(r.id.c_str(), link.c_str());
+  if (made != 0 && errno == EEXIST) {
+    check_name_free(new_name);
+    made = symlink(r.id.c_str(), link.c_str());
+  }
+  if (made != 0) {
+    if (errno == EEXIST) throw Error(fmt::format("the container name {:?} is already in use", "/" + new_name));
+    throw_errno(fmt::format("reserve container name {}", new_name));
+  }
+  std::string old_name = r.name;
+  r.name = new_name;
+  json updated = record_json(r);
+  if (j->contains("state")) updated["state"] = (*j)["state"];
+  try {
+    store::write_record(dir(r.id) / "container.json", updated, store::Durability::kRenamed);
+  } catch (...) {
+    ::unlink(link.c_str());
+    throw;
+  }
+  std::error_code ec;
+  if (fs::read_symlink(names_dir() / old_name, ec) == r.id) ::unlink((names_dir() / old_name).c_str());
 }
 
 void ContainerStore::write_state(const std::string& id, const ContainerState& s) {

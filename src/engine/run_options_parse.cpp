@@ -354,6 +354,32 @@ std::optional<std::string> parse_env(std::string_view text) {
   return fmt::format("{}={}", name, host);
 }
 
+void parse_label(std::string_view text, std::map<std::string, std::string>& out) {
+  size_t eq = text.find('=');
+  std::string key(text.substr(0, eq));
+  if (key.empty() || key.find_first_of(" \t\n") != std::string::npos)
+    throw Error(fmt::format("invalid label {:?}: expected KEY=VALUE with a key of no white space", std::string(text)));
+  out[key] = eq == std::string_view::npos ? std::string() : std::string(text.substr(eq + 1));
+}
+
+void read_label_file(const std::string& path, std::map<std::string, std::string>& out) {
+  std::string text;
+  try {
+    text = read_file(path);
+  } catch (const Error& e) {
+    throw Error(fmt::format("label file: {}", e.what()));
+  }
+  for (std::string_view rest = text; !rest.empty();) {
+    size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty() || line[0] == '#') continue;
+    parse_label(line, out);
+  }
+}
+
 void read_env_file(const std::string& path, std::vector<std::string>& out) {
   std::string text;
   try {

@@ -71,3 +71,62 @@ load helpers
   run -125 skiff images --format '{{if .Tag}}'
   [[ "$output" == *'has no {{end}}'* ]]
 }
+
+@test "run --label and --label-file: ps shows them and filters by them; the image's labels come first" {
+  import_busybox
+  mkdir -p "$BATS_TEST_TMPDIR/ctx"
+  printf 'FROM bb\nLABEL tier=back owner=img\n' >"$BATS_TEST_TMPDIR/ctx/Dockerfile"
+  skiff build -q -t labelled "$BATS_TEST_TMPDIR/ctx" >/dev/null
+  printf '# a comment\nfrom=file\n' >"$BATS_TEST_TMPDIR/labels"
+  skiff run --name l1 --label tier=front -l app=shop --label-file "$BATS_TEST_TMPDIR/labels" labelled true
+  skiff run --name l2 bb true
+  run -0 skiff ps -a --filter name=l1 --format '{{.Labels}}'
+  [ "$output" = "app=shop,from=file,owner=img,tier=front" ]
+  run -0 skiff ps -a --filter label=app --format '{{.Names}}'
+  [ "$output" = l1 ]
+  run -0 skiff ps -a --filter label=tier=back --format '{{.Names}}'
+  [ -z "$output" ]
+  run -0 skiff ps -a --filter label=tier=front --format '{{.Names}}'
+  [ "$output" = l1 ]
+  run -125 skiff run --label '=x' bb true
+  [[ "$output" == *'invalid label "=x"'* ]]
+  run -125 skiff ps --filter exited=abc
+  [[ "$output" == *"an exit code is a number"* ]]
+  run -125 skiff ps -q --format '{{.X'
+}
+
+@test "run --cidfile writes the id to a new file, and refuses one that exists" {
+  import_busybox
+  skiff run --cidfile "$BATS_TEST_TMPDIR/cid" --name c1 bb true
+  [ "$(cat "$BATS_TEST_TMPDIR/cid")" = "$(skiff ps -a -q --no-trunc --filter name=c1)" ]
+  run -125 skiff run --cidfile "$BATS_TEST_TMPDIR/cid" bb true
+  [[ "$output" == *"container ID file found"* ]]
+  run -0 skiff ps -a -q --filter name=c1
+  [ "${#lines[@]}" = 1 ]
+  # A container that cannot start leaves no file.
+  run -127 skiff run --cidfile "$BATS_TEST_TMPDIR/cid2" bb /no/such
+  [ ! -e "$BATS_TEST_TMPDIR/cid2" ]
+  id=$(skiff run -d --cidfile "$BATS_TEST_TMPDIR/cid3" bb sleep 1000)
+  [ "$(cat "$BATS_TEST_TMPDIR/cid3")" = "$id" ]
+}
+
+@test "rename: the new name works everywhere, the old is free; a taken or bad name is refused" {
+  import_busybox
+  skiff run -d --name before bb sleep 1000 >/dev/null
+  skiff run --name other bb true
+  run -0 skiff rename before after
+  [ -z "$output" ]
+  run -0 skiff ps --format '{{.Names}}'
+  [ "$output" = after ]
+  run -0 skiff stop -t 0 after
+  run -125 skiff rename after other
+  [[ "$output" == *'the container name "/other" is already in use'* ]]
+  run -125 skiff rename after 'bad name'
+  [[ "$output" == *"invalid container name"* ]]
+  run -125 skiff rename nosuch x2
+  [ "$output" = "skiff: no such container: nosuch" ]
+  skiff run --name before bb true
+  run -0 skiff container rename before again
+  run -0 skiff ps -a --format '{{.Names}}'
+  [ "$output" = $'again\nother\nafter' ]
+}

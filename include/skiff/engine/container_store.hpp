@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,10 +28,11 @@ struct ContainerRecord {
   std::string driver;               // overlay | fuse-overlayfs | copy
   std::string created;
   bool auto_remove = false;
-  pid_t skiff_pid = 0;    // the skiff that runs it (holds its lock): for -d, its monitor
-  bool detached = false;  // run -d: its output is in its log
-  int stop_signal = 0;    // what stop sends first (0: SIGTERM)
-  int stop_timeout = 10;  // seconds stop waits before SIGKILL
+  pid_t skiff_pid = 0;                        // the skiff that runs it (holds its lock): for -d, its monitor
+  bool detached = false;                      // run -d: its output is in its log
+  int stop_signal = 0;                        // what stop sends first (0: SIGTERM)
+  int stop_timeout = 10;                      // seconds stop waits before SIGKILL
+  std::map<std::string, std::string> labels;  // the image's, then --label's
 };
 
 // What state.json says (docker's State.Status words on disk).
@@ -93,6 +95,9 @@ class ContainerStore {
   // remover as for remove().
   bool remove_if_left_by_killed_run(const std::string& id,
                                     const std::function<void(const std::filesystem::path&)>& remover);
+  // docker rename: the container's name becomes new_name, which must be
+  // free (taken atomically, as create does); the old name is freed.
+  void rename(const std::string& key, const std::string& new_name);
   // The id of the container a name stands for, if any.
   std::optional<std::string> id_of_name(const std::string& name) const;
 

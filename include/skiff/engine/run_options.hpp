@@ -84,9 +84,11 @@ struct RunOptions {
   // -d: the container outlives the command, watched by a monitor that
   // keeps its log (see container_detach.hpp).
   bool detach = false;
-  uint64_t log_max_size = 0;  // --log-opt max-size: bytes, 0 for skiff's default
-  int stop_signal = 0;        // --stop-signal, else the image's StopSignal, else SIGTERM
-  int stop_timeout = -1;      // --stop-timeout: seconds; -1 for docker's 10
+  uint64_t log_max_size = 0;                  // --log-opt max-size: bytes, 0 for skiff's default
+  int stop_signal = 0;                        // --stop-signal, else the image's StopSignal, else SIGTERM
+  int stop_timeout = -1;                      // --stop-timeout: seconds; -1 for docker's 10
+  std::map<std::string, std::string> labels;  // --label, --label-file: over the image's
+  std::string cidfile;                        // --cidfile: the id is written there (a new file)
   // Set by run_detached for the monitor: where it says the container started (its id).
   int started_fd = -1;
   PullPolicy pull = PullPolicy::kMissing;

@@ -1,6 +1,7 @@
 // Turning the text of run's flags into RunOptions fields (docker's syntax).
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,10 @@ std::optional<uint64_t> parse_size(std::string_view text);
 uint64_t parse_log_opt(std::string_view text);
 // -e NAME=VALUE or NAME (the host's value, skipped when unset). Empty when skipped.
 std::optional<std::string> parse_env(std::string_view text);
+// --label KEY[=VALUE] (no value: empty), into out.
+void parse_label(std::string_view text, std::map<std::string, std::string>& out);
+// --label-file: KEY[=VALUE] lines, # comments; into out.
+void read_label_file(const std::string& path, std::map<std::string, std::string>& out);
 // --env-file: NAME=VALUE and NAME lines, # comments; appends to out.
 void read_env_file(const std::string& path, std::vector<std::string>& out);
 
