@@ -68,13 +68,17 @@ uint64_t check_tar(int fd) {
     throw Error(fmt::format("not a tar archive: {}", archive_error_string(a.get())));
   archive_entry* entry;
   uint64_t content = 0;
+  std::string last;  // the last entry read, to say where a damaged header is
   for (;;) {
     int r = archive_read_next_header(a.get(), &entry);
     if (r == ARCHIVE_EOF) break;
     if (r < ARCHIVE_WARN) throw Error(fmt::format("not a tar archive: {}", archive_error_string(a.get())));
-    sanitize_entry_path(archive_entry_pathname(entry));
+    const char* name = archive_entry_pathname(entry);
+    if (!header_is_whole(r) || !name) throw damaged_header(a.get(), last);
+    sanitize_entry_path(name);
     if (const char* link = archive_entry_hardlink(entry)) sanitize_entry_path(link);
     content += static_cast<uint64_t>(archive_entry_size(entry));
+    last = name;
   }
   return content;
 }

@@ -118,18 +118,20 @@ class Unpacker {
     HashingReader reader(src, !diff_id.empty());
     if (archive_read_open(a.get(), &reader, nullptr, &HashingReader::callback, nullptr) != ARCHIVE_OK)
       throw Error(fmt::format("reading layer: {}", archive_error_string(a.get())));
+    std::string last;  // the last entry read, to say where a damaged header is
     for (;;) {
       archive_entry* entry = nullptr;
       int r = archive_read_next_header(a.get(), &entry);
       if (r == ARCHIVE_EOF) break;
       if (r < ARCHIVE_WARN) throw Error(fmt::format("reading layer: {}", archive_error_string(a.get())));
       const char* name = archive_entry_pathname(entry);
-      if (!name) throw Error("reading layer: an entry has no name");
+      if (!header_is_whole(r) || !name) throw damaged_header(a.get(), last);
       try {
         extract(a.get(), entry, sanitize_entry_path(name));
       } catch (const Error& e) {
         throw e.with_context(fmt::format("layer entry {:?}", name));
       }
+      last = name;
       ++stats_.entries;
     }
     // Directory modes and times last: writing files into them changed their mtime,
@@ -352,7 +354,7 @@ class Unpacker {
     for (;;) {
       int r = archive_read_data_block(a, &buf, &len, &offset);
       if (r == ARCHIVE_EOF) break;
-      if (r < ARCHIVE_WARN) throw Error(fmt::format("read: {}", archive_error_string(a)));
+      if (r != ARCHIVE_OK && r != ARCHIVE_WARN) throw Error(fmt::format("read: {}", archive_error_string(a)));
       if (offset != end && lseek(fd, offset, SEEK_SET) < 0) throw_errno("seek");
       write_all(fd, std::string_view(static_cast<const char*>(buf), len));
       end = offset + static_cast<int64_t>(len);

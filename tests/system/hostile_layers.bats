@@ -17,10 +17,9 @@
 #     that ran leaves no layer.
 #
 # Left out of the corpus, and reported (see make-hostile-corpus.py):
-# DAMAGED_HEADER_CRASH (a damaged tar header after the first crashes
-# `skiff import`), GZIP_CRC_UNCHECKED (a gzip member with a wrong CRC is
-# imported), and bombs without a file size limit (BOMB_NO_CAP: skiff has no
-# cap of its own, a few tens of KiB of gzip can fill the disk).
+# GZIP_CRC_UNCHECKED (a gzip member with a wrong CRC is imported), and bombs
+# without a file size limit (BOMB_NO_CAP: skiff has no cap of its own, a few
+# tens of KiB of gzip can fill the disk).
 
 load helpers
 
@@ -311,10 +310,14 @@ store_is_empty() {
   store_is_empty
 }
 
-@test "hostile layer: a tar whose first header has a bad checksum is refused at import" {
-  make_corpus 'checksum-h0-'
+@test "hostile layer: a tar with a damaged header is refused at import, wherever the header is" {
+  make_corpus '-checksum-h[0-9]-|-garbage-instead-of-header'
   corpus_passes
-  [ "$layers_checked" = 6 ]
+  [ "$layers_checked" = 19 ]
+  one_layer '^[0-9]+-checksum-h1-off-by-one\.tar$'
+  run -125 skiff import "$corpus/$layer" damaged
+  [ "$output" = 'skiff: invalid tar header after entry "ok": Damaged tar archive' ]
+  store_is_empty
 }
 
 @test "hostile layer: pax path= and linkpath= that leave the layer are refused at import" {
