@@ -16,8 +16,7 @@
 #     run leaves no container, no layer and nothing in tmp/; rmi of a layer
 #     that ran leaves no layer.
 #
-# Left out of the corpus, and reported (see make-hostile-corpus.py):
-# GZIP_CRC_UNCHECKED (a gzip member with a wrong CRC is imported), and bombs
+# Left out of the corpus, and reported (see make-hostile-corpus.py): bombs
 # without a file size limit (BOMB_NO_CAP: skiff has no cap of its own, a few
 # tens of KiB of gzip can fill the disk).
 
@@ -318,6 +317,22 @@ store_is_empty() {
   run -125 skiff import "$corpus/$layer" damaged
   [ "$output" = 'skiff: invalid tar header after entry "ok": Damaged tar archive' ]
   store_is_empty
+}
+
+@test "hostile layer: a gzip layer whose CRC-32 or length is wrong is refused at import" {
+  make_corpus '-truncated-gzip-(bad|second|stored)'
+  corpus_passes
+  [ "$layers_checked" = 4 ]
+  one_layer '^[0-9]+-truncated-gzip-stored-block-altered\.tar$'
+  run -125 skiff import "$corpus/$layer" damaged
+  [ "$output" = "skiff: read the tarball: gzip member 1 is damaged: its CRC-32 or length does not match its data" ]
+  store_is_empty
+}
+
+@test "hostile layer: layers compressed twice are refused at import; an archive in a layer is a file" {
+  make_corpus '-bomb-([a-z]+-[a-z]+-tar|archive-as-entry)'
+  corpus_passes
+  [ "$layers_checked" = 5 ]
 }
 
 @test "hostile layer: pax path= and linkpath= that leave the layer are refused at import" {
