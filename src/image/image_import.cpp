@@ -11,6 +11,7 @@
 #include "archive_reader.hpp"
 #include "skiff/image/byte_source.hpp"
 #include "skiff/image/digest.hpp"
+#include "skiff/image/layer_limits.hpp"
 #include "skiff/image/layer_unpack.hpp"
 #include "skiff/image/manifest.hpp"
 #include "skiff/store/file_lock.hpp"
@@ -34,7 +35,8 @@ struct TempFile {
 };
 
 // Decompresses fd into out while hashing; returns {digest, size}. The
-// stream is a layer's: compressed once, its gzip trailers checked.
+// stream is a layer's: compressed once, its gzip trailers checked, and
+// refused when it would fill the store's file system (layer_limits.cpp).
 std::pair<std::string, uint64_t> decompress_to(int fd, int out) {
   // What is wrong with the input says where it was found; a failed read of
   // the file ("read layer: ...") says so itself.
@@ -47,6 +49,7 @@ std::pair<std::string, uint64_t> decompress_to(int fd, int out) {
     }
   };
   auto src = reading([&] { return decompress(fd_source(fd)); });
+  SpaceBudget space(out);
   Sha256 hash;
   uint64_t size = 0;
   std::string buf(1 << 20, '\0');
@@ -57,6 +60,7 @@ std::pair<std::string, uint64_t> decompress_to(int fd, int out) {
     hash.update(chunk);
     write_all(out, chunk);
     size += n;
+    space.wrote(n);
   }
   if (size == 0) throw Error("read the tarball: it is empty");
   return {hash.finish(), size};

@@ -1,4 +1,5 @@
-// Taking a layer's compression off, once: which one the first bytes say.
+// Taking a layer's compression off, once: which one the first bytes say,
+// and what comes out counted against what went in (layer_limits.cpp).
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -9,6 +10,7 @@
 #include "archive_reader.hpp"
 #include "gunzip.hpp"
 #include "skiff/image/byte_source.hpp"
+#include "skiff/image/layer_limits.hpp"
 #include "skiff/util/error.hpp"
 
 namespace skiff::image {
@@ -78,6 +80,22 @@ class ReplaySource : public ByteSource {
   std::unique_ptr<ByteSource> rest_;
 };
 
+// Counts the compressed bytes a decompressor reads.
+class CountingSource : public ByteSource {
+ public:
+  CountingSource(std::unique_ptr<ByteSource> src, std::shared_ptr<uint64_t> count)
+      : src_(std::move(src)), count_(std::move(count)) {}
+  size_t read(char* buf, size_t n) override {
+    size_t got = src_->read(buf, n);
+    *count_ += got;
+    return got;
+  }
+
+ private:
+  std::unique_ptr<ByteSource> src_;
+  std::shared_ptr<uint64_t> count_;
+};
+
 std::string archive_error(archive* a) {
   const char* e = archive_error_string(a);
   return e ? e : "unknown error";
@@ -134,10 +152,12 @@ class FilterSource : public ByteSource {
   bool at_end_ = false;
 };
 
-// What comes out of a decompressor: refused when it is compressed again.
+// What comes out of a decompressor: refused when it is compressed again, or
+// when it outgrows what went in past kMaxInflateRatio.
 class InflateGuard : public ByteSource {
  public:
-  InflateGuard(std::unique_ptr<ByteSource> inflated, Compression outer) : src_(std::move(inflated)), outer_(outer) {}
+  InflateGuard(std::unique_ptr<ByteSource> inflated, std::shared_ptr<const uint64_t> compressed, Compression outer)
+      : src_(std::move(inflated)), compressed_(std::move(compressed)), outer_(outer) {}
 
   size_t read(char* buf, size_t n) override {
     size_t got;
@@ -153,12 +173,16 @@ class InflateGuard : public ByteSource {
     } else {
       got = src_->read(buf, n);
     }
+    inflated_ += got;
+    check_inflate_ratio(*compressed_, inflated_);
     return got;
   }
 
  private:
   std::unique_ptr<ByteSource> src_;
+  std::shared_ptr<const uint64_t> compressed_;
   Compression outer_;
+  uint64_t inflated_ = 0;
   bool first_ = true;
 };
 
@@ -170,12 +194,14 @@ std::unique_ptr<ByteSource> decompress(std::unique_ptr<ByteSource> src) {
   Compression c = compression_of(head);
   auto replay = std::make_unique<ReplaySource>(std::move(head), std::move(src));
   if (c == Compression::kNone) return replay;
+  auto compressed = std::make_shared<uint64_t>(0);
+  auto counted = std::make_unique<CountingSource>(std::move(replay), compressed);
   std::unique_ptr<ByteSource> inflated;
   if (c == Compression::kGzip)
-    inflated = gunzip(std::move(replay));
+    inflated = gunzip(std::move(counted));
   else
-    inflated = std::make_unique<FilterSource>(std::move(replay), c);
-  return std::make_unique<InflateGuard>(std::move(inflated), c);
+    inflated = std::make_unique<FilterSource>(std::move(counted), c);
+  return std::make_unique<InflateGuard>(std::move(inflated), std::move(compressed), c);
 }
 
 }  // namespace skiff::image

@@ -20,6 +20,7 @@
 #include "archive_reader.hpp"
 #include "skiff/image/byte_source.hpp"
 #include "skiff/image/digest.hpp"
+#include "skiff/image/layer_limits.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 #include "skiff/util/unique_fd.hpp"
@@ -94,7 +95,7 @@ struct DeferredDir {
 class Unpacker {
  public:
   Unpacker(const std::filesystem::path& target, const UnpackOptions& opts)
-      : opts_(opts), root_(open_or_throw(target, O_RDONLY | O_DIRECTORY)) {}
+      : opts_(opts), root_(open_or_throw(target, O_RDONLY | O_DIRECTORY)), space_(root_.get()) {}
 
   // src is a tar, its compression already taken off (decompress()): no
   // libarchive filter is enabled here, so nothing is inflated twice.
@@ -298,6 +299,8 @@ class Unpacker {
       }
       case AE_IFREG: {
         clear(dir, leaf.c_str(), false);
+        // A sparse file's size is mostly holes: its data is counted as it is written.
+        if (archive_entry_sparse_count(e) == 0) space_.reserve(static_cast<uint64_t>(archive_entry_size(e)));
         UniqueFd f(openat(dir, leaf.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
         if (!f) throw_errno("create");
         write_data(a, f.get(), archive_entry_size(e));
@@ -346,6 +349,7 @@ class Unpacker {
       write_all(fd, std::string_view(static_cast<const char*>(buf), len));
       end = offset + static_cast<int64_t>(len);
       stats_.bytes += len;
+      space_.wrote(len);
     }
     if (end < size && ftruncate(fd, size) != 0) throw_errno("truncate");  // sparse tail
   }
@@ -356,6 +360,7 @@ class Unpacker {
 
   UnpackOptions opts_;
   UniqueFd root_;
+  SpaceBudget space_;  // of root_'s file system
   UniqueFd cached_parent_;
   std::string cached_parent_path_;
   std::vector<DeferredDir> deferred_;

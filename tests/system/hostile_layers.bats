@@ -15,10 +15,6 @@
 #   - a refused import leaves no image, no blob and nothing in tmp/; a refused
 #     run leaves no container, no layer and nothing in tmp/; rmi of a layer
 #     that ran leaves no layer.
-#
-# Left out of the corpus, and reported (see make-hostile-corpus.py): bombs
-# without a file size limit (BOMB_NO_CAP: skiff has no cap of its own, a few
-# tens of KiB of gzip can fill the disk).
 
 load helpers
 
@@ -333,6 +329,16 @@ store_is_empty() {
   make_corpus '-bomb-([a-z]+-[a-z]+-tar|archive-as-entry)'
   corpus_passes
   [ "$layers_checked" = 5 ]
+}
+
+@test "hostile layer: a zstd bomb is refused past 256 MiB, with no file size limit" {
+  make_corpus '-bomb-zstd-'
+  corpus_passes
+  [ "$layers_checked" = 2 ]
+  one_layer '^[0-9]+-bomb-zstd-zeros-1G\.tar$'
+  run -125 skiff import "$corpus/$layer" bomb
+  [ "$output" = "skiff: read the tarball: layer inflates more than 1100:1 (257.0 MiB from 33 KiB): refused as a decompression bomb" ]
+  store_is_empty
 }
 
 @test "hostile layer: pax path= and linkpath= that leave the layer are refused at import" {

@@ -36,7 +36,8 @@ std::unique_ptr<ByteSource> fd_source(int fd);
 // (isa-l at 4x zlib's speed where libisal.so.2 loads, else zlib; every
 // member's CRC-32 and length checked), zstd or xz (libarchive's filters);
 // a plain stream passes unchanged. Refuses a stream whose content is
-// compressed again.
+// compressed again and one that inflates past kMaxInflateRatio
+// (layer_limits.hpp).
 std::unique_ptr<ByteSource> decompress(std::unique_ptr<ByteSource> src);
 
 // Reads src on a thread of its own, a few megabytes ahead of the reader, so

@@ -1,5 +1,5 @@
-// Taking a layer's compression off: gzip trailers checked, and compression
-// taken off once.
+// Taking a layer's compression off: gzip trailers checked, compression
+// taken off once, and streams that inflate like bombs refused.
 #include <zlib.h>
 
 #include <catch2/catch.hpp>
@@ -7,6 +7,7 @@
 #include <string>
 
 #include "skiff/image/byte_source.hpp"
+#include "skiff/image/layer_limits.hpp"
 #include "skiff/util/error.hpp"
 
 using skiff::image::ByteSource;
@@ -97,4 +98,22 @@ TEST_CASE("compression is taken off once: a compressed stream inside is refused,
   CHECK_THROWS_WITH(read_all(gzip(gzip("tar"))), "layer is compressed twice (gzip inside gzip)");
   CHECK_THROWS_WITH(read_all(gzip(zstd_zeros("x", 10))), "layer is compressed twice (zstd inside gzip)");
   CHECK_THROWS_WITH(read_all(zstd_zeros(gzip("tar"), 0)), "layer is compressed twice (gzip inside zstd)");
+}
+
+TEST_CASE("a stream that inflates past 1100:1 beyond 256 MiB is refused as a bomb") {
+  using skiff::image::check_inflate_ratio;
+  CHECK_NOTHROW(check_inflate_ratio(1, 256 << 20));         // under the floor, any ratio
+  CHECK_NOTHROW(check_inflate_ratio(1 << 20, 1ull << 30));  // 1024:1, gzip's own ceiling
+  CHECK_THROWS_WITH(check_inflate_ratio(100 << 10, 1ull << 30),
+                    "layer inflates more than 1100:1 (1.0 GiB from 100 KiB): refused as a decompression bomb");
+  // 33 KiB of zstd that would inflate to 1 GiB stops at 256 MiB.
+  auto src = decompress(std::make_unique<StringSource>(zstd_zeros("head", uint64_t{1} << 30)));
+  std::string buf(1 << 20, '\0');
+  uint64_t total = 0;
+  CHECK_THROWS_WITH(
+      [&] {
+        while (size_t n = src->read(buf.data(), buf.size())) total += n;
+      }(),
+      Catch::StartsWith("layer inflates more than 1100:1 (257.0 MiB from 33 KiB)"));
+  CHECK(total <= (uint64_t{257} << 20));
 }
