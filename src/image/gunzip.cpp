@@ -1,8 +1,11 @@
 // gzip with isa-l's igzip, opened with dlopen: Debian ships no static
-// libisal, and only layer unpacking needs it.
+// libisal, and only layers need it. zlib inflates where isa-l is missing.
+#include "gunzip.hpp"
+
 #include <dlfcn.h>
 #include <isa-l/igzip_lib.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <array>
 #include <condition_variable>
@@ -59,32 +62,20 @@ const Isal& isal() {
   return lib;
 }
 
-// Replays the bytes read to sniff the format, then the rest of the source.
-class PrefixedSource : public ByteSource {
- public:
-  PrefixedSource(std::string prefix, std::unique_ptr<ByteSource> rest)
-      : prefix_(std::move(prefix)), rest_(std::move(rest)) {}
-  size_t read(char* buf, size_t n) override {
-    if (pos_ < prefix_.size()) {
-      size_t k = std::min(n, prefix_.size() - pos_);
-      memcpy(buf, prefix_.data() + pos_, k);
-      pos_ += k;
-      return k;
-    }
-    return rest_->read(buf, n);
-  }
-
- private:
-  std::string prefix_;
-  size_t pos_ = 0;
-  std::unique_ptr<ByteSource> rest_;
-};
+// Every gzip member ends with the CRC-32 and the length (mod 2^32) of its
+// data; both back-ends check them, and a mismatch is damage: an import has
+// no digest to compare the inflated stream with, so the CRC is its only check.
+Error damaged_member(unsigned member) {
+  return Error(fmt::format("gzip member {} is damaged: its CRC-32 or length does not match its data", member));
+}
 
 class IsalGunzip : public ByteSource {
  public:
   explicit IsalGunzip(std::unique_ptr<ByteSource> src) : src_(std::move(src)), in_(1 << 20) {
     state_ = std::make_unique<inflate_state>();
     isal().inflate_init(state_.get());
+    // ISAL_GZIP: isa-l parses the header, computes the CRC-32 as it inflates
+    // and checks it and the length against the trailer (no second pass).
     state_->crc_flag = ISAL_GZIP;
   }
   size_t read(char* buf, size_t n) override {
@@ -102,11 +93,13 @@ class IsalGunzip : public ByteSource {
         s.crc_flag = ISAL_GZIP;
         s.next_in = next;
         s.avail_in = avail;
+        ++member_;
       }
       if (s.avail_in == 0 && !eof_) fill();
       s.next_out = reinterpret_cast<uint8_t*>(buf);
       s.avail_out = static_cast<uint32_t>(n);
       int rc = isal().inflate(&s);
+      if (rc == ISAL_INCORRECT_CHECKSUM) throw damaged_member(member_);
       if (rc != ISAL_DECOMP_OK) throw Error(fmt::format("layer is not valid gzip (isa-l error {})", rc));
       size_t produced = n - s.avail_out;
       if (produced > 0) return produced;
@@ -132,6 +125,65 @@ class IsalGunzip : public ByteSource {
   std::vector<uint8_t> in_;
   std::unique_ptr<inflate_state> state_;
   bool eof_ = false;
+  unsigned member_ = 1;
+};
+
+// zlib where isa-l is not installed: a quarter of the speed, the same checks
+// (windowBits 16 + 15: a gzip wrapper, its trailer verified).
+class ZlibGunzip : public ByteSource {
+ public:
+  explicit ZlibGunzip(std::unique_ptr<ByteSource> src) : src_(std::move(src)), in_(1 << 20) {
+    if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) throw Error("gzip: zlib cannot start");
+  }
+  ~ZlibGunzip() override { inflateEnd(&z_); }
+  size_t read(char* buf, size_t n) override {
+    if (n > UINT32_MAX) n = UINT32_MAX;
+    for (;;) {
+      if (member_done_) {
+        if (z_.avail_in == 0 && !fill()) return 0;
+        if (z_.next_in[0] != 0x1f) return 0;  // padding after the last member
+        inflateReset(&z_);
+        member_done_ = false;
+        ++member_;
+      }
+      if (z_.avail_in == 0 && !eof_) fill();
+      z_.next_out = reinterpret_cast<Bytef*>(buf);
+      z_.avail_out = static_cast<uInt>(n);
+      int rc = inflate(&z_, Z_NO_FLUSH);
+      size_t produced = n - z_.avail_out;
+      if (rc == Z_STREAM_END) {
+        member_done_ = true;
+      } else if (rc == Z_DATA_ERROR) {
+        std::string_view msg = z_.msg ? z_.msg : "";
+        if (msg == "incorrect data check" || msg == "incorrect length check") throw damaged_member(member_);
+        throw Error(fmt::format("layer is not valid gzip ({})", msg));
+      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        throw Error(fmt::format("layer is not valid gzip (zlib error {})", rc));
+      }
+      if (produced > 0) return produced;
+      if (!member_done_ && eof_ && z_.avail_in == 0) throw Error("layer is truncated: the gzip stream ends early");
+    }
+  }
+
+ private:
+  bool fill() {
+    if (eof_) return false;
+    size_t got = src_->read(reinterpret_cast<char*>(in_.data()), in_.size());
+    if (got == 0) {
+      eof_ = true;
+      return false;
+    }
+    z_.next_in = in_.data();
+    z_.avail_in = static_cast<uInt>(got);
+    return true;
+  }
+
+  std::unique_ptr<ByteSource> src_;
+  std::vector<uint8_t> in_;
+  z_stream z_{};
+  bool eof_ = false;
+  bool member_done_ = false;
+  unsigned member_ = 1;
 };
 
 class IsalGzip : public ByteSink {
@@ -271,20 +323,9 @@ std::unique_ptr<ByteSource> fd_source(int fd) {
   return std::make_unique<FdSource>(fd);
 }
 
-std::unique_ptr<ByteSource> maybe_gunzip(std::unique_ptr<ByteSource> src) {
-  std::string head(2, '\0');
-  size_t have = 0;
-  while (have < 2) {
-    size_t got = src->read(head.data() + have, 2 - have);
-    if (got == 0) break;
-    have += got;
-  }
-  head.resize(have);
-  auto replay = std::make_unique<PrefixedSource>(head, std::move(src));
-  if (have == 2 && static_cast<unsigned char>(head[0]) == 0x1f && static_cast<unsigned char>(head[1]) == 0x8b &&
-      isal().ok())
-    return std::make_unique<IsalGunzip>(std::move(replay));
-  return replay;
+std::unique_ptr<ByteSource> gunzip(std::unique_ptr<ByteSource> src) {
+  if (isal().ok()) return std::make_unique<IsalGunzip>(std::move(src));
+  return std::make_unique<ZlibGunzip>(std::move(src));
 }
 
 std::unique_ptr<ByteSink> isal_gzip(ByteSink& out) {

@@ -9,7 +9,9 @@
 #include <memory>
 
 #include "archive_reader.hpp"
+#include "skiff/image/byte_source.hpp"
 #include "skiff/image/digest.hpp"
+#include "skiff/image/layer_limits.hpp"
 #include "skiff/image/layer_unpack.hpp"
 #include "skiff/image/manifest.hpp"
 #include "skiff/store/file_lock.hpp"
@@ -32,31 +34,35 @@ struct TempFile {
   }
 };
 
-// Decompresses fd into out while hashing; returns {digest, size}.
+// Decompresses fd into out while hashing; returns {digest, size}. The
+// stream is a layer's: compressed once, its gzip trailers checked, and
+// refused when it would fill the store's file system (layer_limits.cpp).
 std::pair<std::string, uint64_t> decompress_to(int fd, int out) {
-  ArchiveReader a(archive_read_new());
-  archive_read_support_filter_gzip(a.get());
-  archive_read_support_filter_zstd(a.get());
-  archive_read_support_filter_xz(a.get());
-  archive_read_support_format_raw(a.get());
-  if (archive_read_open_fd(a.get(), fd, 1 << 20) != ARCHIVE_OK)
-    throw Error(fmt::format("read the tarball: {}", archive_error_string(a.get())));
-  archive_entry* entry;
+  // What is wrong with the input says where it was found; a failed read of
+  // the file ("read layer: ...") says so itself.
+  auto reading = [](auto step) {
+    try {
+      return step();
+    } catch (const Error& e) {
+      if (e.err()) throw;
+      throw e.with_context("read the tarball");
+    }
+  };
+  auto src = reading([&] { return decompress(fd_source(fd)); });
+  SpaceBudget space(out);
   Sha256 hash;
   uint64_t size = 0;
-  int r = archive_read_next_header(a.get(), &entry);
-  if (r == ARCHIVE_EOF) throw Error("the tarball is empty");
-  if (r < ARCHIVE_WARN) throw Error(fmt::format("read the tarball: {}", archive_error_string(a.get())));
   std::string buf(1 << 20, '\0');
   for (;;) {
-    la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
-    if (n < 0) throw Error(fmt::format("read the tarball: {}", archive_error_string(a.get())));
+    size_t n = reading([&] { return src->read(buf.data(), buf.size()); });
     if (n == 0) break;
-    std::string_view chunk(buf.data(), static_cast<size_t>(n));
+    std::string_view chunk(buf.data(), n);
     hash.update(chunk);
     write_all(out, chunk);
-    size += static_cast<uint64_t>(n);
+    size += n;
+    space.wrote(n);
   }
+  if (size == 0) throw Error("read the tarball: it is empty");
   return {hash.finish(), size};
 }
 
@@ -68,13 +74,17 @@ uint64_t check_tar(int fd) {
     throw Error(fmt::format("not a tar archive: {}", archive_error_string(a.get())));
   archive_entry* entry;
   uint64_t content = 0;
+  std::string last;  // the last entry read, to say where a damaged header is
   for (;;) {
     int r = archive_read_next_header(a.get(), &entry);
     if (r == ARCHIVE_EOF) break;
     if (r < ARCHIVE_WARN) throw Error(fmt::format("not a tar archive: {}", archive_error_string(a.get())));
-    sanitize_entry_path(archive_entry_pathname(entry));
+    const char* name = archive_entry_pathname(entry);
+    if (!header_is_whole(r) || !name) throw damaged_header(a.get(), last);
+    sanitize_entry_path(name);
     if (const char* link = archive_entry_hardlink(entry)) sanitize_entry_path(link);
     content += static_cast<uint64_t>(archive_entry_size(entry));
+    last = name;
   }
   return content;
 }

@@ -20,6 +20,7 @@
 #include "archive_reader.hpp"
 #include "skiff/image/byte_source.hpp"
 #include "skiff/image/digest.hpp"
+#include "skiff/image/layer_limits.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 #include "skiff/util/unique_fd.hpp"
@@ -35,14 +36,15 @@ int openat2_beneath(int dirfd, const char* path, int flags) {
   return openat2_fd(dirfd, path, static_cast<uint64_t>(flags), RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
 }
 
-// Feeds libarchive from a ByteSource and, when the stream is a plain tar
-// (already inflated), hashes it on another thread to check the layer's
-// diff_id. libarchive may use the buffer it was given until it asks for the
-// next one, and the hasher until it is done with it: three buffers in turn.
+// Feeds libarchive from a ByteSource (already decompressed) and, with a
+// diff_id to check, hashes the stream on another thread. libarchive may use
+// the buffer it was given until it asks for the next one, and the hasher
+// until it is done with it: three buffers in turn.
 class HashingReader {
  public:
-  HashingReader(ByteSource& src, bool hash) : src_(src), hash_(hash) {
+  HashingReader(ByteSource& src, bool hash) : src_(src) {
     for (auto& b : bufs_) b.resize(1 << 20);
+    if (hash) hasher_ = std::make_unique<BackgroundSha256>();
   }
 
   static la_ssize_t callback(archive* a, void* self, const void** out) {
@@ -57,32 +59,23 @@ class HashingReader {
     }
   }
 
-  // Reads what libarchive left (tar padding) so the digest covers it all.
-  // Empty when the stream was compressed in a way libarchive decoded itself.
+  // Reads what libarchive left (tar padding) so the digest covers it all;
+  // empty when not hashing.
   std::string finish() {
-    if (!hashing()) return {};
+    if (!hasher_) return {};
     while (next() > 0) {
     }
     return hasher_->finish();
   }
 
  private:
-  bool hashing() const { return hash_ && !compressed_; }
   size_t next() {
     current_ = (current_ + 1) % bufs_.size();
     // The hasher must be done with what this buffer held three reads ago.
     if (hasher_ && seq_[current_]) hasher_->wait_for(seq_[current_]);
     std::vector<char>& buf = bufs_[current_];
     size_t n = src_.read(buf.data(), buf.size());
-    if (first_) {
-      first_ = false;
-      auto b = reinterpret_cast<const unsigned char*>(buf.data());
-      // gzip, zstd, xz: libarchive decodes these and the hash would be of the wrong bytes.
-      compressed_ = n >= 4 && ((b[0] == 0x1f && b[1] == 0x8b) || (b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f) ||
-                               (b[0] == 0xfd && b[1] == '7' && b[2] == 'z'));
-      if (hashing()) hasher_ = std::make_unique<BackgroundSha256>();
-    }
-    seq_[current_] = hashing() && n ? hasher_->update(std::string_view(buf.data(), n)) : 0;
+    seq_[current_] = hasher_ && n ? hasher_->update(std::string_view(buf.data(), n)) : 0;
     return n;
   }
 
@@ -90,9 +83,6 @@ class HashingReader {
   std::array<std::vector<char>, 3> bufs_;
   std::array<uint64_t, 3> seq_{};
   size_t current_ = 2;
-  bool hash_;
-  bool first_ = true;
-  bool compressed_ = false;
   std::unique_ptr<BackgroundSha256> hasher_;
 };
 
@@ -104,32 +94,32 @@ struct DeferredDir {
 
 class Unpacker {
  public:
-  Unpacker(const std::filesystem::path& target, const UnpackOptions& opts) : opts_(opts) {
-    root_ = open_or_throw(target, O_RDONLY | O_DIRECTORY);
-  }
+  Unpacker(const std::filesystem::path& target, const UnpackOptions& opts)
+      : opts_(opts), root_(open_or_throw(target, O_RDONLY | O_DIRECTORY)), space_(root_.get()) {}
 
+  // src is a tar, its compression already taken off (decompress()): no
+  // libarchive filter is enabled here, so nothing is inflated twice.
   UnpackStats run(ByteSource& src, std::string_view diff_id) {
     ArchiveReader a(archive_read_new());
-    archive_read_support_filter_gzip(a.get());
-    archive_read_support_filter_zstd(a.get());
-    archive_read_support_filter_xz(a.get());
     archive_read_support_format_tar(a.get());
     archive_read_support_format_empty(a.get());
     HashingReader reader(src, !diff_id.empty());
     if (archive_read_open(a.get(), &reader, nullptr, &HashingReader::callback, nullptr) != ARCHIVE_OK)
       throw Error(fmt::format("reading layer: {}", archive_error_string(a.get())));
+    std::string last;  // the last entry read, to say where a damaged header is
     for (;;) {
       archive_entry* entry = nullptr;
       int r = archive_read_next_header(a.get(), &entry);
       if (r == ARCHIVE_EOF) break;
       if (r < ARCHIVE_WARN) throw Error(fmt::format("reading layer: {}", archive_error_string(a.get())));
       const char* name = archive_entry_pathname(entry);
-      if (!name) throw Error("reading layer: an entry has no name");
+      if (!header_is_whole(r) || !name) throw damaged_header(a.get(), last);
       try {
         extract(a.get(), entry, sanitize_entry_path(name));
       } catch (const Error& e) {
         throw e.with_context(fmt::format("layer entry {:?}", name));
       }
+      last = name;
       ++stats_.entries;
     }
     // Directory modes and times last: writing files into them changed their mtime,
@@ -309,6 +299,8 @@ class Unpacker {
       }
       case AE_IFREG: {
         clear(dir, leaf.c_str(), false);
+        // A sparse file's size is mostly holes: its data is counted as it is written.
+        if (archive_entry_sparse_count(e) == 0) space_.reserve(static_cast<uint64_t>(archive_entry_size(e)));
         UniqueFd f(openat(dir, leaf.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
         if (!f) throw_errno("create");
         write_data(a, f.get(), archive_entry_size(e));
@@ -352,11 +344,12 @@ class Unpacker {
     for (;;) {
       int r = archive_read_data_block(a, &buf, &len, &offset);
       if (r == ARCHIVE_EOF) break;
-      if (r < ARCHIVE_WARN) throw Error(fmt::format("read: {}", archive_error_string(a)));
+      if (r != ARCHIVE_OK && r != ARCHIVE_WARN) throw Error(fmt::format("read: {}", archive_error_string(a)));
       if (offset != end && lseek(fd, offset, SEEK_SET) < 0) throw_errno("seek");
       write_all(fd, std::string_view(static_cast<const char*>(buf), len));
       end = offset + static_cast<int64_t>(len);
       stats_.bytes += len;
+      space_.wrote(len);
     }
     if (end < size && ftruncate(fd, size) != 0) throw_errno("truncate");  // sparse tail
   }
@@ -367,6 +360,7 @@ class Unpacker {
 
   UnpackOptions opts_;
   UniqueFd root_;
+  SpaceBudget space_;  // of root_'s file system
   UniqueFd cached_parent_;
   std::string cached_parent_path_;
   std::vector<DeferredDir> deferred_;
@@ -394,7 +388,7 @@ std::string sanitize_entry_path(std::string_view name) {
 }
 
 UnpackStats unpack_layer(int fd, const std::filesystem::path& target, const UnpackOptions& opts) {
-  auto src = read_ahead(maybe_gunzip(fd_source(fd)));
+  auto src = read_ahead(decompress(fd_source(fd)));
   return Unpacker(target, opts).run(*src, {});
 }
 
@@ -402,7 +396,7 @@ UnpackStats unpack_layer_from(std::unique_ptr<ByteSource> src, const std::filesy
                               const UnpackOptions& opts, std::string_view diff_id) {
   // Inflating (and reading a blob still being downloaded) on one thread,
   // writing files on another.
-  auto inflated = read_ahead(maybe_gunzip(std::move(src)));
+  auto inflated = read_ahead(decompress(std::move(src)));
   return Unpacker(target, opts).run(*inflated, diff_id);
 }
 

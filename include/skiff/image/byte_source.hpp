@@ -32,10 +32,13 @@ std::unique_ptr<ByteSink> isal_gzip(ByteSink& out);
 // Reads an fd until EOF (the fd stays the caller's).
 std::unique_ptr<ByteSource> fd_source(int fd);
 
-// If src starts with a gzip header and isa-l (libisal.so.2) can be loaded,
-// inflates it with isa-l (4x zlib's speed); otherwise passes src through
-// unchanged for libarchive to decode.
-std::unique_ptr<ByteSource> maybe_gunzip(std::unique_ptr<ByteSource> src);
+// Takes the compression off a layer, once, as its first bytes say: gzip
+// (isa-l at 4x zlib's speed where libisal.so.2 loads, else zlib; every
+// member's CRC-32 and length checked), zstd or xz (libarchive's filters);
+// a plain stream passes unchanged. Refuses a stream whose content is
+// compressed again and one that inflates past kMaxInflateRatio
+// (layer_limits.hpp).
+std::unique_ptr<ByteSource> decompress(std::unique_ptr<ByteSource> src);
 
 // Reads src on a thread of its own, a few megabytes ahead of the reader, so
 // that inflating a layer and writing its files use two cores.

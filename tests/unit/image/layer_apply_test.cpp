@@ -91,3 +91,19 @@ TEST_CASE("a whiteout of '.' or '..' is refused, and removes nothing") {
   }
   fs::remove_all(dir);
 }
+
+TEST_CASE("a damaged header after the first is an error, not an entry without a name") {
+  fs::path dir = fs::temp_directory_path() / ("skiff-unit-" + skiff::random_hex(8));
+  fs::create_directories(dir / "root");
+  fs::path tar = make_tar(dir / "damaged.tar", {{"ok", "fine\n"}, {"next", "data\n"}});
+  {
+    // The second header's checksum, off by one.
+    skiff::UniqueFd fd = skiff::open_or_throw(tar, O_RDWR);
+    char sum[8];
+    REQUIRE(pread(fd.get(), sum, 6, 1024 + 148) == 6);
+    sum[5] = sum[5] == '7' ? '6' : static_cast<char>(sum[5] + 1);
+    REQUIRE(pwrite(fd.get(), sum, 6, 1024 + 148) == 6);
+  }
+  CHECK_THROWS_WITH(apply(tar, dir / "root"), "invalid tar header after entry \"ok\": Damaged tar archive");
+  fs::remove_all(dir);
+}
