@@ -214,7 +214,17 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   };
   auto write_record = [&] {
     if (recorded) return;
-    containers.create(rec, state);
+    // A generated name that another skiff took meanwhile: draw another,
+    // as docker does (the check above was not the reservation).
+    for (int tries = 1;; ++tries) {
+      try {
+        containers.create(rec, state);
+        break;
+      } catch (const Error&) {
+        if (!opts.name.empty() || tries >= 20 || !containers.name_taken(rec.name)) throw;
+        rec.name = generate_name();
+      }
+    }
     recorded = true;
     if (!opts.cidfile.empty()) {
       write_cidfile(opts.cidfile, rec.id);
