@@ -40,7 +40,8 @@ int exec_in_container(const store::Paths& paths, const ExecOptions& opts) {
   // Pinned by a pidfd and checked to be the child of the skiff that runs
   // the container: a pid the kernel gave to another process since is not
   // joined.
-  std::optional<runtime::ContainerJoin> join = runtime::ContainerJoin::open(view.state.pid, view.record.skiff_pid);
+  std::optional<runtime::ContainerJoin> join =
+      runtime::ContainerJoin::open(view.state.pid, view.state.pid_start_time, view.record.skiff_pid);
   if (!join) throw not_running();
 
   runtime::Spec spec;

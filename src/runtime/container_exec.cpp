@@ -25,6 +25,7 @@
 #include "skiff/runtime/container_process.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
+#include "skiff/util/split.hpp"
 
 namespace skiff::runtime {
 
@@ -83,7 +84,7 @@ bool ContainerJoin::maps(const Ranges& r, uint32_t id) {
   return false;
 }
 
-std::optional<ContainerJoin> ContainerJoin::open(pid_t pid, pid_t parent) {
+std::optional<ContainerJoin> ContainerJoin::open(pid_t pid, uint64_t start_time, pid_t parent) {
   if (pid <= 0) return std::nullopt;
   ContainerJoin j;
   j.pid_ = pid;
@@ -97,17 +98,21 @@ std::optional<ContainerJoin> ContainerJoin::open(pid_t pid, pid_t parent) {
   }
   UniqueFd proc(::open(fmt::format("/proc/{}", pid).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!proc) return std::nullopt;
-  // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
+  // "PID (COMM) STATE PPID ... STARTTIME(22) ...": COMM may hold spaces and
+  // parentheses.
   auto stat = read_proc_file(proc.get(), "stat");
   if (!stat) return std::nullopt;
   size_t close_paren = stat->rfind(')');
-  char state = 0;
-  int ppid = 0;
-  if (close_paren == std::string::npos || sscanf(stat->c_str() + close_paren + 1, " %c %d", &state, &ppid) != 2)
-    return std::nullopt;
-  // The container's first process is a child of the skiff that runs it: a
-  // process that took its pid after it died is not.
-  if (state == 'Z' || state == 'X' || ppid != parent) return std::nullopt;
+  if (close_paren == std::string::npos) return std::nullopt;
+  std::vector<std::string_view> fields = split(std::string_view(*stat).substr(close_paren + 2), ' ');
+  if (fields.size() < 20) return std::nullopt;
+  char state = fields[0].empty() ? 0 : fields[0][0];
+  std::string ppid(fields[1]), started(fields[19]);
+  // The container's first process is a child of the skiff that runs it (or
+  // of its monitor), and started when the lock's note says: a process that
+  // took its pid after it died is not.
+  if (state == 'Z' || state == 'X' || std::to_string(parent) != ppid) return std::nullopt;
+  if (start_time != 0 && std::to_string(start_time) != started) return std::nullopt;
 
   for (const auto& ns : kJoinOrder) {
     UniqueFd fd(::openat(proc.get(), (std::string("ns/") + ns.name).c_str(), O_RDONLY | O_CLOEXEC));

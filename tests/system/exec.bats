@@ -225,11 +225,13 @@ ps -o args" ]
   local pid1
   pid1=$(head -n 1 "$lock")
   [ -n "$pid1" ]
-  # A process of the user's named by the note of a lock that is held (as if
-  # the container's pid had been given to it): not joined.
+  # A process of the user's named by the note of a lock that is held, with
+  # its own start time (as if the container's pid had been given to it and
+  # the note were of it): it is not the child of the container's skiff, and
+  # is not joined.
   sleep 100 &
   local other=$!
-  echo "$other" > "$lock"
+  echo "$other $(cut -d' ' -f22 "/proc/$other/stat")" > "$lock"
   run -125 --separate-stderr skiff exec web true
   [ "$stderr" = "skiff: container web is not running" ]
   kill $other

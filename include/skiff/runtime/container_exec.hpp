@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -20,10 +21,12 @@ namespace skiff::runtime {
 // another process since is never joined.
 class ContainerJoin {
  public:
-  // nullopt when pid is gone (or a zombie) or is not a child of parent (the
-  // skiff that started the container): the container is not running.
-  // Throws Error when /proc cannot be read.
-  static std::optional<ContainerJoin> open(pid_t pid, pid_t parent);
+  // nullopt when pid is gone (or a zombie), did not start at start_time
+  // (clock ticks since boot, as ProcessRef keeps it; 0: unknown) or is not
+  // a child of parent (the skiff that started the container, or its
+  // monitor): the container is not running. Throws Error when /proc cannot
+  // be read.
+  static std::optional<ContainerJoin> open(pid_t pid, uint64_t start_time, pid_t parent);
 
   pid_t pid() const { return pid_; }
   // The container's root directory (/proc/PID/root, O_PATH): open files in
