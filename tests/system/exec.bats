@@ -49,6 +49,17 @@ exec_status() {
   stop_container web
 }
 
+@test "exec into a container run with -d, and not once it is stopped" {
+  import_busybox
+  run -0 skiff run -d --name bg bb sleep 1000
+  run -0 skiff exec bg cat /proc/1/cmdline
+  [ "$output" = "$(printf 'sleep\0001000')" ]
+  run -5 skiff exec bg sh -c 'exit 5'
+  run -0 skiff stop -t 1 bg
+  run -125 --separate-stderr skiff exec bg true
+  [ "$stderr" = "skiff: container bg is not running" ]
+}
+
 @test "exec: 127 for a command not found, 126 for one that cannot be run" {
   import_busybox
   start_container web
