@@ -42,16 +42,32 @@ SKIFF_SRC=$(readlink -f -- "$SKIFF" 2>/dev/null || true)
 BASE_SRC=
 [ -z "$SKIFF_BASELINE" ] || BASE_SRC=$(baseline_src "$SKIFF_BASELINE")
 id "$BENCH_USER" >/dev/null 2>&1 || die "no user $BENCH_USER: bench/startup.sh makes it"
-add_owned_user "$BENCH_USER"
-if [ "$NOSUB" = 1 ]; then
-  if id "$NOSUB_USER" >/dev/null 2>&1; then add_owned_user "$NOSUB_USER"; else NOSUB=0; note "no user $NOSUB_USER: skipped"; fi
-fi
+if [ "$NOSUB" = 1 ] && ! id "$NOSUB_USER" >/dev/null 2>&1; then NOSUB=0; note "no user $NOSUB_USER: skipped"; fi
 
+# The bench users may be running other benchmarks meanwhile: only what this
+# script started is ended, by pid or by its container's name.
 BENCH=
+declare -A UDIR
+STARTED=()   # user:pid of each `skiff run` started in the background
+PODMAN_USERS=()
+stop_ours() {
+  local entry u pid
+  for entry in "${STARTED[@]}"; do
+    u=${entry%%:*} pid=${entry#*:}
+    as_user "$u" "$BENCH/bin/skiff" rm -f bench >/dev/null 2>&1 || true
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  for u in "${PODMAN_USERS[@]}"; do
+    as_user "$u" podman --runtime runc rm -f -t 0 bench >/dev/null 2>&1 || true
+    # The pause process podman started for this XDG_RUNTIME_DIR of ours.
+    if pid=$(cat "${UDIR[$u]}/r/libpod/tmp/pause.pid" 2>/dev/null); then kill -KILL "$pid" 2>/dev/null || true; fi
+  done
+}
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  kill_ours || true
+  stop_ours || true
   if [ -n "$BENCH" ] && [ -d "$BENCH" ]; then
     if [ "$KEEP" = 1 ]; then say "KEEP=1: leaving $BENCH"; else rm -rf -- "$BENCH" || note "could not remove all of $BENCH"; fi
   fi
@@ -73,7 +89,6 @@ cd "$BENCH"
 say "building the busybox rootfs"
 make_busybox_rootfs "$BENCH/rootfs" "$BENCH/rootfs.tar"
 
-declare -A UDIR
 N=0
 as_user() { # user cmd...
   local u=$1; shift
@@ -113,6 +128,7 @@ bench_user() { # user with-podman title
   as_user "$u" "$SK" import "$BENCH/rootfs.tar" bench-busybox >/dev/null
   as_user "$u" "$SK" run --rm --network none --name bench bench-busybox sleep 100000 \
     >"$BENCH/logs/skiff-run-$u.log" 2>&1 &
+  STARTED+=("$u:$!")
   local _
   for _ in $(seq 200); do as_user "$u" "$SK" exec bench true 2>/dev/null && break; sleep 0.05; done
   as_user "$u" "$SK" exec bench true || die "skiff exec does not work as $u"
@@ -121,6 +137,7 @@ bench_user() { # user with-podman title
   if [ "$with_podman" = 1 ]; then
     local P="podman --runtime runc"
     say "starting a podman container as $u"
+    PODMAN_USERS+=("$u")
     # shellcheck disable=SC2086 # $P is the command and its flag, split on purpose
     if as_user "$u" $P import "$BENCH/rootfs.tar" localhost/bench-busybox:latest >"$BENCH/logs/podman.log" 2>&1 &&
        as_user "$u" $P run -d --network none --name bench localhost/bench-busybox sleep 100000 >>"$BENCH/logs/podman.log" 2>&1 &&
@@ -137,7 +154,6 @@ bench_user() { # user with-podman title
     2>"$BENCH/logs/timeit-$u.err" | tee -a "$REPORT" || rc=$?
   echo | tee -a "$REPORT"
   [ "$rc" = 0 ] || { note "timeit exited with status $rc in '$title'"; ANY_FAILED=1; }
-  if [ "$with_podman" = 1 ]; then as_user "$u" podman --runtime runc rm -f -t 0 bench >/dev/null 2>&1 || true; fi
 }
 
 bench_user "$BENCH_USER" "$PODMAN" "exec with subordinate IDs"
