@@ -122,3 +122,26 @@ baseline_report() { # samples.tsv divisor unit "LOW HIGH [STAT...]" runs NEW BAS
       }
     }' "$tsv"
 }
+
+# The bench image: a static busybox with its applets as symlinks, root and
+# nobody in /etc/passwd, packed as a tar (owners 0).
+make_busybox_rootfs() { # rootfs-dir tar-file
+  local rootfs=$1 tar=$2 applet
+  mkdir -p "$rootfs"/{bin,etc,dev,proc,sys,tmp,root,run,var}
+  cp /bin/busybox "$rootfs/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [ "$applet" = busybox ] || ln -s busybox "$rootfs/bin/$applet"
+  done
+  mkdir -p "$rootfs/usr"
+  ln -s ../bin "$rootfs/usr/bin"
+  ln -s bin "$rootfs/sbin"
+  printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
+    'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >"$rootfs/etc/passwd"
+  printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$rootfs/etc/group"
+  chmod 700 "$rootfs/root"
+  chmod -R go+rX,go-w "$rootfs"
+  chmod 1777 "$rootfs/tmp"
+  { [ -x "$rootfs/bin/true" ] && [ -L "$rootfs/bin/sh" ]; } || die "rootfs has no /bin/true or /bin/sh"
+  tar -C "$rootfs" --numeric-owner --owner=0 --group=0 --sort=name -cf "$tar" .
+  chmod 644 "$tar"
+}

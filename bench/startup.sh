@@ -184,24 +184,7 @@ chmod 755 "$BENCH/s"
 # ---------------------------------------------------------------- rootfs ---
 say "building the busybox rootfs"
 ROOTFS=$BENCH/rootfs
-mkdir -p "$ROOTFS"/{bin,etc,dev,proc,sys,tmp,root,run,var}
-cp /bin/busybox "$ROOTFS/bin/busybox"
-for applet in $(/bin/busybox --list); do
-  [ "$applet" = busybox ] || ln -s busybox "$ROOTFS/bin/$applet"
-done
-mkdir -p "$ROOTFS/usr"
-ln -s ../bin "$ROOTFS/usr/bin"
-ln -s bin "$ROOTFS/sbin"
-printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
-  'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >"$ROOTFS/etc/passwd"
-printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$ROOTFS/etc/group"
-chmod 1777 "$ROOTFS/tmp"
-chmod 700 "$ROOTFS/root"
-chmod -R go+rX,go-w "$ROOTFS"
-chmod 1777 "$ROOTFS/tmp"
-{ [ -x "$ROOTFS/bin/true" ] && [ -L "$ROOTFS/bin/sh" ]; } || die "rootfs has no /bin/true or /bin/sh"
-tar -C "$ROOTFS" --numeric-owner --owner=0 --group=0 --sort=name -cf "$BENCH/rootfs.tar" .
-chmod 644 "$BENCH/rootfs.tar"
+make_busybox_rootfs "$ROOTFS" "$BENCH/rootfs.tar"
 
 # ------------------------------------------------------- per-user setup ----
 # Every user gets a private XDG_RUNTIME_DIR (rootless podman wants one), and

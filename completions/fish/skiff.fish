@@ -42,8 +42,9 @@ end
 # Parse the command line up to the cursor.  Prints two lines: the command
 # ("" if none yet; "image", "container" or "system" if a group's subcommand
 # is still missing; otherwise one of run build commit history diff import
-# images tag rmi image-inspect pull push login logout ps rm stop kill wait
-# logs info version unshare container-prune system-reset, or "?" if unknown),
+# images tag rmi image-inspect pull push login logout ps rm exec stop kill
+# wait logs info version unshare container-prune system-reset, or "?" if
+# unknown),
 # and the number of positional
 # arguments before the current token.
 function __skiff_parse
@@ -117,6 +118,8 @@ function __skiff_parse
                 set cmd rm
             case 'container stop'
                 set cmd stop
+            case 'container exec'
+                set cmd exec
             case 'container kill'
                 set cmd kill
             case 'container wait'
@@ -159,6 +162,8 @@ function __skiff_parse
             set argopts --authfile
         case stop
             set argopts -s --signal -t --time
+        case exec
+            set argopts -e --env --env-file -u --user -w --workdir
         case kill
             set argopts -s --signal
         case logs
@@ -295,6 +300,7 @@ complete -c skiff -n __skiff_needs_command -a build -d 'Build an image from a Do
 complete -c skiff -n __skiff_needs_command -a commit -d "Create an image from a container's changes"
 complete -c skiff -n __skiff_needs_command -a container -d 'Manage containers'
 complete -c skiff -n __skiff_needs_command -a diff -d 'List the files a container changed'
+complete -c skiff -n __skiff_needs_command -a exec -d 'Run a command in a running container'
 complete -c skiff -n __skiff_needs_command -a history -d 'Show the history of an image'
 complete -c skiff -n __skiff_needs_command -a image -d 'Manage images'
 complete -c skiff -n __skiff_needs_command -a images -d 'List images'
@@ -330,6 +336,7 @@ complete -c skiff -n '__skiff_using image' -a rm -d 'Remove images'
 complete -c skiff -n '__skiff_using image' -a tag -d 'Add a name to an image'
 complete -c skiff -n '__skiff_using container' -a commit -d "Create an image from a container's changes"
 complete -c skiff -n '__skiff_using container' -a diff -d 'List the files a container changed'
+complete -c skiff -n '__skiff_using container' -a exec -d 'Run a command in a running container'
 complete -c skiff -n '__skiff_using container' -a 'ls list ps' -d 'List containers'
 complete -c skiff -n '__skiff_using container' -a prune -d 'Remove all stopped containers'
 complete -c skiff -n '__skiff_using container' -a rm -d 'Remove containers'
@@ -393,6 +400,20 @@ complete -c skiff -n $run_opts -s v -l volume -x -a '(__skiff_volume_values)' -d
 complete -c skiff -n $run_opts -s w -l workdir -x -d 'Set the working directory'
 complete -c skiff -n $run_opts -a '(__skiff_images)' -d Image
 complete -c skiff -n '__skiff_using_pos run -gt 0' -F
+
+# exec, container exec (options come before CONTAINER; what follows it is the command).
+set -l exec_opts '__skiff_using_pos exec -eq 0'
+complete -c skiff -n $exec_opts -s d -l detach -d 'Run the command in the background'
+complete -c skiff -n $exec_opts -s e -l env -x -a '(set -xn)' -d 'Set an environment variable'
+complete -c skiff -n $exec_opts -l env-file -r -F -d 'Read environment variables from a file'
+complete -c skiff -n $exec_opts -l help -d 'Show help'
+complete -c skiff -n $exec_opts -s i -l interactive -d 'Keep standard input open'
+complete -c skiff -n $exec_opts -l privileged -d 'Every capability of the user namespace, no seccomp filter'
+complete -c skiff -n $exec_opts -s t -l tty -d 'Allocate a pseudo-terminal'
+complete -c skiff -n $exec_opts -s u -l user -x -d 'Run as USER[:GROUP]'
+complete -c skiff -n $exec_opts -s w -l workdir -x -d 'Set the working directory'
+complete -c skiff -n $exec_opts -a '(__skiff_containers)' -d Container
+complete -c skiff -n '__skiff_using_pos exec -gt 0' -F
 
 # build, image build
 complete -c skiff -n '__skiff_using build' -l build-arg -x -a '(set -xn)' -d 'Set a build argument KEY[=VALUE]'

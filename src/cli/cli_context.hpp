@@ -20,6 +20,7 @@ struct CliContext {
 };
 
 void add_run_command(CLI::App& parent, CliContext& ctx);
+void add_exec_command(CLI::App& app, CliContext& ctx);
 void add_image_commands(CLI::App& app, CliContext& ctx);
 void add_container_commands(CLI::App& app, CliContext& ctx);
 // stop, kill, wait, logs; and the same under `container`.

@@ -18,8 +18,9 @@ struct Family {
   std::initializer_list<std::string_view> words;
 };
 
-const std::array<Family, 7> kFamilies{{
+const std::array<Family, 8> kFamilies{{
     {add_run_command, {"run"}},
+    {add_exec_command, {"exec"}},
     {add_image_commands, {"images", "tag", "rmi", "import", "image"}},
     {add_container_commands, {"ps", "rm", "rename", "container"}},
     {add_lifecycle_commands, {"stop", "kill", "wait", "logs"}},

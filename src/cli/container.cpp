@@ -17,6 +17,7 @@
 namespace skiff::cli {
 
 void add_container_run(CLI::App& container, CliContext& ctx);
+void add_container_exec(CLI::App& container, CliContext& ctx);
 
 namespace {
 
@@ -256,6 +257,7 @@ void add_container_commands(CLI::App& app, CliContext& ctx) {
   configure_rename(container->add_subcommand("rename", "rename a container"), ctx);
   add_container_run(*container, ctx);
   add_container_lifecycle(*container, ctx);
+  add_container_exec(*container, ctx);
 }
 
 }  // namespace skiff::cli

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "skiff/engine/container_config.hpp"
 #include "skiff/engine/container_remove.hpp"
 #include "skiff/engine/container_store.hpp"
 #include "skiff/engine/image_pull.hpp"
@@ -298,6 +299,18 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     runtime::ContainerProcess proc = start->finish();
     start.reset();
     userns_fd = proc.userns_fd();
+    // What exec needs, written while the command runs (its start does not
+    // wait for it) and before the pid is told: exec finds it with the pid.
+    try {
+      auto sets_home = [](const std::string& e) { return e.rfind("HOME=", 0) == 0; };
+      bool home_from_user = std::none_of(opts.env.begin(), opts.env.end(), sets_home);
+      if (auto env = config.find("Env"); env != config.end() && env->is_array())
+        for (const auto& e : *env)
+          if (e.is_string() && sets_home(e.get<std::string>())) home_from_user = false;
+      write_container_config(cdir, container_config_json(spec, opts, home_from_user));
+    } catch (const Error& e) {
+      warn(fmt::format("exec will not work in this container: {}", e.what()));
+    }
     state.pid = proc.pid();
     // One write, no file to make: ps, stop, kill and rm -f read it.
     state.pid_start_time = runtime::process_start_time(state.pid).value_or(0);

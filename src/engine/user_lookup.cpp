@@ -15,6 +15,24 @@
 
 namespace skiff::engine {
 
+namespace {
+
+// The content of a file opened from whose (the image's, the container's) /rel.
+std::optional<std::string> read_opened(const UniqueFd& f, const std::string& rel, std::string_view whose) {
+  struct stat st {};
+  if (fstat(f.get(), &st) != 0) return std::nullopt;
+  if (!S_ISREG(st.st_mode))
+    throw Error(fmt::format("the {}'s /{} is not a regular file: it cannot be read", whose, rel));
+  if (st.st_size > (16 << 20)) throw Error(fmt::format("the {}'s /{} is larger than 16 MiB", whose, rel));
+  std::string out(static_cast<size_t>(st.st_size), '\0');
+  ssize_t n = pread(f.get(), out.data(), out.size(), 0);
+  if (n < 0) return std::nullopt;
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+}  // namespace
+
 std::optional<std::string> read_from_layers(const std::vector<std::filesystem::path>& layers,
                                             std::string_view path_in_image) {
   std::string rel(path_in_image);
@@ -31,18 +49,18 @@ std::optional<std::string> read_from_layers(const std::vector<std::filesystem::p
       if (fstatat(root.get(), rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode)) return std::nullopt;
       continue;
     }
-    UniqueFd f(fd);
-    struct stat st {};
-    if (fstat(fd, &st) != 0) return std::nullopt;
-    if (!S_ISREG(st.st_mode)) throw Error(fmt::format("the image's /{} is not a regular file: it cannot be read", rel));
-    if (st.st_size > (16 << 20)) throw Error(fmt::format("the image's /{} is larger than 16 MiB", rel));
-    std::string out(static_cast<size_t>(st.st_size), '\0');
-    ssize_t n = pread(fd, out.data(), out.size(), 0);
-    if (n < 0) return std::nullopt;
-    out.resize(static_cast<size_t>(n));
-    return out;
+    return read_opened(UniqueFd(fd), rel, "image");
   }
   return std::nullopt;
+}
+
+std::optional<std::string> read_from_root(int root_fd, std::string_view path) {
+  std::string rel(path);
+  while (!rel.empty() && rel[0] == '/') rel.erase(0, 1);
+  // O_NONBLOCK: a fifo in the file's place must not hang skiff in open().
+  int fd = openat2_fd(root_fd, rel, O_RDONLY | O_NONBLOCK, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (fd < 0) return std::nullopt;
+  return read_opened(UniqueFd(fd), rel, "container");
 }
 
 namespace {

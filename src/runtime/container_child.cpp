@@ -888,7 +888,11 @@ void enter_workdir(const char* cwd) {
   if (umount2(".", MNT_DETACH) != 0) fail(ChildStep::kPivotRoot, errno);
   if (chdir("/") != 0) fail(ChildStep::kPivotRoot, errno);
   close(root);
+  become_command(plan, sync_fd, err_fd);
+}
 
+[[noreturn]] void become_command(const LaunchPlan& plan, int sync_fd, int err_fd) {
+  g_err_fd = err_fd;
   if (plan.terminal) {
     setup_terminal(sync_fd);
   } else {

@@ -18,4 +18,12 @@ namespace skiff::runtime {
 [[noreturn]] void container_child_main(const LaunchPlan* plan, int unshare_flags, int sync_fd, int err_fd,
                                        bool plan_ready);
 
+// The last steps of the process, standing in the container's root (its
+// namespaces joined): the terminal or standard input, umask, every other fd
+// closed, the working directory entered inside the root, limits, seccomp,
+// capabilities, user and groups, exec. The container's first process and
+// skiff exec's share them. Never returns; failures go to err_fd as
+// {step, errno}, 'R' to sync_fd just before exec.
+[[noreturn]] void become_command(const LaunchPlan& plan, int sync_fd, int err_fd);
+
 }  // namespace skiff::runtime

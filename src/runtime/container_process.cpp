@@ -22,6 +22,7 @@
 #include "container_child.hpp"
 #include "launch_plan.hpp"
 #include "namespaces_ahead.hpp"
+#include "process_start.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 
@@ -30,6 +31,8 @@ namespace skiff::runtime {
 namespace {
 
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD, SIGCONT};
+
+}  // namespace
 
 sigset_t forwarded_set() {
   sigset_t set;
@@ -58,13 +61,16 @@ UniqueFd receive_fd(int sock) {
   return UniqueFd(fd);
 }
 
+namespace {
+
 int decode_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return kExitSkiffError;
 }
 
-// The child's report on the error pipe, if it wrote one (EOF: it exec'd).
+}  // namespace
+
 std::optional<ChildReport> read_report(int err_fd) {
   ChildReport report{};
   ssize_t got;
@@ -109,6 +115,8 @@ std::optional<ChildReport> read_report(int err_fd) {
     hint = "with a single-id map only root (0) exists in the container; ask for /etc/subuid and /etc/subgid ranges";
   throw Error(fmt::format("container set-up failed: {}", what), r.err, hint);
 }
+
+namespace {
 
 // Puts the host terminal in raw mode while the container owns it.
 class RawTerminal {

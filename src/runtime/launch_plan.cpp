@@ -310,7 +310,10 @@ void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool
   }
   flush_sysfs();
   plan_sysctls(plan, spec);
+  fill_process_plan(plan, spec, full_id_map, keep_stdin);
+}
 
+void fill_process_plan(LaunchPlan& plan, const Spec& spec, bool setgroups_allowed, bool keep_stdin) {
   const auto& proc = spec.process;
   if (proc.args.empty())
     throw Error("no command given and the image has no CMD or ENTRYPOINT", 0, "give a command after the image name");
@@ -324,7 +327,7 @@ void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool
   plan.gid = proc.user.gid;
   plan.umask = static_cast<mode_t>(proc.user.umask & 0777);
   plan.groups.assign(proc.user.additionalGids.begin(), proc.user.additionalGids.end());
-  plan.setgroups_allowed = full_id_map;
+  plan.setgroups_allowed = setgroups_allowed;
   for (const auto& r : proc.rlimits) {
     auto number = rlimit_number(r.type);
     if (!number) throw Error(fmt::format("unknown rlimit type {:?}", r.type));

@@ -150,5 +150,9 @@ int namespace_clone_flags(const std::vector<Namespace>& namespaces);
 
 // Fills plan (freshly made) from spec; throws Error for specs skiff cannot honour.
 void fill_launch_plan(LaunchPlan& plan, const Spec& spec, bool full_id_map, bool keep_stdin);
+// The process part of fill_launch_plan: command, environment, working
+// directory, user, limits, capabilities, seccomp, terminal. What exec needs.
+// setgroups_allowed: the user namespace allows setgroups (a full id map).
+void fill_process_plan(LaunchPlan& plan, const Spec& spec, bool setgroups_allowed, bool keep_stdin);
 
 }  // namespace skiff::runtime

@@ -16,6 +16,10 @@ namespace skiff::engine {
 std::optional<std::string> read_from_layers(const std::vector<std::filesystem::path>& layers_top_first,
                                             std::string_view path_in_image);
 
+// Reads a file of a running container, path resolved inside its root
+// (root_fd: /proc/PID/root) with RESOLVE_IN_ROOT. nullopt when absent.
+std::optional<std::string> read_from_root(int root_fd, std::string_view path);
+
 // A user of the image: the process's ids, and the home directory that
 // becomes HOME when the image's Env and -e set none.
 struct ImageUser {
