@@ -337,7 +337,9 @@ std::optional<RunFlags> parse_run_fast(int argc, char** argv, CliContext& ctx) {
 int run_from_flags(RunFlags& f, CliContext& ctx) {
   auto& ro = f.opts;
   for (auto* limit : {&f.memory, &f.cpus, &f.pids_limit})
-    if (!limit->empty())
+    if (!limit->empty() && access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) == 0)
+      throw Error("skiff does not set resource limits (--memory, --cpus, --pids-limit) yet");
+    else if (!limit->empty())
       throw Error(
           "resource limits need cgroup v2 with controllers delegated to your user, which this host "
           "does not provide",

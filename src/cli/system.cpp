@@ -58,7 +58,8 @@ void configure_info(CLI::App* cmd, CliContext& ctx) {
     print_maps("gidmap", map.gids);
     fmt::print("  cgroupVersion: {}\n  resourceLimits: {}\n", cg,
                cg == "v2" && access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) == 0
-                   ? "available"
+                   ? "unavailable (cgroup v2 is delegated here, but skiff does not set limits yet; --memory, "
+                     "--cpus, --pids-limit fail)"
                    : "unavailable (needs cgroup v2 with delegation; --memory, --cpus, --pids-limit fail)");
     // What a container gets unless skiff run's flags say otherwise.
     fmt::print(
