@@ -12,7 +12,9 @@ namespace skiff::cli {
 
 using json = nlohmann::json;
 
-namespace {
+// The tree's parts, named outside an anonymous namespace: GoTemplate::Node
+// holds them, and a unity build would see a type of internal linkage there.
+namespace go_template_tree {
 
 // ------------------------------------------------------------ the tree ----
 
@@ -36,7 +38,11 @@ struct Pipeline {
   std::vector<Command> commands;
 };
 
-}  // namespace
+}  // namespace go_template_tree
+
+using go_template_tree::Arg;
+using go_template_tree::Command;
+using go_template_tree::Pipeline;
 
 struct GoTemplate::Node {
   enum class Kind { kList, kText, kAction, kIf, kRange, kWith };
