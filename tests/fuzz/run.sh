@@ -38,8 +38,9 @@ sources[manifest]="image/manifest image/digest util/error"
 libs[manifest]="-lcrypto"
 sources[seccomp]="engine/seccomp_profile runtime/seccomp_filter util/error util/file_io"
 libs[seccomp]="-lseccomp"
-sources[layer_unpack]="image/layer_unpack image/gunzip image/digest util/error util/file_io"
-libs[layer_unpack]="-larchive -lcrypto -ldl -lpthread"
+sources[layer_unpack]="image/layer_unpack image/layer_decompress image/layer_limits image/gunzip image/digest util/error
+  util/file_io"
+libs[layer_unpack]="-larchive -lz -lcrypto -ldl -lpthread"
 sources[dockerignore]="build/dockerignore util/error util/file_io"
 all_targets=(dockerfile reference manifest seccomp layer_unpack dockerignore)
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")

@@ -166,10 +166,11 @@ EOF
   run -0 skiff ps
   [[ "${lines[1]}" =~ \ Up\ .*\ busy$ ]]
   local pid
-  pid=$(head -1 "$SKIFF_RUNROOT"/locks/ctr-*.lock)
+  pid=$(head -1 "$SKIFF_RUNROOT"/locks/ctr-*.lock | cut -d" " -f1)
   [ -n "$pid" ]
   [ "$(sed 's/.*) //' "/proc/$pid/stat" | cut -c1)" != T ]
-  run -0 --separate-stderr skiff commit --pause=false busy snap2
+  run --separate-stderr skiff commit --pause=false busy snap2
+  [ "$status" = 0 ] || { echo "commit --pause=false: $status: $stderr"; false; }
   run -0 --separate-stderr skiff rm -f busy
   wait "$bgpid" || true
   bgpid=
