@@ -7,6 +7,7 @@
 #include <set>
 
 #include "cli_context.hpp"
+#include "each_container.hpp"
 #include "format_table.hpp"
 #include "go_template.hpp"
 #include "skiff/engine/container_remove.hpp"
@@ -203,17 +204,10 @@ void configure_rm(CLI::App* cmd, CliContext& ctx) {
   cmd->add_option("containers", f->names, "CONTAINER...")->required();
   cmd->callback([f, &ctx] {
     auto paths = ctx.paths();
-    int failures = 0;
-    for (const auto& n : f->names) {
-      try {
-        engine::remove_container(paths, n, f->force);
-        fmt::print("{}\n", n);
-      } catch (const Error& e) {
-        fmt::print(stderr, "skiff: {}\n", e.what());
-        ++failures;
-      }
-    }
-    if (failures) ctx.exit_code = kExitSkiffError;
+    for_each_container(ctx, f->names, [&](const std::string& n) {
+      engine::remove_container(paths, n, f->force);
+      fmt::print("{}\n", n);
+    });
   });
 }
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "skiff/util/time.hpp"
+
 namespace skiff::cli {
 
 // Display width: UTF-8 continuation bytes take no column ("…" is one).
@@ -57,13 +59,7 @@ std::string human_size(uint64_t bytes) {
 }
 
 time_t parse_rfc3339(const std::string& text) {
-  tm t{};
-  if (sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d", &t.tm_year, &t.tm_mon, &t.tm_mday, &t.tm_hour, &t.tm_min, &t.tm_sec) !=
-      6)
-    return 0;
-  t.tm_year -= 1900;
-  t.tm_mon -= 1;
-  return timegm(&t);
+  return static_cast<time_t>(parse_rfc3339_ns(text).value_or(0) / 1'000'000'000);
 }
 
 std::string ago(const std::string& rfc3339) {

@@ -9,6 +9,7 @@
 #include <deque>
 
 #include "cli_context.hpp"
+#include "each_container.hpp"
 #include "skiff/engine/container_signal.hpp"
 #include "skiff/engine/container_store.hpp"
 #include "skiff/engine/run_options_parse.hpp"
@@ -20,21 +21,6 @@
 namespace skiff::cli {
 
 namespace {
-
-// Runs fn for each container named, as docker does: an error is said for
-// that container and the others still go; any error makes the exit 125.
-template <typename Fn>
-void for_each_container(CliContext& ctx, const std::vector<std::string>& names, Fn fn) {
-  for (const auto& n : names) {
-    try {
-      fn(n);
-    } catch (const Error& e) {
-      std::fflush(stdout);
-      fmt::print(stderr, "skiff: {}\n", e.what());
-      ctx.exit_code = kExitSkiffError;
-    }
-  }
-}
 
 int signal_or_throw(const std::string& text) {
   auto sig = parse_signal(text);

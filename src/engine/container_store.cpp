@@ -147,19 +147,23 @@ bool ContainerStore::reclaim_stale_name(const std::string& name) const {
   return true;
 }
 
-void ContainerStore::create(const ContainerRecord& record, const ContainerState& state) {
-  make_dirs(names_dir(), 0700);
+void ContainerStore::reserve_name(const std::string& name, const std::string& id) const {
   // symlink() either creates the name or fails: the name index needs no lock.
-  fs::path link = names_dir() / record.name;
-  int made = symlink(record.id.c_str(), link.c_str());
+  fs::path link = names_dir() / name;
+  int made = symlink(id.c_str(), link.c_str());
   if (made != 0 && errno == EEXIST) {
-    check_name_free(record.name);  // throws, or frees a stale name
-    made = symlink(record.id.c_str(), link.c_str());
+    check_name_free(name);  // throws, or frees a stale name
+    made = symlink(id.c_str(), link.c_str());
   }
   if (made != 0) {
-    if (errno == EEXIST) throw Error(fmt::format("the container name {:?} is already in use", "/" + record.name));
-    throw_errno(fmt::format("reserve container name {}", record.name));
+    if (errno == EEXIST) throw Error(fmt::format("the container name {:?} is already in use", "/" + name));
+    throw_errno(fmt::format("reserve container name {}", name));
   }
+}
+
+void ContainerStore::create(const ContainerRecord& record, const ContainerState& state) {
+  make_dirs(names_dir(), 0700);
+  reserve_name(record.name, record.id);
   try {
     if (::mkdir(dir(record.id).c_str(), 0700) != 0 && errno != EEXIST)
       throw_errno(fmt::format("mkdir {}", dir(record.id).string()));
@@ -188,15 +192,7 @@ void ContainerStore::rename(const std::string& key, const std::string& new_name)
   if (!j) throw Error(fmt::format("no such container: {}", key));
   ContainerRecord r = record_from(*j);
   fs::path link = names_dir() / new_name;
-  int made = symlink(r.id.c_str(), link.c_str());
-  if (made != 0 && errno == EEXIST) {
-    check_name_free(new_name);
-    made = symlink(r.id.c_str(), link.c_str());
-  }
-  if (made != 0) {
-    if (errno == EEXIST) throw Error(fmt::format("the container name {:?} is already in use", "/" + new_name));
-    throw_errno(fmt::format("reserve container name {}", new_name));
-  }
+  reserve_name(new_name, r.id);
   std::string old_name = r.name;
   r.name = new_name;
   json updated = record_json(r);

@@ -106,6 +106,9 @@ class ContainerStore {
 
  private:
   std::filesystem::path names_dir() const { return paths_.container_names(); }
+  // Takes name for id in the name index (atomically), freeing it first if
+  // it is stale; throws when it is in use.
+  void reserve_name(const std::string& name, const std::string& id) const;
   // The record and state, without asking whether it runs.
   std::optional<ContainerView> read(const std::string& id) const;
   std::optional<ContainerView> load(const std::string& id) const;
