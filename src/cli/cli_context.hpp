@@ -23,7 +23,7 @@ void add_run_command(CLI::App& parent, CliContext& ctx);
 void add_exec_command(CLI::App& app, CliContext& ctx);
 void add_image_commands(CLI::App& app, CliContext& ctx);
 void add_container_commands(CLI::App& app, CliContext& ctx);
-// stop, kill, wait, logs; and the same under `container`.
+// start, restart, stop, kill, wait, logs; and the same under `container`.
 void add_lifecycle_commands(CLI::App& app, CliContext& ctx);
 void add_container_lifecycle(CLI::App& container, CliContext& ctx);
 void add_system_commands(CLI::App& app, CliContext& ctx);

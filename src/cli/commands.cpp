@@ -19,11 +19,11 @@ struct Family {
 };
 
 const std::array<Family, 8> kFamilies{{
-    {add_run_command, {"run"}},
+    {add_run_command, {"run", "create"}},
     {add_exec_command, {"exec"}},
     {add_image_commands, {"images", "tag", "rmi", "import", "image"}},
     {add_container_commands, {"ps", "rm", "rename", "container"}},
-    {add_lifecycle_commands, {"stop", "kill", "wait", "logs"}},
+    {add_lifecycle_commands, {"start", "restart", "stop", "kill", "wait", "logs"}},
     {add_system_commands, {"info", "version", "unshare", "system"}},
     {add_registry_commands, {"pull", "push", "login", "logout"}},
     {add_build_commands, {"build", "commit", "history", "diff", "image", "container"}},

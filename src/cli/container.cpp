@@ -30,9 +30,13 @@ std::string quote_command(const std::vector<std::string>& args, bool no_trunc) {
 }
 
 std::string status_text(const engine::ContainerView& v) {
+  if (v.running && v.state.status == engine::ContainerStatus::kRestarting)
+    return fmt::format("Restarting ({}) {}", v.state.exit_code, ago(v.state.finished));
   if (v.running && v.state.started.empty()) return "Created";
   if (v.running) return "Up " + human_duration(time(nullptr) - parse_rfc3339(v.state.started));
   if (v.state.status == engine::ContainerStatus::kExited)
+    return fmt::format("Exited ({}) {}", v.state.exit_code, ago(v.state.finished));
+  if (v.state.status == engine::ContainerStatus::kRestarting)  // its monitor was killed
     return fmt::format("Exited ({}) {}", v.state.exit_code, ago(v.state.finished));
   if (v.state.status == engine::ContainerStatus::kRunning) return "Exited (unknown)";  // its skiff was killed
   return "Created";
@@ -60,7 +64,9 @@ std::string labels_text(const std::map<std::string, std::string>& labels) {
 nlohmann::json ps_row(const engine::ContainerView& v, bool no_trunc) {
   std::string command;
   for (const auto& a : v.record.command) command += (command.empty() ? "" : " ") + a;
-  const char* state = v.running ? (v.state.started.empty() ? "created" : "running")
+  const char* state = v.running ? (v.state.status == engine::ContainerStatus::kRestarting ? "restarting"
+                                   : v.state.started.empty()                               ? "created"
+                                                                                           : "running")
                       : v.state.status == engine::ContainerStatus::kCreated ? "created"
                                                                             : "exited";
   return {{"ID", no_trunc ? v.record.id : v.record.id.substr(0, 12)},

@@ -1,5 +1,5 @@
-// skiff stop, kill, wait and logs (and their `container` forms): the
-// commands for containers that run detached.
+// skiff start, restart, stop, kill, wait and logs (and their `container`
+// forms): the commands for containers that run detached.
 #include <poll.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -11,6 +11,7 @@
 #include "cli_context.hpp"
 #include "each_container.hpp"
 #include "skiff/engine/container_signal.hpp"
+#include "skiff/engine/container_start.hpp"
 #include "skiff/engine/container_store.hpp"
 #include "skiff/engine/run_options_parse.hpp"
 #include "skiff/runtime/container_log.hpp"
@@ -26,6 +27,74 @@ int signal_or_throw(const std::string& text) {
   auto sig = parse_signal(text);
   if (!sig) throw Error(fmt::format("invalid signal {:?}: not a signal name or number", text));
   return *sig;
+}
+
+// start and restart: each container named, in order, as for_each_container
+// does; but start forks a monitor per container, and a monitor that has
+// run its container ends here (an error in it is its own, not this loop's).
+template <typename Fn>
+void start_each(CliContext& ctx, const std::vector<std::string>& names, Fn start) {
+  const pid_t command = getpid();
+  for (const auto& n : names) {
+    try {
+      engine::Detached d = start(n);
+      if (d.in_monitor) {
+        ctx.exit_code = d.status;
+        return;
+      }
+      if (d.id.empty()) {
+        ctx.exit_code = kExitSkiffError;  // the monitor said why
+        continue;
+      }
+      fmt::print("{}\n", n);
+      std::fflush(stdout);
+    } catch (const Error& e) {
+      if (getpid() != command) throw;
+      std::fflush(stdout);
+      fmt::print(stderr, "skiff: {}\n", e.what());
+      ctx.exit_code = kExitSkiffError;
+    }
+  }
+}
+
+void configure_start(CLI::App* cmd, CliContext& ctx) {
+  struct Flags {
+    bool attach = false, interactive = false;
+    std::vector<std::string> names;
+  };
+  auto f = std::make_shared<Flags>();
+  cmd->add_flag("-a,--attach", f->attach, "attach to the container's output and wait for it to exit");
+  cmd->add_flag("-i,--interactive", f->interactive, "attach the container's standard input");
+  cmd->add_option("containers", f->names, "CONTAINER...")->required();
+  cmd->callback([f, &ctx] {
+    auto paths = ctx.paths();
+    if (f->attach || f->interactive) {
+      if (f->names.size() > 1) throw Error("you cannot start and attach multiple containers at once");
+      engine::Detached d = engine::start_container(paths, f->names[0], /*attach=*/true, f->interactive);
+      if (!d.in_monitor && d.status == 0 && d.id.empty()) return;
+      ctx.exit_code = d.status;
+      return;
+    }
+    start_each(ctx, f->names, [&](const std::string& n) {
+      return engine::start_container(paths, n, /*attach=*/false, /*interactive=*/false);
+    });
+  });
+}
+
+void configure_restart(CLI::App* cmd, CliContext& ctx) {
+  struct Flags {
+    std::string time;
+    std::vector<std::string> names;
+  };
+  auto f = std::make_shared<Flags>();
+  cmd->add_option("-t,--time", f->time, "seconds to wait for it to stop before killing it (default: its stop timeout)");
+  cmd->add_option("containers", f->names, "CONTAINER...")->required();
+  cmd->callback([f, &ctx] {
+    int timeout = f->time.empty() ? -1 : engine::parse_stop_timeout(f->time);
+    auto paths = ctx.paths();
+    start_each(ctx, f->names,
+               [&](const std::string& n) { return engine::restart_container(paths, n, timeout); });
+  });
 }
 
 void configure_stop(CLI::App* cmd, CliContext& ctx) {
@@ -173,6 +242,8 @@ void configure_logs(CLI::App* cmd, CliContext& ctx) {
 }
 
 void add_lifecycle(CLI::App& app, CliContext& ctx) {
+  configure_start(app.add_subcommand("start", "start stopped or created containers"), ctx);
+  configure_restart(app.add_subcommand("restart", "restart containers"), ctx);
   configure_stop(app.add_subcommand("stop", "stop running containers"), ctx);
   configure_kill(app.add_subcommand("kill", "send a signal to running containers"), ctx);
   configure_wait(app.add_subcommand("wait", "wait for containers to exit and print their exit codes"), ctx);

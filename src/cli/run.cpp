@@ -1,4 +1,5 @@
-// skiff run [OPTIONS] IMAGE [COMMAND [ARG...]]
+// skiff run [OPTIONS] IMAGE [COMMAND [ARG...]], and skiff create (the same
+// flags; the container is made, not started).
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include "cli/run_flags.hpp"
 #include "skiff/engine/container_detach.hpp"
 #include "skiff/engine/container_run.hpp"
+#include "skiff/engine/container_start.hpp"
 #include "skiff/engine/run_options_parse.hpp"
 #include "skiff/runtime/rlimits.hpp"
 #include "skiff/util/error.hpp"
@@ -51,6 +53,10 @@ const FlagDef kRunFlags[] = {
      .help = "write the container's ID to a new file",
      .type = "FILE",
      .value = [](F f) -> std::string& { return f.opts.cidfile; }},
+    {.names = "--restart",
+     .help = "restart policy: no, on-failure[:N], always or unless-stopped",
+     .type = "POLICY",
+     .value = [](F f) -> std::string& { return f.restart; }},
     {.names = "--stop-signal",
      .help = "signal that stop sends first (default: the image's STOPSIGNAL, else SIGTERM)",
      .type = "SIGNAL",
@@ -163,9 +169,10 @@ const FlagDef kRunFlags[] = {
      .value = [](F f) -> std::string& { return f.pull; }},
 };
 
-void configure(CLI::App* run, CliContext& ctx) {
+void configure(CLI::App* run, CliContext& ctx, bool create = false) {
   auto flags = std::make_shared<RunFlags>();
   add_run_flags(run, *flags);
+  flags->create = create;
   run->callback([flags, &ctx] { ctx.exit_code = run_from_flags(*flags, ctx); });
 }
 
@@ -386,6 +393,13 @@ int run_from_flags(RunFlags& f, CliContext& ctx) {
   for (const auto& o : f.log_opts) ro.log_max_size = engine::parse_log_opt(o);
   for (const auto& file : f.label_files) engine::read_label_file(file, ro.labels);
   for (const auto& l : f.labels) engine::parse_label(l, ro.labels);
+  if (!f.restart.empty()) ro.restart = engine::parse_restart_policy(f.restart);
+  if (f.create) {
+    auto pull_events = make_transfer_progress(stderr);
+    ro.pull_events = pull_events.get();
+    fmt::print("{}\n", engine::create_container(ctx.paths(), ro));
+    return 0;
+  }
   if (ro.detach) {
     engine::Detached d = engine::run_detached(ctx.paths(), ro);
     if (!d.in_monitor && !d.id.empty()) fmt::print("{}\n", d.id);
@@ -399,11 +413,13 @@ int run_from_flags(RunFlags& f, CliContext& ctx) {
 
 void add_run_command(CLI::App& app, CliContext& ctx) {
   configure(app.add_subcommand("run", "run a command in a new container"), ctx);
+  configure(app.add_subcommand("create", "create a new container without starting it"), ctx, /*create=*/true);
 }
 
-// `skiff container run` shares the same flags.
+// `skiff container run` and `container create` share the same flags.
 void add_container_run(CLI::App& container, CliContext& ctx) {
   configure(container.add_subcommand("run", "run a command in a new container"), ctx);
+  configure(container.add_subcommand("create", "create a new container without starting it"), ctx, /*create=*/true);
 }
 
 }  // namespace skiff::cli

@@ -25,7 +25,8 @@ struct RunFlags {
   std::vector<std::string> env, env_files, volumes, mounts, tmpfs, cap_add, cap_drop, security_opts, sysctls, ulimits;
   std::string entrypoint;
   bool entrypoint_set = false;
-  std::string memory, cpus, pids_limit, preserve_fds, stop_signal, stop_timeout;
+  std::string memory, cpus, pids_limit, preserve_fds, stop_signal, stop_timeout, restart;
+  bool create = false;  // skiff create: made, not started
   std::vector<std::string> log_opts, labels, label_files;
   std::string network = "host", userns, pull = "missing";  // parsed by run_from_flags
 };

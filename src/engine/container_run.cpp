@@ -5,7 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+
 #include "skiff/engine/container_config.hpp"
+#include "skiff/engine/container_options.hpp"
 #include "skiff/engine/container_remove.hpp"
 #include "skiff/engine/container_store.hpp"
 #include "skiff/engine/image_pull.hpp"
@@ -115,22 +118,28 @@ ImageUser pick_user(const RunOptions& opts, const nlohmann::json& config, const 
   return found;
 }
 
-int run_container(const store::Paths& paths, const RunOptions& opts) {
+int run_container(const store::Paths& paths, const RunOptions& opts, std::string* id) {
+  const bool existing = !opts.existing_id.empty();
   for (const auto& v : opts.volumes)
     if (access(v.source.c_str(), F_OK) != 0)
       throw Error(fmt::format("volume source {} does not exist", v.source), 0, "create it first");
-  check_cidfile(opts.cidfile);
-  if (!opts.name.empty() && !valid_container_name(opts.name))
+  if (opts.remove && opts.restart.kind != RestartKind::kNo)
+    throw Error("conflicting options: cannot specify both --restart and --rm");
+  if (!existing) check_cidfile(opts.cidfile);
+  if (!existing && !opts.name.empty() && !valid_container_name(opts.name))
     throw Error(fmt::format("invalid container name {:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", opts.name));
 
   // Detached, its output goes to the monitor (this skiff), which logs it.
   // The pipes come first: a process cloned early gets skiff's fds as they
   // are at the clone.
   UniqueFd out_read, out_write, err_read, err_write;
-  if (opts.detach && !opts.tty) {
-    std::tie(out_read, out_write) = make_pipe();
-    std::tie(err_read, err_write) = make_pipe();
-  }
+  auto make_output_pipes = [&] {
+    if (opts.detach && !opts.tty) {
+      std::tie(out_read, out_write) = make_pipe();
+      std::tie(err_read, err_write) = make_pipe();
+    }
+  };
+  if (!opts.create_only) make_output_pipes();
 
   userns::IdMap default_map = userns::current_id_map();
   userns::IdMap map =
@@ -142,21 +151,43 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   // single-id map they are made at once; with a full map the container's
   // process is cloned first when the image is here already (a pull comes
   // first otherwise, with Ctrl-C still working).
+  // A monitor that may start the container again must stay outside its
+  // namespaces (kJoinOnLaunch moves skiff into them for good).
   std::optional<runtime::ContainerStart> start;
-  const runtime::StartMode mode = runtime::ContainerStart::best_mode(map, opts.init, /*one_container=*/true);
-  if (mode == runtime::StartMode::kJoinOnLaunch)
+  const runtime::StartMode mode =
+      runtime::ContainerStart::best_mode(map, opts.init, /*one_container=*/opts.restart.kind == RestartKind::kNo);
+  if (mode == runtime::StartMode::kJoinOnLaunch && !opts.create_only)
     start.emplace(container_namespaces(opts), map, mode, paths.dev_staging().string());
   store::ensure_dirs(paths);
   image::ImageStore images(paths);
-  if (!opts.name.empty()) {
+  ContainerStore containers(paths);
+  // skiff start: the container's lock first (a second start of it finds it
+  // running), then its record as it is now.
+  std::optional<store::FileLock> existing_lock;
+  std::optional<ContainerView> before;
+  if (existing) {
+    existing_lock.emplace(store::FileLock::try_lock(containers.lock_path(opts.existing_id)));
+    if (!existing_lock->held()) throw Error(fmt::format("container {} is already running", opts.existing_id.substr(0, 12)));
+    before = containers.resolve(opts.existing_id);
+    if (before->record.id != opts.existing_id) throw Error(fmt::format("no such container: {}", opts.existing_id));
+  }
+  if (!existing && !opts.name.empty()) {
     // A `run --rm` of that name whose skiff was killed left its container:
     // it goes now, as that skiff would have done.
     remove_left_by_killed_run(paths, opts.name);
     ContainerStore(paths).check_name_free(opts.name);  // said before any work
   }
   std::optional<image::ImageRecord> local;
-  if (opts.pull == PullPolicy::kMissing || opts.pull == PullPolicy::kNever) local = images.find(opts.image);
-  if (local && !start) start.emplace(container_namespaces(opts), map, mode);
+  if (existing) {
+    // The image it was made from, whatever its name means now.
+    local = images.find(before->record.image_id);
+    if (!local)
+      throw Error(fmt::format("the image of container {} was removed", before->record.name), 0,
+                  "remove the container (skiff rm) and run it again");
+  } else if (opts.pull == PullPolicy::kMissing || opts.pull == PullPolicy::kNever) {
+    local = images.find(opts.image);
+  }
+  if (local && !start && !opts.create_only) start.emplace(container_namespaces(opts), map, mode);
   image::ImageContent content = images.load(local ? *local : find_or_pull(paths, images, opts));
   const nlohmann::json config = content.config.value("config", nlohmann::json::object());
   if (!map.full) announce_single_id_map(paths);
@@ -170,9 +201,8 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&block, s);
   sigprocmask(SIG_BLOCK, &block, nullptr);
 
-  ContainerStore containers(paths);
   ContainerRecord rec;
-  rec.id = random_hex(64);
+  rec.id = existing ? opts.existing_id : random_hex(64);
   rec.name = opts.name;
   if (rec.name.empty()) {
     do rec.name = generate_name();
@@ -196,25 +226,53 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     if (auto it = config.find("StopSignal"); it != config.end() && it->is_string())
       rec.stop_signal = parse_signal(it->get<std::string>()).value_or(0);
   if (opts.stop_timeout >= 0) rec.stop_timeout = opts.stop_timeout;
+  rec.restart_policy = restart_kind_name(opts.restart.kind);
+  if (opts.restart.max_retries > 0) rec.restart_policy += fmt::format(":{}", opts.restart.max_retries);
+  if (existing) {
+    rec.name = before->record.name;
+    rec.created = before->record.created;
+    rec.image = before->record.image;
+    rec.layers = before->record.layers;
+    rec.driver = before->record.driver;
+  }
   // The record says "running" from the start: while its lock is held it is,
   // and if this skiff is killed before the end, ps says it exited.
   ContainerState state;
-  state.status = ContainerStatus::kRunning;
-  state.started = rec.created;
+  state.status = opts.create_only ? ContainerStatus::kCreated : ContainerStatus::kRunning;
+  if (!opts.create_only) state.started = existing ? image::rfc3339_now() : rec.created;
   fs::path cdir = containers.dir(rec.id);
+  // stop or kill asked it to end: its --restart policy waits until it is
+  // started again.
+  const fs::path stopped_marker = cdir / "stopped";
+  if (existing) ::unlink(stopped_marker.c_str());
 
   int userns_fd = -1;
   // Held from before anything of the container is on disk until it is gone:
   // a directory with no record whose lock is free was left by a skiff that
   // was killed, and skiff rm sweeps it.
-  store::FileLock running(containers.lock_path(rec.id));
+  store::FileLock running =
+      existing ? std::move(*existing_lock) : store::FileLock(containers.lock_path(rec.id));
   bool recorded = false;
   bool cidfile_written = false;
+  bool ran = false;  // it started at least once
   auto remove_record = [&] {
+    if (existing || ran) {
+      // A container that did not start again stays, exited.
+      state.status = ContainerStatus::kExited;
+      state.exit_code = 125;
+      state.finished = image::rfc3339_now();
+      containers.write_state(rec.id, state);
+      return;
+    }
     containers.remove(rec, [&](const fs::path& d) { layers.remove_container_dir(d, userns_fd); });
   };
   auto write_record = [&] {
     if (recorded) return;
+    if (existing) {
+      containers.update(rec, state);
+      recorded = true;
+      return;
+    }
     // A generated name that another skiff took meanwhile: draw another,
     // as docker does (the check above was not the reservation).
     for (int tries = 1;; ++tries) {
@@ -258,16 +316,19 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     runtime::RootfsLayers rl = storage::rootfs_layers(storage.driver, paths.layers(), lowers);
     if (rl.driver == storage::Driver::kCopy) {
       in.rootfs = (cdir / "rootfs").string();
-      make_dirs(in.rootfs, 0755);
-      // A private copy: apply each layer's blob in order, whiteouts deleting.
-      userns::run_in_userns(default_map, [&] {
-        for (const auto& diff_id : content.diff_ids) {
-          size_t i = static_cast<size_t>(&diff_id - content.diff_ids.data());
-          UniqueFd fd = open_or_throw(
-              images.blob_path(content.manifest.at("layers").at(i).at("digest").get<std::string>()), O_RDONLY);
-          image::unpack_layer(fd.get(), in.rootfs, {.keep_owners = default_map.full, .overlay_whiteouts = false});
-        }
-      });
+      // Started again, it keeps the copy it had.
+      if (!existing || access(in.rootfs.c_str(), F_OK) != 0) {
+        make_dirs(in.rootfs, 0755);
+        // A private copy: apply each layer's blob in order, whiteouts deleting.
+        userns::run_in_userns(default_map, [&] {
+          for (const auto& diff_id : content.diff_ids) {
+            size_t i = static_cast<size_t>(&diff_id - content.diff_ids.data());
+            UniqueFd fd = open_or_throw(
+                images.blob_path(content.manifest.at("layers").at(i).at("digest").get<std::string>()), O_RDONLY);
+            image::unpack_layer(fd.get(), in.rootfs, {.keep_owners = default_map.full, .overlay_whiteouts = false});
+          }
+        });
+      }
     } else {
       // Every container mounts its root on the same directory, each in a
       // mount namespace of its own: one directory less to make and remove.
@@ -284,55 +345,136 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     }
     runtime::Spec spec = build_spec(opts, in);
     apply_seccomp(paths, opts, spec);
-    if (out_write) {
-      spec.stdout_fd = out_write.get();
-      spec.stderr_fd = err_write.get();
+    // What exec needs, and what start needs to make it again.
+    auto write_configs = [&] {
+      try {
+        auto sets_home = [](const std::string& e) { return e.rfind("HOME=", 0) == 0; };
+        bool home_from_user = std::none_of(opts.env.begin(), opts.env.end(), sets_home);
+        if (auto env = config.find("Env"); env != config.end() && env->is_array())
+          for (const auto& e : *env)
+            if (e.is_string() && sets_home(e.get<std::string>())) home_from_user = false;
+        write_container_config(cdir, container_config_json(spec, opts, home_from_user));
+      } catch (const Error& e) {
+        warn(fmt::format("exec will not work in this container: {}", e.what()));
+      }
+    };
+    if (opts.create_only) {
+      write_record();
+      write_container_options(cdir, opts);
+      write_configs();
+      if (id) *id = rec.id;
+      return 0;
     }
 
-    // The process sets itself up while the record is written: they need
-    // nothing of each other, and the machine has more than one core. (When
-    // it is cloned at launch, skiff sleeps meanwhile: the record comes first.)
-    if (!start) start.emplace(spec.linux.namespaces, map, mode);
-    if (mode != runtime::StartMode::kEarlyClone) write_record();
-    start->launch(spec, opts.interactive && !opts.detach);
-    write_record();
-    runtime::ContainerProcess proc = start->finish();
-    start.reset();
-    userns_fd = proc.userns_fd();
-    // What exec needs, written while the command runs (its start does not
-    // wait for it) and before the pid is told: exec finds it with the pid.
-    try {
-      auto sets_home = [](const std::string& e) { return e.rfind("HOME=", 0) == 0; };
-      bool home_from_user = std::none_of(opts.env.begin(), opts.env.end(), sets_home);
-      if (auto env = config.find("Env"); env != config.end() && env->is_array())
-        for (const auto& e : *env)
-          if (e.is_string() && sets_home(e.get<std::string>())) home_from_user = false;
-      write_container_config(cdir, container_config_json(spec, opts, home_from_user));
-    } catch (const Error& e) {
-      warn(fmt::format("exec will not work in this container: {}", e.what()));
+    runtime::LogWriter* log = nullptr;
+    std::optional<runtime::LogWriter> log_file;
+    bool told = false;
+    int code = 0;
+    pid_t last_pid = 0;
+    // docker's back-off between starts: 100 ms, doubled each time, at most
+    // a minute, and 100 ms again after a run of 10 seconds or more.
+    std::chrono::milliseconds delay{100};
+    for (;;) {
+      if (out_write) {
+        spec.stdout_fd = out_write.get();
+        spec.stderr_fd = err_write.get();
+      }
+      // The process sets itself up while the record is written: they need
+      // nothing of each other, and the machine has more than one core. (When
+      // it is cloned at launch, skiff sleeps meanwhile: the record comes first.)
+      if (!start) start.emplace(spec.linux.namespaces, map, mode);
+      if (mode != runtime::StartMode::kEarlyClone) write_record();
+      start->launch(spec, opts.interactive && !opts.detach);
+      write_record();
+      runtime::ContainerProcess proc = start->finish();
+      start.reset();
+      userns_fd = proc.userns_fd();
+      // Written while the command runs (its start does not wait for it) and
+      // before the pid is told: exec finds it with the pid.
+      if (!told) {
+        write_configs();
+        if (!opts.remove && !existing) {
+          try {
+            write_container_options(cdir, opts);
+          } catch (const Error& e) {
+            warn(fmt::format("this container cannot be started again: {}", e.what()));
+          }
+        }
+      }
+      state.pid = proc.pid();
+      // One write, no file to make: ps, stop, kill and rm -f read it.
+      state.pid_start_time = runtime::process_start_time(state.pid).value_or(0);
+      std::string ref_note = runtime::ProcessRef{state.pid, state.pid_start_time}.text() + "\n";
+      if (ran)
+        running.replace_note(ref_note);
+      else
+        running.write_note(ref_note);
+      ran = true;
+      last_pid = state.pid;
+      const auto ran_from = std::chrono::steady_clock::now();
+      if (opts.detach) {
+        out_write.reset();
+        err_write.reset();
+        if (!log) {
+          log_file.emplace(containers.log_path(rec.id),
+                           opts.log_max_size > 0 ? opts.log_max_size : kDefaultLogMaxSize);
+          log = &*log_file;
+        }
+        if (!told) tell_started(opts.started_fd, rec.id, opts.preserve_fds);
+        told = true;
+        code = proc.wait_logging(std::move(out_read), std::move(err_read), *log);
+      } else {
+        told = true;
+        code = proc.wait();
+      }
+      if (proc.killed_after_interrupts()) note("interrupted three times: the container was killed");
+      state.exit_code = code;
+      state.finished = image::rfc3339_now();
+      bool again = false;
+      switch (opts.restart.kind) {
+        case RestartKind::kNo:
+          break;
+        case RestartKind::kOnFailure:
+          again = code != 0 && (opts.restart.max_retries == 0 || state.restart_count < opts.restart.max_retries);
+          break;
+        case RestartKind::kAlways:
+        case RestartKind::kUnlessStopped:
+          again = true;
+          break;
+      }
+      if (again && access(stopped_marker.c_str(), F_OK) == 0) again = false;
+      if (!again) break;
+      // Waiting to start it again: stop, kill and rm -f end the wait with
+      // SIGTERM (or SIGKILL), as they would end the container.
+      if (std::chrono::steady_clock::now() - ran_from >= std::chrono::seconds(10)) delay = std::chrono::milliseconds(100);
+      state.status = ContainerStatus::kRestarting;
+      state.pid = 0;
+      running.replace_note(fmt::format("{} {} {}\n", proc.pid(), state.pid_start_time, code));
+      containers.write_state(rec.id, state);
+      sigset_t ending;
+      sigemptyset(&ending);
+      for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&ending, sig);
+      timespec wait_for{static_cast<time_t>(delay.count() / 1000), static_cast<long>(delay.count() % 1000) * 1000000};
+      int got;
+      while ((got = sigtimedwait(&ending, nullptr, &wait_for)) < 0 && errno == EINTR) {
+      }
+      if (got > 0 || access(stopped_marker.c_str(), F_OK) == 0) break;
+      delay = std::min<std::chrono::milliseconds>(delay * 2, std::chrono::minutes(1));
+      ++state.restart_count;
+      state.status = ContainerStatus::kRunning;
+      state.started = image::rfc3339_now();
+      state.finished.clear();
+      containers.write_state(rec.id, state);
+      make_output_pipes();
     }
-    state.pid = proc.pid();
-    // One write, no file to make: ps, stop, kill and rm -f read it.
-    state.pid_start_time = runtime::process_start_time(state.pid).value_or(0);
-    running.write_note(runtime::ProcessRef{state.pid, state.pid_start_time}.text() + "\n");
-    int code;
-    if (opts.detach) {
-      out_write.reset();
-      err_write.reset();
-      runtime::LogWriter log(containers.log_path(rec.id),
-                             opts.log_max_size > 0 ? opts.log_max_size : kDefaultLogMaxSize);
-      tell_started(opts.started_fd, rec.id, opts.preserve_fds);
-      code = proc.wait_logging(std::move(out_read), std::move(err_read), log);
-    } else {
-      code = proc.wait();
-    }
-    if (proc.killed_after_interrupts()) note("interrupted three times: the container was killed");
     state.status = ContainerStatus::kExited;
-    state.exit_code = code;
     // For whoever waits on the lock (skiff wait): the exit code, there
     // also when --rm removes the record.
-    running.write_note(fmt::format("{} {} {}\n", state.pid, state.pid_start_time, code));
-    state.finished = image::rfc3339_now();
+    std::string exit_note = fmt::format("{} {} {}\n", last_pid, state.pid_start_time, code);
+    if (state.restart_count > 0)
+      running.replace_note(exit_note);
+    else
+      running.write_note(exit_note);  // longer than the note it replaces
     if (opts.remove) {
       remove_record();
     } else {
@@ -353,7 +495,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts) {
     } catch (const Error& e) {
       warn(fmt::format("could not clean up container {}: {}", rec.id.substr(0, 12), e.what()));
     }
-    if (cidfile_written) ::unlink(opts.cidfile.c_str());
+    if (cidfile_written && !ran) ::unlink(opts.cidfile.c_str());
     throw;
   }
 }

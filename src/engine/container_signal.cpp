@@ -10,6 +10,7 @@
 #include "skiff/runtime/process_ref.hpp"
 #include "skiff/store/file_lock.hpp"
 #include "skiff/util/error.hpp"
+#include "skiff/util/file_io.hpp"
 
 namespace skiff::engine {
 
@@ -20,6 +21,27 @@ namespace {
 UniqueFd open_first_process(const ContainerView& view) {
   if (!view.running || view.state.pid <= 0) return UniqueFd();
   return runtime::open_process({view.state.pid, view.state.pid_start_time});
+}
+
+// stop, and kill with a signal that ends it, disable the container's
+// restart policy until it is started again (docker's rule): its monitor
+// finds this file when the container exits.
+void mark_stopped_by_user(const ContainerStore& containers, const ContainerView& view) {
+  if (view.record.restart_policy.empty() || view.record.restart_policy == "no") return;
+  write_file_atomic(containers.dir(view.record.id) / "stopped", "");
+}
+
+bool ends_container(const ContainerView& view, int sig) {
+  return sig == SIGKILL || sig == SIGTERM || sig == SIGINT || sig == SIGQUIT ||
+         sig == (view.record.stop_signal != 0 ? view.record.stop_signal : SIGTERM);
+}
+
+// A monitor waiting to start its container again (--restart) ends the wait
+// on SIGTERM.
+bool end_restart_wait(const ContainerStore& containers, const ContainerView& view) {
+  if (!view.running || view.state.status != ContainerStatus::kRestarting) return false;
+  UniqueFd runner = open_runner(containers, view);
+  return runner && runtime::signal_process(runner.get(), SIGTERM);
 }
 
 }  // namespace
@@ -60,6 +82,10 @@ std::optional<int> wait_until_recorded(const ContainerStore& containers, const s
 void kill_container(const store::Paths& paths, const std::string& key, int sig) {
   ContainerStore containers(paths);
   ContainerView view = containers.resolve(key);
+  if (view.running && ends_container(view, sig)) {
+    mark_stopped_by_user(containers, view);
+    if (end_restart_wait(containers, view)) return;
+  }
   UniqueFd process = open_first_process(view);
   if (!process || !runtime::signal_process(process.get(), sig))
     throw Error(fmt::format("can only kill running containers: {} is not running", key));
@@ -71,6 +97,11 @@ void stop_container(const store::Paths& paths, const std::string& key, int sig, 
   if (!view.running) return;
   if (sig == 0) sig = view.record.stop_signal != 0 ? view.record.stop_signal : SIGTERM;
   if (timeout < 0) timeout = view.record.stop_timeout;
+  mark_stopped_by_user(containers, view);
+  if (end_restart_wait(containers, view)) {
+    wait_until_recorded(containers, view.record.id);
+    return;
+  }
   UniqueFd process = open_first_process(view);
   if (process && runtime::signal_process(process.get(), sig) &&
       !runtime::wait_process_exit(process.get(), timeout * 1000))

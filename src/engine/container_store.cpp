@@ -52,6 +52,8 @@ const char* container_status_name(ContainerStatus s) {
       return "created";
     case ContainerStatus::kRunning:
       return "running";
+    case ContainerStatus::kRestarting:
+      return "restarting";
     case ContainerStatus::kExited:
       return "exited";
   }
@@ -61,6 +63,7 @@ const char* container_status_name(ContainerStatus s) {
 static ContainerStatus status_from(const std::string& name) {
   if (name == "running") return ContainerStatus::kRunning;
   if (name == "exited") return ContainerStatus::kExited;
+  if (name == "restarting") return ContainerStatus::kRestarting;
   return ContainerStatus::kCreated;
 }
 
@@ -69,7 +72,8 @@ static json state_json(const ContainerState& s) {
               {"pid", s.pid},
               {"exit_code", s.exit_code},
               {"started", s.started},
-              {"finished", s.finished}};
+              {"finished", s.finished},
+              {"restart_count", s.restart_count}};
 }
 
 static ContainerState state_from(const json& j) {
@@ -79,6 +83,7 @@ static ContainerState state_from(const json& j) {
   s.exit_code = j.value("exit_code", 0);
   s.started = j.value("started", "");
   s.finished = j.value("finished", "");
+  s.restart_count = j.value("restart_count", 0);
   return s;
 }
 
@@ -96,7 +101,8 @@ static json record_json(const ContainerRecord& r) {
               {"detached", r.detached},
               {"stop_signal", r.stop_signal},
               {"stop_timeout", r.stop_timeout},
-              {"labels", r.labels}};
+              {"labels", r.labels},
+              {"restart_policy", r.restart_policy}};
 }
 
 static ContainerRecord record_from(const json& j) {
@@ -115,6 +121,7 @@ static ContainerRecord record_from(const json& j) {
   r.stop_signal = j.value("stop_signal", 0);
   r.stop_timeout = j.value("stop_timeout", 10);
   r.labels = j.value("labels", std::map<std::string, std::string>{});
+  r.restart_policy = j.value("restart_policy", "no");
   return r;
 }
 
@@ -205,6 +212,14 @@ void ContainerStore::rename(const std::string& key, const std::string& new_name)
   }
   std::error_code ec;
   if (fs::read_symlink(names_dir() / old_name, ec) == r.id) ::unlink((names_dir() / old_name).c_str());
+}
+
+void ContainerStore::update(const ContainerRecord& record, const ContainerState& state) {
+  json j = record_json(record);
+  j["state"] = state_json(state);
+  store::write_record(dir(record.id) / "container.json", j, store::Durability::kRenamed);
+  // state.json, once there, says more than the record's first state.
+  write_state(record.id, state);
 }
 
 void ContainerStore::write_state(const std::string& id, const ContainerState& s) {

@@ -330,6 +330,45 @@ uint64_t parse_log_opt(std::string_view text) {
   return *size;
 }
 
+const char* restart_kind_name(RestartKind k) {
+  switch (k) {
+    case RestartKind::kNo:
+      return "no";
+    case RestartKind::kOnFailure:
+      return "on-failure";
+    case RestartKind::kAlways:
+      return "always";
+    case RestartKind::kUnlessStopped:
+      return "unless-stopped";
+  }
+  return "no";
+}
+
+RestartPolicy parse_restart_policy(std::string_view text) {
+  size_t colon = text.find(':');
+  std::string_view name = text.substr(0, colon);
+  RestartPolicy p;
+  bool known = false;
+  for (RestartKind k : {RestartKind::kNo, RestartKind::kOnFailure, RestartKind::kAlways, RestartKind::kUnlessStopped})
+    if (name == restart_kind_name(k)) {
+      p.kind = k;
+      known = true;
+    }
+  if (!known)
+    throw Error(fmt::format("invalid restart policy: unknown policy {:?}; use one of 'no', 'always', 'on-failure', "
+                            "or 'unless-stopped'",
+                            std::string(name)));
+  if (colon == std::string_view::npos) return p;
+  std::string_view count = text.substr(colon + 1);
+  if (p.kind != RestartKind::kOnFailure)
+    throw Error("invalid restart policy: maximum retry count can only be used with 'on-failure'");
+  auto [end, ec] = std::from_chars(count.data(), count.data() + count.size(), p.max_retries);
+  if (ec != std::errc() || end != count.data() + count.size() || count.empty() || p.max_retries < 0)
+    throw Error(fmt::format("invalid restart policy: maximum retry count {:?} is not a whole number of 0 or more",
+                            std::string(count)));
+  return p;
+}
+
 int parse_preserve_fds(std::string_view text) {
   // No more than the kernel's ceiling on open files (fs.nr_open, 2^20 by default).
   constexpr int kMaxFds = 1 << 20;

@@ -37,6 +37,11 @@ void FileLock::write_note(std::string_view text) const {
     throw_errno("write lock note");
 }
 
+void FileLock::replace_note(std::string_view text) const {
+  write_note(text);
+  if (ftruncate(fd_.get(), static_cast<off_t>(text.size())) != 0) throw_errno("write lock note");
+}
+
 static std::string read_note_fd(int fd) {
   char buf[64];
   ssize_t n = pread(fd, buf, sizeof buf, 0);

@@ -62,6 +62,10 @@ ImageUser pick_user(const RunOptions& opts, const nlohmann::json& config, const 
                     const std::vector<std::filesystem::path>& layers_top_first);
 
 // Runs the container in the foreground; returns docker's exit status.
-int run_container(const store::Paths& paths, const RunOptions& opts);
+// With opts.create_only it makes the container without starting it
+// (returns 0, the container's id in *id); with opts.existing_id it starts
+// that container again. With a --restart policy it starts the container
+// again as the policy says before it returns.
+int run_container(const store::Paths& paths, const RunOptions& opts, std::string* id = nullptr);
 
 }  // namespace skiff::engine

@@ -33,10 +33,12 @@ struct ContainerRecord {
   int stop_signal = 0;                        // what stop sends first (0: SIGTERM)
   int stop_timeout = 10;                      // seconds stop waits before SIGKILL
   std::map<std::string, std::string> labels;  // the image's, then --label's
+  std::string restart_policy = "no";          // --restart as given: "no", "on-failure:3", ...
 };
 
 // What state.json says (docker's State.Status words on disk).
-enum class ContainerStatus { kCreated, kRunning, kExited };
+// kRestarting: its monitor waits to start it again (--restart).
+enum class ContainerStatus { kCreated, kRunning, kRestarting, kExited };
 const char* container_status_name(ContainerStatus s);
 
 struct ContainerState {
@@ -46,6 +48,7 @@ struct ContainerState {
   int exit_code = 0;
   std::string started;
   std::string finished;
+  int restart_count = 0;  // how often its monitor started it again
 };
 
 // What ps shows: the record, the state, and whether it really runs.
@@ -76,6 +79,9 @@ class ContainerStore {
   bool reclaim_stale_name(const std::string& name) const;
   // Writes state.json: what happened to the container (it exited).
   void write_state(const std::string& id, const ContainerState& state);
+  // Rewrites container.json for a container started again (skiff start):
+  // the name stays reserved as it is.
+  void update(const ContainerRecord& record, const ContainerState& state);
   std::vector<ContainerView> list() const;
   // By full id, unique id prefix, or name; throws "no such container: X".
   ContainerView resolve(const std::string& id_or_name) const;

@@ -45,6 +45,19 @@ enum class PullPolicy { kMissing, kAlways, kNever, kNewer };
 // --security-opt seccomp=: skiff's default profile, none, or a file's.
 enum class SeccompMode { kDefault, kUnconfined, kProfile };
 
+// --restart: what a container's monitor does when the container exits.
+// no: nothing; on-failure[:N]: start it again after a non-zero exit (at most
+// N times when N > 0); always and unless-stopped: start it again, unless
+// stop or kill ended it (they differ only across a reboot of docker's
+// daemon; skiff has none, and starts nothing at boot).
+enum class RestartKind { kNo, kOnFailure, kAlways, kUnlessStopped };
+struct RestartPolicy {
+  RestartKind kind = RestartKind::kNo;
+  int max_retries = 0;  // on-failure:N; 0 for no limit
+};
+// "no", "on-failure", "always", "unless-stopped" (docker's RestartPolicy.Name).
+const char* restart_kind_name(RestartKind k);
+
 // A detached container's log is rotated past this size (one older file kept).
 constexpr uint64_t kDefaultLogMaxSize = 10 << 20;
 
@@ -89,8 +102,15 @@ struct RunOptions {
   int stop_timeout = -1;                      // --stop-timeout: seconds; -1 for docker's 10
   std::map<std::string, std::string> labels;  // --label, --label-file: over the image's
   std::string cidfile;                        // --cidfile: the id is written there (a new file)
+  RestartPolicy restart;                      // --restart
   // Set by run_detached for the monitor: where it says the container started (its id).
   int started_fd = -1;
+  // skiff create: the container is made (record, writable layer, saved
+  // options) but not started.
+  bool create_only = false;
+  // skiff start: the id of the container made before, started again on its
+  // writable layer (the other fields are its saved options).
+  std::string existing_id;
   PullPolicy pull = PullPolicy::kMissing;
   // Where a pull reports its progress; without one it reports nothing.
   TransferEvents* pull_events = nullptr;

@@ -53,6 +53,9 @@ std::optional<uint64_t> parse_size(std::string_view text);
 // --log-opt max-size=SIZE: the size in bytes (docker's other json-file
 // and k8s-file options are refused in one sentence).
 uint64_t parse_log_opt(std::string_view text);
+// --restart no|on-failure[:N]|always|unless-stopped (docker's words and
+// messages; a count only with on-failure).
+RestartPolicy parse_restart_policy(std::string_view text);
 // -e NAME=VALUE or NAME (the host's value, skipped when unset). Empty when skipped.
 std::optional<std::string> parse_env(std::string_view text);
 // --label KEY[=VALUE] (no value: empty), into out.

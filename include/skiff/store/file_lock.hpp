@@ -25,6 +25,8 @@ class FileLock {
   // Writes what the lock file says (a pid, for whoever finds it held) at its
   // start, over what is there: meant for new lock files.
   void write_note(std::string_view text) const;
+  // As write_note, for a note that may be shorter than the one there.
+  void replace_note(std::string_view text) const;
   // What this lock's file says, read through the held fd (so also once
   // the file has been removed).
   std::string note() const;
