@@ -381,7 +381,7 @@ complete -c skiff -n $run_opts -l network -l net -x -a 'none host' -d 'Set the n
 complete -c skiff -n $run_opts -l pids-limit -x -d 'Limit the number of processes'
 complete -c skiff -n $run_opts -l preserve-fds -x -d 'Pass the file descriptors 3 to 3+N-1'
 complete -c skiff -n $run_opts -l privileged -d 'Every capability of the user namespace, nothing masked'
-complete -c skiff -n $run_opts -l pull -x -a 'missing always never' -d 'When to pull the image'
+complete -c skiff -n $run_opts -l pull -x -a 'missing always never newer' -d 'When to pull the image'
 set -l security_opts no-new-privileges no-new-privileges=true no-new-privileges=false mask= unmask= \
     unmask=ALL systempaths=unconfined seccomp=unconfined seccomp= label=disable apparmor=unconfined
 complete -c skiff -n $run_opts -l security-opt -x -a "$security_opts" -d 'Set a security option'
