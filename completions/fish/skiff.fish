@@ -42,8 +42,8 @@ end
 # Parse the command line up to the cursor.  Prints two lines: the command
 # ("" if none yet; "image", "container" or "system" if a group's subcommand
 # is still missing; otherwise one of run build commit history diff import
-# images tag rmi image-inspect pull push login logout ps rm exec stop kill
-# wait logs info version unshare container-prune system-reset, or "?" if
+# images tag rmi image-inspect pull push login logout ps rename rm exec stop
+# kill wait logs info version unshare container-prune system-reset, or "?" if
 # unknown),
 # and the number of positional
 # arguments before the current token.
@@ -114,6 +114,8 @@ function __skiff_parse
                 set cmd diff
             case 'container ls' 'container list' 'container ps'
                 set cmd ps
+            case 'container rename'
+                set cmd rename
             case 'container rm'
                 set cmd rm
             case 'container stop'
@@ -142,7 +144,8 @@ function __skiff_parse
                 --mount --tmpfs --name -h --hostname --entrypoint --network \
                 --net --userns -m --memory --cpus --pids-limit --pull --cap-add \
                 --cap-drop --security-opt --preserve-fds --sysctl --ulimit \
-                --stop-signal --stop-timeout --log-opt
+                --stop-signal --stop-timeout --log-opt -l --label --label-file \
+                --cidfile
         case build
             set argopts -t --tag -f --file --build-arg --target --label --secret \
                 --iidfile --network --platform
@@ -313,6 +316,7 @@ complete -c skiff -n __skiff_needs_command -a logs -d 'Show the output of a deta
 complete -c skiff -n __skiff_needs_command -a ps -d 'List containers'
 complete -c skiff -n __skiff_needs_command -a pull -d 'Pull an image from a registry'
 complete -c skiff -n __skiff_needs_command -a push -d 'Push an image to a registry'
+complete -c skiff -n __skiff_needs_command -a rename -d 'Rename a container'
 complete -c skiff -n __skiff_needs_command -a rm -d 'Remove containers'
 complete -c skiff -n __skiff_needs_command -a rmi -d 'Remove images'
 complete -c skiff -n __skiff_needs_command -a run -d 'Run a command in a new container'
@@ -339,6 +343,7 @@ complete -c skiff -n '__skiff_using container' -a diff -d 'List the files a cont
 complete -c skiff -n '__skiff_using container' -a exec -d 'Run a command in a running container'
 complete -c skiff -n '__skiff_using container' -a 'ls list ps' -d 'List containers'
 complete -c skiff -n '__skiff_using container' -a prune -d 'Remove all stopped containers'
+complete -c skiff -n '__skiff_using container' -a rename -d 'Rename a container'
 complete -c skiff -n '__skiff_using container' -a rm -d 'Remove containers'
 complete -c skiff -n '__skiff_using container' -a run -d 'Run a command in a new container'
 complete -c skiff -n '__skiff_using container' -a stop -d 'Stop running containers'
@@ -356,6 +361,7 @@ set -l capabilities ALL AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND BPF C
     SYS_RAWIO SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG SYSLOG WAKE_ALARM
 complete -c skiff -n $run_opts -l cap-add -x -a "$capabilities" -d 'Add a capability'
 complete -c skiff -n $run_opts -l cap-drop -x -a "$capabilities" -d 'Drop a capability'
+complete -c skiff -n $run_opts -l cidfile -r -F -d 'Write the container ID to a new file'
 complete -c skiff -n $run_opts -l cpus -x -d 'Limit the number of CPUs'
 complete -c skiff -n $run_opts -s d -l detach -d 'Run in the background and print the container ID'
 complete -c skiff -n $run_opts -l entrypoint -x -d 'Override the image entrypoint'
@@ -365,6 +371,8 @@ complete -c skiff -n $run_opts -l help -d 'Show help'
 complete -c skiff -n $run_opts -s h -l hostname -x -d 'Set the container host name'
 complete -c skiff -n $run_opts -l init -d 'Run an init process as PID 1'
 complete -c skiff -n $run_opts -s i -l interactive -d 'Keep standard input open'
+complete -c skiff -n $run_opts -s l -l label -x -d 'Set a label KEY=VALUE on the container'
+complete -c skiff -n $run_opts -l label-file -r -F -d 'Read labels from a file of KEY=VALUE lines'
 complete -c skiff -n $run_opts -l log-opt -x -a 'max-size=' -d 'Log option of a detached container: max-size=SIZE'
 complete -c skiff -n $run_opts -s m -l memory -x -d 'Limit memory (bytes, or with k, m, g)'
 complete -c skiff -n $run_opts -l mount -x -a '(__skiff_mount_values)' -d 'Add a bind or tmpfs mount'
@@ -373,7 +381,7 @@ complete -c skiff -n $run_opts -l network -l net -x -a 'none host' -d 'Set the n
 complete -c skiff -n $run_opts -l pids-limit -x -d 'Limit the number of processes'
 complete -c skiff -n $run_opts -l preserve-fds -x -d 'Pass the file descriptors 3 to 3+N-1'
 complete -c skiff -n $run_opts -l privileged -d 'Every capability of the user namespace, nothing masked'
-complete -c skiff -n $run_opts -l pull -x -a 'missing always never' -d 'When to pull the image'
+complete -c skiff -n $run_opts -l pull -x -a 'missing always never newer' -d 'When to pull the image'
 set -l security_opts no-new-privileges no-new-privileges=true no-new-privileges=false mask= unmask= \
     unmask=ALL systempaths=unconfined seccomp=unconfined seccomp= label=disable apparmor=unconfined
 complete -c skiff -n $run_opts -l security-opt -x -a "$security_opts" -d 'Set a security option'
@@ -525,6 +533,10 @@ complete -c skiff -n '__skiff_using ps' -s h -l help -d 'Show help'
 complete -c skiff -n '__skiff_using rm' -s f -l force -d 'Kill running containers first'
 complete -c skiff -n '__skiff_using rm' -s h -l help -d 'Show help'
 complete -c skiff -n '__skiff_using rm' -a '(__skiff_containers)' -d Container
+
+# rename, container rename
+complete -c skiff -n '__skiff_using rename' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using_pos rename -eq 0' -a '(__skiff_containers)' -d Container
 
 # stop, kill, wait, logs (and under container)
 complete -c skiff -n '__skiff_using stop' -s s -l signal -x -a "$signals" -d 'Signal to send first (default: the stop signal)'

@@ -298,15 +298,43 @@ registry_5000() {
   [[ $output == *" web"* ]]
 }
 
-@test "README: skiff rm web" {
+@test "README: skiff rename web server" {
+  make_web
+  skiff rm -f server >/dev/null 2>&1 || true
+  run_example
+  [ -z "$output" ]
+  run -0 skiff ps -a --format '{{.Names}}' -f name=server
+  [ "$output" = server ]
+  run -0 skiff ps -a -q -f name=web
+  [ -z "$output" ]
+}
+
+@test "README: skiff rm server" {
+  make_web
+  skiff rm -f server >/dev/null 2>&1 || true
+  skiff rename web server
+  run_example
+  [ "$output" = server ]
+  run skiff ps -a
+  [[ $output != *" server"* ]]
+}
+
+@test "README: skiff container prune -f" {
   make_web
   run_example
-  run skiff ps -a
-  [[ $output != *" web"* ]]
+  [ "${lines[0]}" = "Deleted Containers:" ]
+  [[ ${lines[-1]} == "Total reclaimed space: "* ]]
+  run -0 skiff ps -a -q -f status=exited
+  [ -z "$output" ]
 }
 
 @test "README: skiff info" {
   run_example
+}
+
+@test "README: skiff version" {
+  run_example
+  [[ ${lines[0]} == "Version: "* ]]
 }
 
 @test "README: skiff unshare rm -rf" {
