@@ -65,8 +65,8 @@ nlohmann::json ps_row(const engine::ContainerView& v, bool no_trunc) {
   std::string command;
   for (const auto& a : v.record.command) command += (command.empty() ? "" : " ") + a;
   const char* state = v.running ? (v.state.status == engine::ContainerStatus::kRestarting ? "restarting"
-                                   : v.state.started.empty()                               ? "created"
-                                                                                           : "running")
+                                   : v.state.started.empty()                              ? "created"
+                                                                                          : "running")
                       : v.state.status == engine::ContainerStatus::kCreated ? "created"
                                                                             : "exited";
   return {{"ID", no_trunc ? v.record.id : v.record.id.substr(0, 12)},

@@ -92,8 +92,7 @@ void configure_restart(CLI::App* cmd, CliContext& ctx) {
   cmd->callback([f, &ctx] {
     int timeout = f->time.empty() ? -1 : engine::parse_stop_timeout(f->time);
     auto paths = ctx.paths();
-    start_each(ctx, f->names,
-               [&](const std::string& n) { return engine::restart_container(paths, n, timeout); });
+    start_each(ctx, f->names, [&](const std::string& n) { return engine::restart_container(paths, n, timeout); });
   });
 }
 

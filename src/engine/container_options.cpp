@@ -64,8 +64,8 @@ RunOptions run_options_from_json(const json& j) {
     if (j.contains("user")) o.user = j["user"].get<std::string>();
     o.env = j.at("env").get<std::vector<std::string>>();
     for (const auto& v : j.at("volumes"))
-      o.volumes.push_back({v.at("source").get<std::string>(), v.at("target").get<std::string>(),
-                           v.at("readonly").get<bool>()});
+      o.volumes.push_back(
+          {v.at("source").get<std::string>(), v.at("target").get<std::string>(), v.at("readonly").get<bool>()});
     for (const auto& t : j.at("tmpfs")) o.tmpfs.push_back({t.at("target").get<std::string>(), t.at("options")});
     o.name = j.at("name").get<std::string>();
     o.hostname = j.at("hostname").get<std::string>();
@@ -89,7 +89,8 @@ RunOptions run_options_from_json(const json& j) {
     o.unmask = j.at("unmask").get<std::vector<std::string>>();
     o.sysctl = j.at("sysctl").get<std::map<std::string, std::string>>();
     for (const auto& u : j.at("ulimits"))
-      o.ulimits.push_back({u.at("type").get<std::string>(), u.at("soft").get<uint64_t>(), u.at("hard").get<uint64_t>()});
+      o.ulimits.push_back(
+          {u.at("type").get<std::string>(), u.at("soft").get<uint64_t>(), u.at("hard").get<uint64_t>()});
     o.detach = j.at("detach").get<bool>();
     o.log_max_size = j.at("log_max_size").get<uint64_t>();
     o.stop_signal = j.at("stop_signal").get<int>();

@@ -24,7 +24,7 @@ std::string remove_container(const store::Paths& paths, const std::string& key, 
           fmt::format("cannot remove container {}: container is running: stop the container before "
                       "removing or force remove",
                       key));
-    kill_now(view);
+    kill_now(containers, view);
   }
   // The skiff that ran it holds this lock until it has written its last state;
   // taking it means that skiff is done (flock is released when it exits).

@@ -167,7 +167,8 @@ int run_container(const store::Paths& paths, const RunOptions& opts, std::string
   std::optional<ContainerView> before;
   if (existing) {
     existing_lock.emplace(store::FileLock::try_lock(containers.lock_path(opts.existing_id)));
-    if (!existing_lock->held()) throw Error(fmt::format("container {} is already running", opts.existing_id.substr(0, 12)));
+    if (!existing_lock->held())
+      throw Error(fmt::format("container {} is already running", opts.existing_id.substr(0, 12)));
     before = containers.resolve(opts.existing_id);
     if (before->record.id != opts.existing_id) throw Error(fmt::format("no such container: {}", opts.existing_id));
   }
@@ -234,6 +235,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts, std::string
     rec.image = before->record.image;
     rec.layers = before->record.layers;
     rec.driver = before->record.driver;
+    rec.detached = opts.detach || before->record.detached;  // its log stays readable
   }
   // The record says "running" from the start: while its lock is held it is,
   // and if this skiff is killed before the end, ps says it exited.
@@ -250,21 +252,21 @@ int run_container(const store::Paths& paths, const RunOptions& opts, std::string
   // Held from before anything of the container is on disk until it is gone:
   // a directory with no record whose lock is free was left by a skiff that
   // was killed, and skiff rm sweeps it.
-  store::FileLock running =
-      existing ? std::move(*existing_lock) : store::FileLock(containers.lock_path(rec.id));
+  store::FileLock running = existing ? std::move(*existing_lock) : store::FileLock(containers.lock_path(rec.id));
   bool recorded = false;
   bool cidfile_written = false;
   bool ran = false;  // it started at least once
   auto remove_record = [&] {
-    if (existing || ran) {
-      // A container that did not start again stays, exited.
-      state.status = ContainerStatus::kExited;
-      state.exit_code = 125;
-      state.finished = image::rfc3339_now();
-      containers.write_state(rec.id, state);
-      return;
-    }
     containers.remove(rec, [&](const fs::path& d) { layers.remove_container_dir(d, userns_fd); });
+  };
+  // A container that did not start (again) leaves nothing behind, unless
+  // it was there before or ran already: then it stays, exited.
+  auto undo = [&] {
+    if (!existing && !ran) return remove_record();
+    state.status = ContainerStatus::kExited;
+    state.exit_code = 125;
+    state.finished = image::rfc3339_now();
+    containers.write_state(rec.id, state);
   };
   auto write_record = [&] {
     if (recorded) return;
@@ -416,8 +418,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts, std::string
         out_write.reset();
         err_write.reset();
         if (!log) {
-          log_file.emplace(containers.log_path(rec.id),
-                           opts.log_max_size > 0 ? opts.log_max_size : kDefaultLogMaxSize);
+          log_file.emplace(containers.log_path(rec.id), opts.log_max_size > 0 ? opts.log_max_size : kDefaultLogMaxSize);
           log = &*log_file;
         }
         if (!told) tell_started(opts.started_fd, rec.id, opts.preserve_fds);
@@ -446,7 +447,8 @@ int run_container(const store::Paths& paths, const RunOptions& opts, std::string
       if (!again) break;
       // Waiting to start it again: stop, kill and rm -f end the wait with
       // SIGTERM (or SIGKILL), as they would end the container.
-      if (std::chrono::steady_clock::now() - ran_from >= std::chrono::seconds(10)) delay = std::chrono::milliseconds(100);
+      if (std::chrono::steady_clock::now() - ran_from >= std::chrono::seconds(10))
+        delay = std::chrono::milliseconds(100);
       state.status = ContainerStatus::kRestarting;
       state.pid = 0;
       running.replace_note(fmt::format("{} {} {}\n", proc.pid(), state.pid_start_time, code));
@@ -491,7 +493,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts, std::string
     start.reset();
     userns_fd = -1;  // closed with the process
     try {
-      remove_record();
+      undo();
     } catch (const Error& e) {
       warn(fmt::format("could not clean up container {}: {}", rec.id.substr(0, 12), e.what()));
     }

@@ -36,24 +36,31 @@ bool ends_container(const ContainerView& view, int sig) {
          sig == (view.record.stop_signal != 0 ? view.record.stop_signal : SIGTERM);
 }
 
-// A monitor waiting to start its container again (--restart) ends the wait
-// on SIGTERM.
+// A monitor between two runs of its container (--restart: waiting, or
+// starting it again) ends on SIGTERM, or passes it on to the container it
+// has just started.
 bool end_restart_wait(const ContainerStore& containers, const ContainerView& view) {
-  if (!view.running || view.state.status != ContainerStatus::kRestarting) return false;
+  if (!view.running || view.record.restart_policy == "no") return false;
+  if (view.state.status != ContainerStatus::kRestarting && open_first_process(view)) return false;
+  if (view.state.status != ContainerStatus::kRestarting && view.state.restart_count == 0) return false;
   UniqueFd runner = open_runner(containers, view);
   return runner && runtime::signal_process(runner.get(), SIGTERM);
 }
 
 }  // namespace
 
-void kill_now(const ContainerView& view) {
+void kill_now(const ContainerStore& containers, const ContainerView& view) {
   if (!view.running) return;
-  if (view.state.pid > 0) {
-    if (UniqueFd process = open_first_process(view)) runtime::signal_process(process.get(), SIGKILL);
-  } else if (view.record.skiff_pid > 0) {
-    // Its lock is held, so that pid is alive and is that skiff.
-    kill(view.record.skiff_pid, SIGKILL);
+  mark_stopped_by_user(containers, view);
+  if (UniqueFd process = open_first_process(view)) {
+    runtime::signal_process(process.get(), SIGKILL);
+    return;
   }
+  // Ended, and its skiff records it; unless that skiff may start it again
+  // (--restart) or is still making it: then that skiff goes.
+  bool restarting = view.state.status == ContainerStatus::kRestarting || view.state.restart_count > 0;
+  if (view.state.pid > 0 && !restarting) return;
+  if (UniqueFd runner = open_runner(containers, view)) runtime::signal_process(runner.get(), SIGKILL);
 }
 
 UniqueFd open_runner(const ContainerStore& containers, const ContainerView& view) {
@@ -112,7 +119,8 @@ void stop_container(const store::Paths& paths, const std::string& key, int sig, 
   if (!process && view.state.pid == 0) {
     if (UniqueFd runner = open_runner(containers, view)) {
       runtime::signal_process(runner.get(), SIGTERM);
-      if (!runtime::wait_process_exit(runner.get(), timeout * 1000)) kill_now(containers.resolve(view.record.id));
+      if (!runtime::wait_process_exit(runner.get(), timeout * 1000))
+        kill_now(containers, containers.resolve(view.record.id));
     }
   }
   wait_until_recorded(containers, view.record.id);

@@ -355,9 +355,10 @@ RestartPolicy parse_restart_policy(std::string_view text) {
       known = true;
     }
   if (!known)
-    throw Error(fmt::format("invalid restart policy: unknown policy {:?}; use one of 'no', 'always', 'on-failure', "
-                            "or 'unless-stopped'",
-                            std::string(name)));
+    throw Error(
+        fmt::format("invalid restart policy: unknown policy {:?}; use one of 'no', 'always', 'on-failure', "
+                    "or 'unless-stopped'",
+                    std::string(name)));
   if (colon == std::string_view::npos) return p;
   std::string_view count = text.substr(colon + 1);
   if (p.kind != RestartKind::kOnFailure)

@@ -16,7 +16,7 @@ void reset_store(const store::Paths& paths) {
   ContainerStore containers(paths);
   for (const auto& c : containers.list())
     if (c.running) {
-      kill_now(c);
+      kill_now(containers, c);
       wait_until_recorded(containers, c.record.id);
     }
   storage::LayerStore layers(paths, userns::current_id_map());

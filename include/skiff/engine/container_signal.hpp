@@ -27,9 +27,10 @@ void stop_container(const store::Paths& paths, const std::string& key, int sig, 
 int wait_container(const store::Paths& paths, const std::string& key);
 
 // SIGKILL to a running container's first process or, while it is still
-// being made (no process yet), to the skiff making it; nothing when it is
-// not running. Returns at once: wait_until_recorded waits for the end.
-void kill_now(const ContainerView& view);
+// being made or between two runs of a --restart policy (no process), to the
+// skiff running it; a restart policy ends. Nothing when it is not running.
+// Returns at once: wait_until_recorded waits for the end.
+void kill_now(const ContainerStore& containers, const ContainerView& view);
 
 // A pidfd of the skiff that runs a container (for -d, its monitor), which
 // becomes readable when it ends; empty when nobody runs it.
