@@ -41,12 +41,11 @@ end
 
 # Parse the command line up to the cursor.  Prints two lines: the command
 # ("" if none yet; "image", "container" or "system" if a group's subcommand
-# is still missing; otherwise one of run build commit history diff import
-# images tag rmi image-inspect pull push login logout ps rename rm exec stop
-# kill wait logs info version unshare container-prune system-reset, or "?" if
-# unknown),
-# and the number of positional
-# arguments before the current token.
+# is still missing; otherwise one of run create build commit history diff
+# import images tag rmi image-inspect pull push login logout ps rename rm exec
+# start restart stop kill wait logs info version unshare container-prune
+# system-reset, or "?" if unknown), and the number of positional arguments
+# before the current token.
 function __skiff_parse
     set -l tokens (commandline -opc)
     set -e tokens[1]
@@ -114,10 +113,16 @@ function __skiff_parse
                 set cmd diff
             case 'container ls' 'container list' 'container ps'
                 set cmd ps
+            case 'container create'
+                set cmd create
             case 'container rename'
                 set cmd rename
             case 'container rm'
                 set cmd rm
+            case 'container start'
+                set cmd start
+            case 'container restart'
+                set cmd restart
             case 'container stop'
                 set cmd stop
             case 'container exec'
@@ -139,13 +144,13 @@ function __skiff_parse
         end
     end
     switch $cmd
-        case run
+        case run create
             set argopts -e --env --env-file -w --workdir -u --user -v --volume \
                 --mount --tmpfs --name -h --hostname --entrypoint --network \
                 --net --userns -m --memory --cpus --pids-limit --pull --cap-add \
                 --cap-drop --security-opt --preserve-fds --sysctl --ulimit \
                 --stop-signal --stop-timeout --log-opt -l --label --label-file \
-                --cidfile
+                --cidfile --restart
         case build
             set argopts -t --tag -f --file --build-arg --target --label --secret \
                 --iidfile --network --platform
@@ -165,6 +170,8 @@ function __skiff_parse
             set argopts --authfile
         case stop
             set argopts -s --signal -t --time
+        case restart
+            set argopts -t --time
         case exec
             set argopts -e --env --env-file -u --user -w --workdir
         case kill
@@ -188,9 +195,10 @@ function __skiff_parse
             end
         else
             set npos (math $npos + 1)
-            # For run and unshare, everything after the first argument
-            # belongs to the command run in the container or namespace.
-            if contains -- $cmd run unshare
+            # For run, create and unshare, everything after the first
+            # argument belongs to the command run in the container or
+            # namespace.
+            if contains -- $cmd run create unshare
                 set npos (math $npos + $n - $i)
                 break
             end
@@ -217,6 +225,14 @@ end
 function __skiff_using_pos
     set -l s (__skiff_parse)
     test "$s[1]" = "$argv[1]"; and test "$s[2]" $argv[2] $argv[3]
+end
+
+# __skiff_npos OP N: true if the number of positional arguments before the
+# current token satisfies "test npos OP N" (after __skiff_using, for
+# commands that share their completions).
+function __skiff_npos
+    set -l s (__skiff_parse)
+    test "$s[2]" $argv[1] $argv[2]
 end
 
 # True if the current token is --tls-verify=...: the value is completed only
@@ -302,6 +318,7 @@ complete -c skiff -n __skiff_needs_command -s v -l version -d 'Print the version
 complete -c skiff -n __skiff_needs_command -a build -d 'Build an image from a Dockerfile'
 complete -c skiff -n __skiff_needs_command -a commit -d "Create an image from a container's changes"
 complete -c skiff -n __skiff_needs_command -a container -d 'Manage containers'
+complete -c skiff -n __skiff_needs_command -a create -d 'Create a new container without starting it'
 complete -c skiff -n __skiff_needs_command -a diff -d 'List the files a container changed'
 complete -c skiff -n __skiff_needs_command -a exec -d 'Run a command in a running container'
 complete -c skiff -n __skiff_needs_command -a history -d 'Show the history of an image'
@@ -317,9 +334,11 @@ complete -c skiff -n __skiff_needs_command -a ps -d 'List containers'
 complete -c skiff -n __skiff_needs_command -a pull -d 'Pull an image from a registry'
 complete -c skiff -n __skiff_needs_command -a push -d 'Push an image to a registry'
 complete -c skiff -n __skiff_needs_command -a rename -d 'Rename a container'
+complete -c skiff -n __skiff_needs_command -a restart -d 'Restart containers'
 complete -c skiff -n __skiff_needs_command -a rm -d 'Remove containers'
 complete -c skiff -n __skiff_needs_command -a rmi -d 'Remove images'
 complete -c skiff -n __skiff_needs_command -a run -d 'Run a command in a new container'
+complete -c skiff -n __skiff_needs_command -a start -d 'Start stopped or created containers'
 complete -c skiff -n __skiff_needs_command -a stop -d 'Stop running containers'
 complete -c skiff -n __skiff_needs_command -a system -d 'Manage the store'
 complete -c skiff -n __skiff_needs_command -a tag -d 'Add a name to an image'
@@ -346,14 +365,18 @@ complete -c skiff -n '__skiff_using container' -a prune -d 'Remove all stopped c
 complete -c skiff -n '__skiff_using container' -a rename -d 'Rename a container'
 complete -c skiff -n '__skiff_using container' -a rm -d 'Remove containers'
 complete -c skiff -n '__skiff_using container' -a run -d 'Run a command in a new container'
+complete -c skiff -n '__skiff_using container' -a create -d 'Create a new container without starting it'
+complete -c skiff -n '__skiff_using container' -a start -d 'Start stopped or created containers'
+complete -c skiff -n '__skiff_using container' -a restart -d 'Restart containers'
 complete -c skiff -n '__skiff_using container' -a stop -d 'Stop running containers'
 complete -c skiff -n '__skiff_using container' -a kill -d 'Send a signal to running containers'
 complete -c skiff -n '__skiff_using container' -a wait -d 'Wait for containers to exit and print their exit codes'
 complete -c skiff -n '__skiff_using container' -a logs -d 'Show the output of a detached container'
 complete -c skiff -n '__skiff_using system' -a reset -d 'Remove all containers, images and the store'
 
-# run (options come before IMAGE; what follows IMAGE is the command).
-set -l run_opts '__skiff_using_pos run -eq 0'
+# run and create, the same options (they come before IMAGE; what follows
+# IMAGE is the command).
+set -l run_opts '__skiff_using run create; and __skiff_npos -eq 0'
 set -l capabilities ALL AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND BPF CHECKPOINT_RESTORE \
     CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID IPC_LOCK IPC_OWNER KILL LEASE LINUX_IMMUTABLE \
     MAC_ADMIN MAC_OVERRIDE MKNOD NET_ADMIN NET_BIND_SERVICE NET_BROADCAST NET_RAW PERFMON SETFCAP \
@@ -399,6 +422,7 @@ set -l ulimits core= cpu= data= fsize= locks= memlock= msgqueue= nice= nofile= n
     rttime= sigpending= stack=
 complete -c skiff -n $run_opts -l ulimit -x -a "$ulimits" -d 'Set a resource limit: NAME=SOFT[:HARD]'
 complete -c skiff -n $run_opts -l read-only -d 'Mount the root filesystem read-only'
+complete -c skiff -n $run_opts -l restart -x -a 'no on-failure always unless-stopped' -d 'When to start it again after it exits (on-failure:N: at most N times)'
 complete -c skiff -n $run_opts -l rm -d 'Remove the container when it exits'
 complete -c skiff -n $run_opts -l tmpfs -x -d 'Mount a tmpfs: DIR[:OPTIONS]'
 complete -c skiff -n $run_opts -s t -l tty -d 'Allocate a pseudo-terminal'
@@ -407,7 +431,7 @@ complete -c skiff -n $run_opts -l userns -x -a 'keep-id host' -d 'Set the user n
 complete -c skiff -n $run_opts -s v -l volume -x -a '(__skiff_volume_values)' -d 'Bind-mount HOST-DIR:CONTAINER-DIR[:ro|rw]'
 complete -c skiff -n $run_opts -s w -l workdir -x -d 'Set the working directory'
 complete -c skiff -n $run_opts -a '(__skiff_images)' -d Image
-complete -c skiff -n '__skiff_using_pos run -gt 0' -F
+complete -c skiff -n '__skiff_using run create; and __skiff_npos -gt 0' -F
 
 # exec, container exec (options come before CONTAINER; what follows it is the command).
 set -l exec_opts '__skiff_using_pos exec -eq 0'
@@ -538,12 +562,15 @@ complete -c skiff -n '__skiff_using rm' -a '(__skiff_containers)' -d Container
 complete -c skiff -n '__skiff_using rename' -s h -l help -d 'Show help'
 complete -c skiff -n '__skiff_using_pos rename -eq 0' -a '(__skiff_containers)' -d Container
 
-# stop, kill, wait, logs (and under container)
+# start, restart, stop, kill, wait, logs (and under container)
+complete -c skiff -n '__skiff_using start' -s a -l attach -d 'Run in the foreground: its output, its exit status'
+complete -c skiff -n '__skiff_using start' -s i -l interactive -d 'Attach standard input (implies --attach)'
+complete -c skiff -n '__skiff_using restart' -s t -l time -x -d 'Seconds to wait for it to stop before SIGKILL'
 complete -c skiff -n '__skiff_using stop' -s s -l signal -x -a "$signals" -d 'Signal to send first (default: the stop signal)'
 complete -c skiff -n '__skiff_using stop' -s t -l time -x -d 'Seconds to wait before SIGKILL'
 complete -c skiff -n '__skiff_using kill' -s s -l signal -x -a "$signals" -d 'Signal to send (default KILL)'
-complete -c skiff -n '__skiff_using stop kill wait logs' -s h -l help -d 'Show help'
-complete -c skiff -n '__skiff_using stop kill wait' -a '(__skiff_containers)' -d Container
+complete -c skiff -n '__skiff_using start restart stop kill wait logs' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using start restart stop kill wait' -a '(__skiff_containers)' -d Container
 complete -c skiff -n '__skiff_using logs' -s f -l follow -d 'Follow the log until the container exits'
 complete -c skiff -n '__skiff_using logs' -s t -l timestamps -d 'Show the time of each line'
 complete -c skiff -n '__skiff_using logs' -s n -l tail -x -a all -d 'Lines to show from the end (default all)'
