@@ -1,0 +1,204 @@
+#include "skiff/engine/container_inspect.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "skiff/image/image_store.hpp"
+#include "skiff/util/error.hpp"
+#include "skiff/util/signals.hpp"
+
+namespace skiff::engine {
+
+namespace {
+
+using nlohmann::json;
+
+// A list as docker's inspect gives it: null when empty (Go's nil slice).
+json list_or_null(const std::vector<std::string>& items) {
+  return items.empty() ? json(nullptr) : json(items);
+}
+
+json strings_or_null(const json& config, const char* key) {
+  auto it = config.find(key);
+  if (it == config.end() || !it->is_array() || it->empty()) return nullptr;
+  return *it;
+}
+
+// State.Status as docker says it. Running means a skiff holds the lock; a
+// record that says running while nobody holds it was left by a skiff that
+// was killed: exited.
+std::string inspect_status(const ContainerView& v) {
+  if (v.running) return v.state.started.empty() ? "created" : "running";
+  if (v.state.status == ContainerStatus::kCreated) return "created";
+  return "exited";
+}
+
+json inspect_state(const ContainerView& v) {
+  std::string status = inspect_status(v);
+  bool exited = status == "exited";
+  bool killed_skiff = exited && v.state.status == ContainerStatus::kRunning;
+  return {{"Status", status},
+          {"Running", status == "running"},
+          {"Paused", false},
+          {"Restarting", false},
+          {"OOMKilled", false},
+          {"Dead", false},
+          {"Pid", status == "running" ? v.state.pid : 0},
+          {"ExitCode", exited ? v.state.exit_code : 0},
+          {"Error", killed_skiff ? "the skiff that ran it was killed: its exit status is unknown" : ""},
+          {"StartedAt", status != "created" && !v.state.started.empty() ? v.state.started : kZeroTime},
+          {"FinishedAt", exited && !v.state.finished.empty() ? v.state.finished : kZeroTime}};
+}
+
+// Config.Entrypoint and Config.Cmd: --entrypoint as given, else the
+// image's; Cmd is what of the command follows the entrypoint.
+std::pair<json, json> entrypoint_and_cmd(const ContainerInspectData& d) {
+  std::vector<std::string> entry;
+  if (d.config && d.config->entrypoint) {
+    if (!d.config->entrypoint->empty()) entry.push_back(*d.config->entrypoint);
+  } else if (json e = strings_or_null(d.image_config, "Entrypoint"); !e.is_null()) {
+    for (const auto& s : e)
+      if (s.is_string()) entry.push_back(s.get<std::string>());
+  }
+  const std::vector<std::string>& args = d.view.record.command;
+  std::vector<std::string> cmd = args;
+  if (args.size() >= entry.size() && std::equal(entry.begin(), entry.end(), args.begin()))
+    cmd.assign(args.begin() + static_cast<std::ptrdiff_t>(entry.size()), args.end());
+  return {list_or_null(entry), list_or_null(cmd)};
+}
+
+json inspect_config(const ContainerInspectData& d) {
+  const ContainerRecord& r = d.view.record;
+  auto [entrypoint, cmd] = entrypoint_and_cmd(d);
+  std::string user = d.config && d.config->user ? *d.config->user : d.image_config.value("User", "");
+  std::string workdir = d.config ? d.config->process.cwd : d.image_config.value("WorkingDir", "");
+  json c = {{"Hostname", d.config ? d.config->hostname : ""},
+            {"Domainname", ""},
+            {"User", user},
+            {"AttachStdin", d.config && d.config->open_stdin && !r.detached},
+            {"AttachStdout", !r.detached},
+            {"AttachStderr", !r.detached},
+            {"Tty", d.config && d.config->process.terminal},
+            {"OpenStdin", d.config && d.config->open_stdin},
+            {"StdinOnce", false},
+            {"Env", d.config ? list_or_null(d.config->process.env) : json(nullptr)},
+            {"Cmd", cmd},
+            {"Image", r.image},
+            {"Volumes", nullptr},
+            {"WorkingDir", workdir},
+            {"Entrypoint", entrypoint},
+            {"OnBuild", nullptr},
+            {"Labels", r.labels}};
+  if (r.stop_signal != 0) c["StopSignal"] = signal_name(r.stop_signal);
+  return c;
+}
+
+std::vector<std::string> inspect_security_opts(const ContainerConfig& c) {
+  std::vector<std::string> out;
+  if (!c.privileged && c.seccomp == SeccompMode::kUnconfined) out.push_back("seccomp=unconfined");
+  if (c.seccomp == SeccompMode::kProfile) out.push_back("seccomp=" + c.seccomp_profile);
+  if (c.process.noNewPrivileges) out.push_back("no-new-privileges");
+  return out;
+}
+
+json inspect_host_config(const ContainerInspectData& d) {
+  const ContainerConfig* c = d.config ? &*d.config : nullptr;
+  std::vector<std::string> binds;
+  if (c)
+    for (const auto& b : c->binds) binds.push_back(b.source + ":" + b.target + (b.readonly ? ":ro" : ""));
+  json log_options = json::object();
+  if (c && c->log_max_size) log_options["max-size"] = std::to_string(c->log_max_size);
+  return {{"Binds", list_or_null(binds)},
+          {"LogConfig", {{"Type", "k8s-file"}, {"Config", std::move(log_options)}}},
+          {"NetworkMode", c ? c->network : ""},
+          {"RestartPolicy", {{"Name", "no"}, {"MaximumRetryCount", 0}}},
+          {"AutoRemove", d.view.record.auto_remove},
+          {"CapAdd", c ? list_or_null(c->cap_add) : json(nullptr)},
+          {"CapDrop", c ? list_or_null(c->cap_drop) : json(nullptr)},
+          {"Privileged", c && c->privileged},
+          {"ReadonlyRootfs", c && c->readonly_rootfs},
+          {"SecurityOpt", c ? list_or_null(inspect_security_opts(*c)) : json(nullptr)}};
+}
+
+json inspect_mounts(const ContainerInspectData& d) {
+  json mounts = json::array();
+  if (!d.config) return mounts;
+  for (const auto& b : d.config->binds)
+    mounts.push_back({{"Type", "bind"},
+                      {"Source", b.source},
+                      {"Destination", b.target},
+                      {"Mode", b.readonly ? "ro" : ""},
+                      {"RW", !b.readonly},
+                      {"Propagation", ""}});
+  return mounts;
+}
+
+// Bytes of the regular files under dir, as du counts apparent sizes; what
+// cannot be read (a directory of mode 0 owned by a subordinate id) counts 0.
+uint64_t upper_size(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  uint64_t total = 0;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    struct stat st {};
+    if (lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) total += static_cast<uint64_t>(st.st_size);
+  }
+  return total;
+}
+
+}  // namespace
+
+json container_inspect_json(const ContainerInspectData& d) {
+  const ContainerRecord& r = d.view.record;
+  json out = {{"Id", r.id},
+              {"Created", r.created},
+              {"Path", r.command.empty() ? "" : r.command.front()},
+              {"Args", r.command.size() > 1 ? json(std::vector<std::string>(r.command.begin() + 1, r.command.end()))
+                                            : json::array()},
+              {"State", inspect_state(d.view)},
+              {"Image", r.image_id},
+              {"LogPath", d.log_path},
+              {"Name", "/" + r.name},
+              {"RestartCount", 0},
+              {"Driver", r.driver},
+              {"Platform", "linux"},
+              {"Mounts", inspect_mounts(d)},
+              {"Config", inspect_config(d)},
+              {"HostConfig", inspect_host_config(d)},
+              {"NetworkSettings", {{"Ports", json::object()}}}};
+  if (d.size_rw) out["SizeRw"] = *d.size_rw;
+  if (d.size_root_fs) out["SizeRootFs"] = *d.size_root_fs;
+  return out;
+}
+
+ContainerInspectData read_container_inspect(const store::Paths& paths, const std::string& name, bool size) {
+  ContainerStore containers(paths);
+  ContainerInspectData d{.view = containers.resolve(name), .image_config = json::object()};
+  const ContainerRecord& r = d.view.record;
+  std::filesystem::path dir = containers.dir(r.id);
+  try {
+    d.config = read_container_config(dir);
+  } catch (const Error&) {
+    // Not started yet, or by a skiff that did not keep config.json.
+  }
+  uint64_t image_size = 0;
+  try {
+    image::ImageStore images(paths);
+    if (auto rec = images.find(r.image_id)) {
+      d.image_config = images.load(*rec).config.value("config", json::object());
+      image_size = rec->size;
+    }
+  } catch (const Error&) {
+    // The image was removed (rmi -f) while the container kept it.
+  }
+  if (r.detached) d.log_path = containers.log_path(r.id).string();
+  if (size) {
+    d.size_rw = upper_size(dir / "upper");
+    d.size_root_fs = *d.size_rw + image_size;
+  }
+  return d;
+}
+
+}  // namespace skiff::engine
