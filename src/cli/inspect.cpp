@@ -14,9 +14,10 @@
 
 namespace skiff::cli {
 
-using nlohmann::json;
-
 namespace {
+
+// Objects keep docker's order of fields.
+using ordered_json = nlohmann::ordered_json;
 
 // "docker.io/library/busybox:latest" -> "busybox:latest", as docker's RepoTags.
 std::string familiar_tagged(const std::string& full) {
@@ -24,29 +25,29 @@ std::string familiar_tagged(const std::string& full) {
   return image::familiar_name(full.substr(0, colon)) + full.substr(colon);
 }
 
-json image_inspect_json(const image::ImageStore& store, const image::ImageRecord& rec) {
+ordered_json image_inspect_json(const image::ImageStore& store, const image::ImageRecord& rec) {
   auto content = store.load(rec);
-  json tags = json::array();
+  ordered_json tags = ordered_json::array();
   for (const auto& n : rec.names) tags.push_back(familiar_tagged(n));
-  json digests = json::array();
+  ordered_json digests = ordered_json::array();
   for (const auto& d : rec.repo_digests)
     digests.push_back(image::familiar_name(d.substr(0, d.find('@'))) + d.substr(d.find('@')));
   std::string comment;
   if (auto h = content.config.find("history"); h != content.config.end() && h->is_array() && !h->empty())
     comment = h->back().value("comment", "");
-  return json{{"Id", rec.id},
-              {"RepoTags", tags},
-              {"RepoDigests", digests},
-              {"Parent", ""},
-              {"Comment", comment},
-              {"Created", content.config.value("created", rec.created)},
-              {"Config", content.config.value("config", json::object())},
-              {"Architecture", content.config.value("architecture", "")},
-              {"Os", content.config.value("os", "")},
-              {"Size", rec.size},
-              {"RootFS", {{"Type", "layers"}, {"Layers", content.diff_ids}}},
-              {"Manifest", rec.manifest},
-              {"History", content.config.value("history", json::array())}};
+  return ordered_json{{"Id", rec.id},
+                      {"RepoTags", tags},
+                      {"RepoDigests", digests},
+                      {"Parent", ""},
+                      {"Comment", comment},
+                      {"Created", content.config.value("created", rec.created)},
+                      {"Config", content.config.value("config", nlohmann::json::object())},
+                      {"Architecture", content.config.value("architecture", "")},
+                      {"Os", content.config.value("os", "")},
+                      {"Size", rec.size},
+                      {"RootFS", {{"Type", "layers"}, {"Layers", content.diff_ids}}},
+                      {"Manifest", rec.manifest},
+                      {"History", content.config.value("history", nlohmann::json::array())}};
 }
 
 // -f: docker's inspect applies the template to each object, one line each;
@@ -58,20 +59,20 @@ class InspectPrinter {
   explicit InspectPrinter(const std::string& format) : format_(format) {
     if (!format_.empty() && format_ != "json") tmpl_.emplace(format_);
   }
-  void add(json object) { found_.push_back(std::move(object)); }
+  void add(ordered_json object) { found_.push_back(std::move(object)); }
   // Prints what was found; then the errors, on stderr (docker's order).
   void print() const {
     if (format_.empty())
-      fmt::print("{}\n", json(found_).dump(4));
+      fmt::print("{}\n", ordered_json(found_).dump(4));
     else
-      for (const auto& o : found_) fmt::print("{}\n", tmpl_ ? tmpl_->render(o) : o.dump());
+      for (const auto& o : found_) fmt::print("{}\n", tmpl_ ? tmpl_->render(nlohmann::json(o)) : o.dump());
     std::fflush(stdout);
   }
 
  private:
   std::string format_;
   std::optional<GoTemplate> tmpl_;
-  std::vector<json> found_;
+  std::vector<ordered_json> found_;
 };
 
 // What a name that inspect did not find prints; docker exits 1 after the

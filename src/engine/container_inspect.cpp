@@ -12,17 +12,22 @@ namespace skiff::engine {
 
 namespace {
 
-using nlohmann::json;
+// Objects keep docker's order of fields (Go's struct order), for the reader.
+using ordered_json = nlohmann::ordered_json;
 
 // A list as docker's inspect gives it: null when empty (Go's nil slice).
-json list_or_null(const std::vector<std::string>& items) {
-  return items.empty() ? json(nullptr) : json(items);
+ordered_json list_or_null(const std::vector<std::string>& items) {
+  return items.empty() ? ordered_json(nullptr) : ordered_json(items);
 }
 
-json strings_or_null(const json& config, const char* key) {
+// The strings of an array in the image's config (Entrypoint, Cmd).
+std::vector<std::string> image_strings(const nlohmann::json& config, const char* key) {
+  std::vector<std::string> out;
   auto it = config.find(key);
-  if (it == config.end() || !it->is_array() || it->empty()) return nullptr;
-  return *it;
+  if (it != config.end() && it->is_array())
+    for (const auto& s : *it)
+      if (s.is_string()) out.push_back(s.get<std::string>());
+  return out;
 }
 
 // State.Status as docker says it. Running means a skiff holds the lock; a
@@ -34,7 +39,7 @@ std::string inspect_status(const ContainerView& v) {
   return "exited";
 }
 
-json inspect_state(const ContainerView& v) {
+ordered_json inspect_state(const ContainerView& v) {
   std::string status = inspect_status(v);
   bool exited = status == "exited";
   bool killed_skiff = exited && v.state.status == ContainerStatus::kRunning;
@@ -53,13 +58,12 @@ json inspect_state(const ContainerView& v) {
 
 // Config.Entrypoint and Config.Cmd: --entrypoint as given, else the
 // image's; Cmd is what of the command follows the entrypoint.
-std::pair<json, json> entrypoint_and_cmd(const ContainerInspectData& d) {
+std::pair<ordered_json, ordered_json> entrypoint_and_cmd(const ContainerInspectData& d) {
   std::vector<std::string> entry;
   if (d.config && d.config->entrypoint) {
     if (!d.config->entrypoint->empty()) entry.push_back(*d.config->entrypoint);
-  } else if (json e = strings_or_null(d.image_config, "Entrypoint"); !e.is_null()) {
-    for (const auto& s : e)
-      if (s.is_string()) entry.push_back(s.get<std::string>());
+  } else {
+    entry = image_strings(d.image_config, "Entrypoint");
   }
   const std::vector<std::string>& args = d.view.record.command;
   std::vector<std::string> cmd = args;
@@ -68,28 +72,28 @@ std::pair<json, json> entrypoint_and_cmd(const ContainerInspectData& d) {
   return {list_or_null(entry), list_or_null(cmd)};
 }
 
-json inspect_config(const ContainerInspectData& d) {
+ordered_json inspect_config(const ContainerInspectData& d) {
   const ContainerRecord& r = d.view.record;
   auto [entrypoint, cmd] = entrypoint_and_cmd(d);
   std::string user = d.config && d.config->user ? *d.config->user : d.image_config.value("User", "");
   std::string workdir = d.config ? d.config->process.cwd : d.image_config.value("WorkingDir", "");
-  json c = {{"Hostname", d.config ? d.config->hostname : ""},
-            {"Domainname", ""},
-            {"User", user},
-            {"AttachStdin", d.config && d.config->open_stdin && !r.detached},
-            {"AttachStdout", !r.detached},
-            {"AttachStderr", !r.detached},
-            {"Tty", d.config && d.config->process.terminal},
-            {"OpenStdin", d.config && d.config->open_stdin},
-            {"StdinOnce", false},
-            {"Env", d.config ? list_or_null(d.config->process.env) : json(nullptr)},
-            {"Cmd", cmd},
-            {"Image", r.image},
-            {"Volumes", nullptr},
-            {"WorkingDir", workdir},
-            {"Entrypoint", entrypoint},
-            {"OnBuild", nullptr},
-            {"Labels", r.labels}};
+  ordered_json c = {{"Hostname", d.config ? d.config->hostname : ""},
+                    {"Domainname", ""},
+                    {"User", user},
+                    {"AttachStdin", d.config && d.config->open_stdin && !r.detached},
+                    {"AttachStdout", !r.detached},
+                    {"AttachStderr", !r.detached},
+                    {"Tty", d.config && d.config->process.terminal},
+                    {"OpenStdin", d.config && d.config->open_stdin},
+                    {"StdinOnce", false},
+                    {"Env", d.config ? list_or_null(d.config->process.env) : ordered_json(nullptr)},
+                    {"Cmd", cmd},
+                    {"Image", r.image},
+                    {"Volumes", nullptr},
+                    {"WorkingDir", workdir},
+                    {"Entrypoint", entrypoint},
+                    {"OnBuild", nullptr},
+                    {"Labels", r.labels}};
   if (r.stop_signal != 0) c["StopSignal"] = signal_name(r.stop_signal);
   return c;
 }
@@ -102,27 +106,27 @@ std::vector<std::string> inspect_security_opts(const ContainerConfig& c) {
   return out;
 }
 
-json inspect_host_config(const ContainerInspectData& d) {
+ordered_json inspect_host_config(const ContainerInspectData& d) {
   const ContainerConfig* c = d.config ? &*d.config : nullptr;
   std::vector<std::string> binds;
   if (c)
     for (const auto& b : c->binds) binds.push_back(b.source + ":" + b.target + (b.readonly ? ":ro" : ""));
-  json log_options = json::object();
+  ordered_json log_options = ordered_json::object();
   if (c && c->log_max_size) log_options["max-size"] = std::to_string(c->log_max_size);
   return {{"Binds", list_or_null(binds)},
           {"LogConfig", {{"Type", "k8s-file"}, {"Config", std::move(log_options)}}},
           {"NetworkMode", c ? c->network : ""},
           {"RestartPolicy", {{"Name", "no"}, {"MaximumRetryCount", 0}}},
           {"AutoRemove", d.view.record.auto_remove},
-          {"CapAdd", c ? list_or_null(c->cap_add) : json(nullptr)},
-          {"CapDrop", c ? list_or_null(c->cap_drop) : json(nullptr)},
+          {"CapAdd", c ? list_or_null(c->cap_add) : ordered_json(nullptr)},
+          {"CapDrop", c ? list_or_null(c->cap_drop) : ordered_json(nullptr)},
           {"Privileged", c && c->privileged},
           {"ReadonlyRootfs", c && c->readonly_rootfs},
-          {"SecurityOpt", c ? list_or_null(inspect_security_opts(*c)) : json(nullptr)}};
+          {"SecurityOpt", c ? list_or_null(inspect_security_opts(*c)) : ordered_json(nullptr)}};
 }
 
-json inspect_mounts(const ContainerInspectData& d) {
-  json mounts = json::array();
+ordered_json inspect_mounts(const ContainerInspectData& d) {
+  ordered_json mounts = ordered_json::array();
   if (!d.config) return mounts;
   for (const auto& b : d.config->binds)
     mounts.push_back({{"Type", "bind"},
@@ -150,32 +154,33 @@ uint64_t upper_size(const std::filesystem::path& dir) {
 
 }  // namespace
 
-json container_inspect_json(const ContainerInspectData& d) {
+ordered_json container_inspect_json(const ContainerInspectData& d) {
   const ContainerRecord& r = d.view.record;
-  json out = {{"Id", r.id},
-              {"Created", r.created},
-              {"Path", r.command.empty() ? "" : r.command.front()},
-              {"Args", r.command.size() > 1 ? json(std::vector<std::string>(r.command.begin() + 1, r.command.end()))
-                                            : json::array()},
-              {"State", inspect_state(d.view)},
-              {"Image", r.image_id},
-              {"LogPath", d.log_path},
-              {"Name", "/" + r.name},
-              {"RestartCount", 0},
-              {"Driver", r.driver},
-              {"Platform", "linux"},
-              {"Mounts", inspect_mounts(d)},
-              {"Config", inspect_config(d)},
-              {"HostConfig", inspect_host_config(d)},
-              {"NetworkSettings", {{"Ports", json::object()}}}};
+  ordered_json out = {
+      {"Id", r.id},
+      {"Created", r.created},
+      {"Path", r.command.empty() ? "" : r.command.front()},
+      {"Args", r.command.size() > 1 ? ordered_json(std::vector<std::string>(r.command.begin() + 1, r.command.end()))
+                                    : ordered_json::array()},
+      {"State", inspect_state(d.view)},
+      {"Image", r.image_id},
+      {"LogPath", d.log_path},
+      {"Name", "/" + r.name},
+      {"RestartCount", 0},
+      {"Driver", r.driver},
+      {"Platform", "linux"},
+      {"HostConfig", inspect_host_config(d)}};
   if (d.size_rw) out["SizeRw"] = *d.size_rw;
   if (d.size_root_fs) out["SizeRootFs"] = *d.size_root_fs;
+  out["Mounts"] = inspect_mounts(d);
+  out["Config"] = inspect_config(d);
+  out["NetworkSettings"] = {{"Ports", ordered_json::object()}};
   return out;
 }
 
 ContainerInspectData read_container_inspect(const store::Paths& paths, const std::string& name, bool size) {
   ContainerStore containers(paths);
-  ContainerInspectData d{.view = containers.resolve(name), .image_config = json::object()};
+  ContainerInspectData d{.view = containers.resolve(name), .image_config = nlohmann::json::object()};
   const ContainerRecord& r = d.view.record;
   std::filesystem::path dir = containers.dir(r.id);
   try {
@@ -187,7 +192,7 @@ ContainerInspectData read_container_inspect(const store::Paths& paths, const std
   try {
     image::ImageStore images(paths);
     if (auto rec = images.find(r.image_id)) {
-      d.image_config = images.load(*rec).config.value("config", json::object());
+      d.image_config = images.load(*rec).config.value("config", nlohmann::json::object());
       image_size = rec->size;
     }
   } catch (const Error&) {

@@ -27,8 +27,8 @@ struct ContainerInspectData {
 // docker's "0001-01-01T00:00:00Z": a time that has not come yet.
 inline constexpr const char* kZeroTime = "0001-01-01T00:00:00Z";
 
-// The object docker inspect prints for a container.
-nlohmann::json container_inspect_json(const ContainerInspectData& data);
+// The object docker inspect prints for a container, its fields in docker's order.
+nlohmann::ordered_json container_inspect_json(const ContainerInspectData& data);
 
 // Finds the container (name, id or id prefix) and reads what its inspect
 // needs; with size, also adds up its writable layer. Throws Error "no such

@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 using skiff::engine::container_config_json;
 using skiff::engine::container_inspect_json;
 using skiff::engine::ContainerInspectData;
@@ -27,7 +27,7 @@ ContainerInspectData sample(ContainerStatus status, bool running) {
   d.view.state.started = r.created;
   d.view.state.pid = 42;
   d.view.running = running;
-  d.image_config = {{"Entrypoint", {"/entry.sh"}}, {"User", "nobody"}, {"Cmd", {"sh"}}};
+  d.image_config = nlohmann::json{{"Entrypoint", {"/entry.sh"}}, {"User", "nobody"}, {"Cmd", {"sh"}}};
   return d;
 }
 
@@ -89,6 +89,16 @@ TEST_CASE("inspect: a running container in docker's shape") {
                                 {"Propagation", ""}}));
   CHECK(j["NetworkSettings"]["Ports"] == json::object());
   CHECK_FALSE(j.contains("SizeRw"));
+}
+
+TEST_CASE("inspect: the fields in docker's order") {
+  json j = container_inspect_json(sample(ContainerStatus::kRunning, true));
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.push_back(k);
+  CHECK(keys == std::vector<std::string>{"Id", "Created", "Path", "Args", "State", "Image", "LogPath", "Name",
+                                         "RestartCount", "Driver", "Platform", "HostConfig", "Mounts", "Config",
+                                         "NetworkSettings"});
+  CHECK(j["State"].begin().key() == "Status");
 }
 
 TEST_CASE("inspect: an exited container keeps its code and end; its pid is gone") {
