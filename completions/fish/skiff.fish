@@ -44,8 +44,8 @@ end
 # is still missing; otherwise one of run create build commit history diff
 # import images tag rmi image-inspect pull push login logout ps rename rm exec
 # start restart stop kill wait logs info version unshare container-prune
-# system-reset, or "?" if unknown), and the number of positional arguments
-# before the current token.
+# system-reset inspect container-inspect, or "?" if unknown), and the number
+# of positional arguments before the current token.
 function __skiff_parse
     set -l tokens (commandline -opc)
     set -e tokens[1]
@@ -111,6 +111,8 @@ function __skiff_parse
                 set cmd commit
             case 'container diff'
                 set cmd diff
+            case 'container inspect'
+                set cmd container-inspect
             case 'container ls' 'container list' 'container ps'
                 set cmd ps
             case 'container create'
@@ -157,7 +159,11 @@ function __skiff_parse
         case commit
             set argopts -c --change -m --message -a --author
         case history
-            set argopts -H --human
+            set argopts -H --human --format
+        case inspect
+            set argopts -f --format --type
+        case container-inspect image-inspect info version
+            set argopts -f --format
         case import
             set argopts -c --change -m --message
         case pull
@@ -326,6 +332,7 @@ complete -c skiff -n __skiff_needs_command -a image -d 'Manage images'
 complete -c skiff -n __skiff_needs_command -a images -d 'List images'
 complete -c skiff -n __skiff_needs_command -a import -d 'Create an image from a root filesystem tarball'
 complete -c skiff -n __skiff_needs_command -a info -d 'Show information about the host and the store'
+complete -c skiff -n __skiff_needs_command -a inspect -d 'Show details of containers and images'
 complete -c skiff -n __skiff_needs_command -a kill -d 'Send a signal to running containers'
 complete -c skiff -n __skiff_needs_command -a login -d 'Log in to a registry'
 complete -c skiff -n __skiff_needs_command -a logout -d 'Log out of a registry'
@@ -360,6 +367,7 @@ complete -c skiff -n '__skiff_using image' -a tag -d 'Add a name to an image'
 complete -c skiff -n '__skiff_using container' -a commit -d "Create an image from a container's changes"
 complete -c skiff -n '__skiff_using container' -a diff -d 'List the files a container changed'
 complete -c skiff -n '__skiff_using container' -a exec -d 'Run a command in a running container'
+complete -c skiff -n '__skiff_using container' -a inspect -d 'Show details of containers'
 complete -c skiff -n '__skiff_using container' -a 'ls list ps' -d 'List containers'
 complete -c skiff -n '__skiff_using container' -a prune -d 'Remove all stopped containers'
 complete -c skiff -n '__skiff_using container' -a rename -d 'Rename a container'
@@ -477,6 +485,7 @@ complete -c skiff -n '__skiff_using_pos commit -eq 1' -a '(__skiff_images)' -d '
 
 # history, image history
 complete -c skiff -n '__skiff_using history' -s H -l human -x -a 'true false' -d 'Show sizes and times in human units'
+complete -c skiff -n '__skiff_using history' -l format -x -a 'table json' -d 'Print each row as a Go template, table TEMPLATE or json says'
 complete -c skiff -n '__skiff_using history' -l no-trunc -d 'Do not shorten image IDs and commands'
 complete -c skiff -n '__skiff_using history' -s q -l quiet -d 'Print only image IDs'
 complete -c skiff -n '__skiff_using history' -s h -l help -d 'Show help'
@@ -511,8 +520,17 @@ complete -c skiff -n '__skiff_using rmi' -s h -l help -d 'Show help'
 complete -c skiff -n '__skiff_using rmi' -a '(__skiff_images)' -d Image
 
 # image inspect
+complete -c skiff -n '__skiff_using image-inspect' -s f -l format -x -d 'Print each image through a Go template'
 complete -c skiff -n '__skiff_using image-inspect' -s h -l help -d 'Show help'
 complete -c skiff -n '__skiff_using image-inspect' -a '(__skiff_images)' -d Image
+
+# inspect, container inspect
+complete -c skiff -n '__skiff_using inspect container-inspect' -s f -l format -x -d 'Print each object through a Go template'
+complete -c skiff -n '__skiff_using inspect container-inspect' -s s -l size -d 'Add the sizes of containers'
+complete -c skiff -n '__skiff_using inspect' -l type -x -a 'container image' -d 'Look only for objects of this type'
+complete -c skiff -n '__skiff_using inspect container-inspect' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using inspect container-inspect' -a '(__skiff_containers)' -d Container
+complete -c skiff -n '__skiff_using inspect' -a '(__skiff_images)' -d Image
 
 # pull, push, login: how to reach the registry; logout: where credentials are.
 complete -c skiff -n '__skiff_using pull push login' -l tls-verify -d 'Verify TLS certificates (=false also allows plain HTTP)'
@@ -579,6 +597,7 @@ complete -c skiff -n '__skiff_using logs' -l until -x -d 'Show lines until a tim
 complete -c skiff -n '__skiff_using_pos logs -eq 0' -a '(__skiff_containers)' -d Container
 
 # info, version
+complete -c skiff -n '__skiff_using info version' -s f -l format -x -d 'Print through a Go template'
 complete -c skiff -n '__skiff_using info version' -s h -l help -d 'Show help'
 
 # unshare: COMMAND and its arguments are completed as a command line.

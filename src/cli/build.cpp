@@ -8,9 +8,11 @@
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli_context.hpp"
 #include "format_table.hpp"
+#include "go_template.hpp"
 #include "skiff/build/build_events.hpp"
 #include "skiff/build/dockerignore.hpp"
 #include "skiff/build/image_build.hpp"
@@ -250,15 +252,23 @@ std::string one_line(std::string s) {
 
 void configure_history(CLI::App* cmd, CliContext& ctx) {
   struct Flags {
-    std::string image;
+    std::string image, format;
     bool no_trunc = false, quiet = false, human = true;
   };
   auto f = std::make_shared<Flags>();
   cmd->add_flag("--no-trunc", f->no_trunc, "do not truncate output");
   cmd->add_flag("-q,--quiet", f->quiet, "only show image IDs");
   cmd->add_option("-H,--human", f->human, "sizes and dates in human units (default true)")->type_name("BOOL");
+  cmd->add_option("--format", f->format, "Go template, table [TEMPLATE] or json")
+      ->type_name("FORMAT")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->add_option("image", f->image, "the image")->required()->type_name("IMAGE");
   cmd->callback([f, &ctx] {
+    std::optional<FormatSpec> format;
+    if (!f->format.empty()) {
+      format = parse_format(f->format);
+      GoTemplate check(format->tmpl);  // a mistake is said before anything, -q or not
+    }
     image::ImageStore images(ctx.paths());
     image::ImageContent content = images.load(images.resolve(f->image));
     json hist = content.config.value("history", json::array());
@@ -282,15 +292,35 @@ void configure_history(CLI::App* cmd, CliContext& ctx) {
       for (size_t i = 0; i < rows.size(); ++i) fmt::print("{}\n", i == 0 ? id : "<missing>");
       return;
     }
+    // docker's fields for --format, newest first as the table.
+    std::vector<json> formatted;
     Table table({"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"});
     for (size_t i = rows.size(); i-- > 0;) {
       const Row& r = rows[i];
       std::string by = one_line(r.created_by);
       if (!f->no_trunc && by.size() > 45) by = by.substr(0, 44) + "…";
-      table.add({i + 1 == rows.size() ? id : "<missing>", f->human ? ago(r.created) : r.created, by,
-                 f->human ? human_size(r.size) : std::to_string(r.size), one_line(r.comment)});
+      std::string row_id = i + 1 == rows.size() ? id : "<missing>";
+      std::string since = f->human ? ago(r.created) : r.created;
+      std::string size = f->human ? human_size(r.size) : std::to_string(r.size);
+      if (format)
+        formatted.push_back({{"ID", row_id},
+                             {"CreatedSince", since},
+                             {"CreatedAt", r.created},
+                             {"CreatedBy", by},
+                             {"Size", size},
+                             {"Comment", one_line(r.comment)}});
+      else
+        table.add({row_id, since, by, size, one_line(r.comment)});
     }
-    table.print();
+    if (!format) {
+      table.print();
+      return;
+    }
+    static const json kHeaders = {
+        {"ID", "IMAGE"},  {"CreatedSince", "CREATED"}, {"CreatedAt", "CREATED AT"}, {"CreatedBy", "CREATED BY"},
+        {"Size", "SIZE"}, {"Comment", "COMMENT"}};
+    print_formatted(*format, formatted, kHeaders,
+                    "{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}");
   });
 }
 

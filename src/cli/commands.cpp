@@ -18,7 +18,7 @@ struct Family {
   std::initializer_list<std::string_view> words;
 };
 
-const std::array<Family, 8> kFamilies{{
+const std::array<Family, 9> kFamilies{{
     {add_run_command, {"run", "create"}},
     {add_exec_command, {"exec"}},
     {add_image_commands, {"images", "tag", "rmi", "import", "image"}},
@@ -27,6 +27,7 @@ const std::array<Family, 8> kFamilies{{
     {add_system_commands, {"info", "version", "unshare", "system"}},
     {add_registry_commands, {"pull", "push", "login", "logout"}},
     {add_build_commands, {"build", "commit", "history", "diff", "image", "container"}},
+    {add_inspect_commands, {"inspect", "image", "container"}},
 }};
 
 }  // namespace

@@ -1,4 +1,4 @@
-// skiff images | image ls, tag, rmi | image rm, image inspect, import.
+// skiff images | image ls, tag, rmi | image rm, import.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -145,54 +145,6 @@ void configure_rmi(CLI::App* cmd, CliContext& ctx) {
   });
 }
 
-json inspect_json(const image::ImageStore& store, const image::ImageRecord& rec) {
-  auto content = store.load(rec);
-  json tags = json::array();
-  for (const auto& n : rec.names) {
-    auto [repo, tag] = split_name(n);
-    tags.push_back(repo + ":" + tag);
-  }
-  json digests = json::array();
-  for (const auto& d : rec.repo_digests)
-    digests.push_back(image::familiar_name(d.substr(0, d.find('@'))) + d.substr(d.find('@')));
-  std::string comment;
-  if (auto h = content.config.find("history"); h != content.config.end() && h->is_array() && !h->empty())
-    comment = h->back().value("comment", "");
-  return json{{"Id", rec.id},
-              {"RepoTags", tags},
-              {"RepoDigests", digests},
-              {"Parent", ""},
-              {"Comment", comment},
-              {"Created", content.config.value("created", rec.created)},
-              {"Config", content.config.value("config", json::object())},
-              {"Architecture", content.config.value("architecture", "")},
-              {"Os", content.config.value("os", "")},
-              {"Size", rec.size},
-              {"RootFS", {{"Type", "layers"}, {"Layers", content.diff_ids}}},
-              {"Manifest", rec.manifest},
-              {"History", content.config.value("history", json::array())}};
-}
-
-void configure_inspect(CLI::App* cmd, CliContext& ctx) {
-  auto names = std::make_shared<std::vector<std::string>>();
-  cmd->add_option("images", *names, "IMAGE...")->required();
-  cmd->callback([names, &ctx] {
-    image::ImageStore store(ctx.paths());
-    json out = json::array();
-    int failures = 0;
-    for (const auto& n : *names) {
-      try {
-        out.push_back(inspect_json(store, store.resolve(n)));
-      } catch (const Error& e) {
-        fmt::print(stderr, "skiff: {}\n", e.what());
-        ++failures;
-      }
-    }
-    fmt::print("{}\n", out.dump(4));
-    if (failures) ctx.exit_code = kExitSkiffError;
-  });
-}
-
 void configure_import(CLI::App* cmd, CliContext& ctx) {
   struct Flags {
     std::vector<std::string> changes;
@@ -250,7 +202,6 @@ void add_image_commands(CLI::App& app, CliContext& ctx) {
   configure_rmi(image->add_subcommand("rm", "remove images"), ctx);
   configure_import(image->add_subcommand("import", "create an image from a tarball"), ctx);
   add_image_registry_commands(*image, ctx);
-  configure_inspect(image->add_subcommand("inspect", "show images' details as JSON"), ctx);
 }
 
 }  // namespace skiff::cli

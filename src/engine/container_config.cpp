@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
+
 #include "skiff/store/record.hpp"
 #include "skiff/util/error.hpp"
 
@@ -13,6 +16,33 @@ using nlohmann::json;
 
 constexpr const char* kSeccompAnnotation = "io.skiff.seccomp";  // "default", "unconfined" or the profile's file
 constexpr const char* kHomeAnnotation = "io.skiff.home";        // "user": HOME is the user's passwd entry's
+// run's flags as given, for inspect; each only when the flag was.
+constexpr const char* kUserAnnotation = "io.skiff.user";                // -u
+constexpr const char* kEntrypointAnnotation = "io.skiff.entrypoint";    // --entrypoint
+constexpr const char* kStdinAnnotation = "io.skiff.stdin";              // -i: "true"
+constexpr const char* kPrivilegedAnnotation = "io.skiff.privileged";    // "true"
+constexpr const char* kCapAddAnnotation = "io.skiff.cap-add";           // CAP_A,CAP_B
+constexpr const char* kCapDropAnnotation = "io.skiff.cap-drop";         // CAP_A,CAP_B
+constexpr const char* kNetworkAnnotation = "io.skiff.network";          // host | none
+constexpr const char* kLogMaxSizeAnnotation = "io.skiff.log-max-size";  // bytes
+
+std::string comma_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+  return out;
+}
+
+std::vector<std::string> comma_items(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -38,7 +68,24 @@ json container_config_json(const runtime::Spec& spec, const RunOptions& opts, bo
     seccomp = opts.seccomp_profile;
   json annotations = {{kSeccompAnnotation, seccomp}};
   if (home_from_user) annotations[kHomeAnnotation] = "user";
-  return {{"ociVersion", spec.ociVersion}, {"process", std::move(process)}, {"annotations", std::move(annotations)}};
+  if (opts.user) annotations[kUserAnnotation] = *opts.user;
+  if (opts.entrypoint) annotations[kEntrypointAnnotation] = *opts.entrypoint;
+  if (opts.interactive) annotations[kStdinAnnotation] = "true";
+  if (opts.privileged) annotations[kPrivilegedAnnotation] = "true";
+  if (!opts.cap_add.empty()) annotations[kCapAddAnnotation] = comma_list(opts.cap_add);
+  if (!opts.cap_drop.empty()) annotations[kCapDropAnnotation] = comma_list(opts.cap_drop);
+  annotations[kNetworkAnnotation] = network_mode_name(opts.network);
+  if (opts.log_max_size) annotations[kLogMaxSizeAnnotation] = std::to_string(opts.log_max_size);
+  // The user's bind mounts, in OCI's shape (the others are skiff's own).
+  json mounts = json::array();
+  for (const auto& v : opts.volumes)
+    mounts.push_back({{"destination", v.target},
+                      {"type", "bind"},
+                      {"source", v.source},
+                      {"options", v.readonly ? json{"rbind", "ro"} : json{"rbind"}}});
+  return {{"ociVersion", spec.ociVersion}, {"process", std::move(process)},
+          {"hostname", spec.hostname},     {"root", {{"readonly", spec.root.readonly}}},
+          {"mounts", std::move(mounts)},   {"annotations", std::move(annotations)}};
 }
 
 ContainerConfig parse_container_config(const json& j) {
@@ -69,6 +116,26 @@ ContainerConfig parse_container_config(const json& j) {
       c.seccomp_profile = seccomp;
     }
     c.home_from_user = annotations.value(kHomeAnnotation, "") == "user";
+    c.hostname = j.value("hostname", "");
+    c.readonly_rootfs = j.value("root", json::object()).value("readonly", false);
+    for (const auto& m : j.value("mounts", json::array())) {
+      if (m.value("type", "") != "bind") continue;
+      auto options = m.value("options", std::vector<std::string>{});
+      c.binds.push_back({.source = m.value("source", ""),
+                         .target = m.value("destination", ""),
+                         .readonly = std::find(options.begin(), options.end(), "ro") != options.end()});
+    }
+    if (annotations.contains(kUserAnnotation)) c.user = annotations[kUserAnnotation].get<std::string>();
+    if (annotations.contains(kEntrypointAnnotation))
+      c.entrypoint = annotations[kEntrypointAnnotation].get<std::string>();
+    c.open_stdin = annotations.value(kStdinAnnotation, "") == "true";
+    c.privileged = annotations.value(kPrivilegedAnnotation, "") == "true";
+    c.cap_add = comma_items(annotations.value(kCapAddAnnotation, ""));
+    c.cap_drop = comma_items(annotations.value(kCapDropAnnotation, ""));
+    c.network = annotations.value(kNetworkAnnotation, "");
+    std::string max_size = annotations.value(kLogMaxSizeAnnotation, "0");
+    if (std::from_chars(max_size.data(), max_size.data() + max_size.size(), c.log_max_size).ec != std::errc())
+      c.log_max_size = 0;
     return c;
   } catch (const json::exception& e) {
     throw Error(fmt::format("not a container's config.json: {}", e.what()));

@@ -19,6 +19,8 @@ log_has_at_least() { [ "$(log_lines "$1")" -ge "$2" ]; }
   [ "$output" = "c1 Created" ]
   run -0 skiff ps -a -q --filter status=created --no-trunc
   [ "$output" = "$id" ]
+  run -0 skiff inspect -f '{{.State.Status}} {{.State.StartedAt}}' c1
+  [ "$output" = "created 0001-01-01T00:00:00Z" ]
   run -0 skiff ps -q
   [ -z "$output" ]
   run -0 skiff start c1
@@ -73,6 +75,8 @@ log_has_at_least() { [ "$(log_lines "$1")" -ge "$2" ]; }
   [ "$output" = 0 ]
   run -0 skiff logs flaky
   [ "$output" = $'try 1\ntry 2\ntry 3' ]
+  run -0 skiff inspect -f '{{.RestartCount}} {{.HostConfig.RestartPolicy.Name}} {{.State.ExitCode}}' flaky
+  [ "$output" = "2 on-failure 0" ]
   run -0 skiff ps -a --format '{{.Status}}'
   [[ "$output" == "Exited (0) "* ]]
 }
@@ -98,6 +102,8 @@ log_has_at_least() { [ "$(log_lines "$1")" -ge "$2" ]; }
   wait_for has_status "$id" restarting
   run -0 skiff ps --format '{{.Status}}'
   [[ "$output" == "Restarting (1) "* ]]
+  run -0 skiff container inspect -f '{{.State.Restarting}} {{.HostConfig.RestartPolicy.Name}}' loop
+  [[ "$output" == *" always" ]]
   wait_for log_has_at_least loop 3
   run -0 skiff stop loop
   [ "$output" = loop ]

@@ -63,3 +63,52 @@ TEST_CASE("config.json: a file of another shape is an Error") {
   CHECK_THROWS_AS(parse_container_config(nlohmann::json::object()), skiff::Error);
   CHECK_THROWS_AS(parse_container_config({{"process", {{"user", "root"}}}}), skiff::Error);
 }
+
+TEST_CASE("config.json: what inspect shows of run's flags, read back the same") {
+  RunOptions opts;
+  auto spec = sample_spec();
+  spec.hostname = "box";
+  spec.root.readonly = true;
+  opts.volumes = {{.source = "/a", .target = "/b", .readonly = true}, {.source = "/c", .target = "/d"}};
+  opts.user = "nobody";
+  opts.entrypoint = "";
+  opts.interactive = true;
+  opts.cap_add = {"CAP_NET_ADMIN", "CAP_SYS_TIME"};
+  opts.cap_drop = {"ALL"};
+  opts.network = skiff::engine::NetworkMode::kNone;
+  opts.log_max_size = 4096;
+  auto j = container_config_json(spec, opts, false);
+  CHECK(j.at("hostname") == "box");
+  CHECK(j.at("mounts").at(0).at("options") == nlohmann::json({"rbind", "ro"}));
+  auto c = parse_container_config(j);
+  CHECK(c.hostname == "box");
+  CHECK(c.readonly_rootfs);
+  REQUIRE(c.binds.size() == 2);
+  CHECK(c.binds[0].source == "/a");
+  CHECK(c.binds[0].target == "/b");
+  CHECK(c.binds[0].readonly);
+  CHECK_FALSE(c.binds[1].readonly);
+  CHECK(c.user == "nobody");
+  CHECK(c.entrypoint == "");
+  CHECK(c.open_stdin);
+  CHECK_FALSE(c.privileged);
+  CHECK(c.cap_add == std::vector<std::string>{"CAP_NET_ADMIN", "CAP_SYS_TIME"});
+  CHECK(c.cap_drop == std::vector<std::string>{"ALL"});
+  CHECK(c.network == "none");
+  CHECK(c.log_max_size == 4096);
+}
+
+TEST_CASE("config.json: one written before inspect's fields leaves them empty") {
+  auto j = container_config_json(sample_spec(), RunOptions{}, false);
+  j.erase("hostname");
+  j.erase("mounts");
+  j.erase("root");
+  j["annotations"] = {{"io.skiff.seccomp", "default"}};
+  auto c = parse_container_config(j);
+  CHECK(c.hostname.empty());
+  CHECK(c.binds.empty());
+  CHECK_FALSE(c.user);
+  CHECK_FALSE(c.entrypoint);
+  CHECK(c.network.empty());
+  CHECK(c.log_max_size == 0);
+}
