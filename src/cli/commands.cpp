@@ -23,7 +23,7 @@ const std::array<Family, 9> kFamilies{{
     {add_exec_command, {"exec"}},
     {add_image_commands, {"images", "tag", "rmi", "import", "image"}},
     {add_container_commands, {"ps", "rm", "rename", "container"}},
-    {add_lifecycle_commands, {"start", "restart", "stop", "kill", "wait", "logs"}},
+    {add_lifecycle_commands, {"start", "restart", "attach", "stop", "kill", "wait", "logs"}},
     {add_system_commands, {"info", "version", "unshare", "system"}},
     {add_registry_commands, {"pull", "push", "login", "logout"}},
     {add_build_commands, {"build", "commit", "history", "diff", "image", "container"}},

@@ -1,4 +1,4 @@
-// skiff start, restart, stop, kill, wait and logs (and their `container`
+// skiff start, restart, attach, stop, kill, wait and logs (and their `container`
 // forms): the commands for containers that run detached.
 #include <poll.h>
 #include <sys/inotify.h>
@@ -10,6 +10,7 @@
 
 #include "cli_context.hpp"
 #include "each_container.hpp"
+#include "skiff/engine/container_attach.hpp"
 #include "skiff/engine/container_signal.hpp"
 #include "skiff/engine/container_start.hpp"
 #include "skiff/engine/container_store.hpp"
@@ -93,6 +94,29 @@ void configure_restart(CLI::App* cmd, CliContext& ctx) {
     int timeout = f->time.empty() ? -1 : engine::parse_stop_timeout(f->time);
     auto paths = ctx.paths();
     start_each(ctx, f->names, [&](const std::string& n) { return engine::restart_container(paths, n, timeout); });
+  });
+}
+
+void configure_attach(CLI::App* cmd, CliContext& ctx) {
+  struct Flags {
+    engine::AttachOptions opts;
+    std::string sig_proxy = "true";
+    std::string name;
+  };
+  auto f = std::make_shared<Flags>();
+  cmd->add_option("--detach-keys", f->opts.detach_keys, "keys that detach, leaving the container running (default ctrl-p,ctrl-q)")
+      ->type_name("KEYS");
+  cmd->add_flag("--no-stdin", f->opts.no_stdin, "do not attach standard input");
+  cmd->add_option("--sig-proxy", f->sig_proxy, "pass the signals skiff gets to the container (default true)")
+      ->type_name("BOOL")
+      ->expected(0, 1)
+      ->default_str("true");
+  cmd->add_option("container", f->name, "CONTAINER")->required();
+  cmd->callback([f, &ctx] {
+    if (f->sig_proxy != "true" && f->sig_proxy != "false" && !f->sig_proxy.empty())
+      throw Error(fmt::format("invalid --sig-proxy {:?}: true or false", f->sig_proxy));
+    f->opts.sig_proxy = f->sig_proxy != "false";
+    ctx.exit_code = engine::attach_container(ctx.paths(), f->name, f->opts);
   });
 }
 
@@ -243,6 +267,7 @@ void configure_logs(CLI::App* cmd, CliContext& ctx) {
 void add_lifecycle(CLI::App& app, CliContext& ctx) {
   configure_start(app.add_subcommand("start", "start stopped or created containers"), ctx);
   configure_restart(app.add_subcommand("restart", "restart containers"), ctx);
+  configure_attach(app.add_subcommand("attach", "attach to a detached container's input and output"), ctx);
   configure_stop(app.add_subcommand("stop", "stop running containers"), ctx);
   configure_kill(app.add_subcommand("kill", "send a signal to running containers"), ctx);
   configure_wait(app.add_subcommand("wait", "wait for containers to exit and print their exit codes"), ctx);

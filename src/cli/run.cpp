@@ -380,7 +380,7 @@ int run_from_flags(RunFlags& f, CliContext& ctx) {
     ro.preserve_fds = engine::parse_preserve_fds(f.preserve_fds);
     check_inherited_fds(ro.preserve_fds);
   }
-  if (ro.tty && !isatty(STDIN_FILENO) && ro.interactive)
+  if (ro.tty && !isatty(STDIN_FILENO) && ro.interactive && !ro.detach && !f.create)
     throw Error("the input device is not a TTY", 0, "drop -t, or run skiff from a terminal");
   ro.userns = engine::parse_userns(f.userns);
   ro.pull = engine::parse_pull_policy(f.pull);

@@ -17,6 +17,7 @@
 #include "skiff/image/digest.hpp"
 #include "skiff/image/image_store.hpp"
 #include "skiff/image/layer_unpack.hpp"
+#include "skiff/runtime/attach.hpp"
 #include "skiff/runtime/container_log.hpp"
 #include "skiff/runtime/container_process.hpp"
 #include "skiff/runtime/process_ref.hpp"
@@ -132,11 +133,13 @@ int run_container(const store::Paths& paths, const RunOptions& opts, std::string
   // Detached, its output goes to the monitor (this skiff), which logs it.
   // The pipes come first: a process cloned early gets skiff's fds as they
   // are at the clone.
-  UniqueFd out_read, out_write, err_read, err_write;
+  // With -i, its input comes from whoever attaches, through the monitor.
+  UniqueFd out_read, out_write, err_read, err_write, in_read, in_write;
   auto make_output_pipes = [&] {
     if (opts.detach && !opts.tty) {
       std::tie(out_read, out_write) = make_pipe();
       std::tie(err_read, err_write) = make_pipe();
+      if (opts.interactive) std::tie(in_read, in_write) = make_pipe();
     }
   };
   if (!opts.create_only) make_output_pipes();
@@ -369,6 +372,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts, std::string
     }
 
     runtime::LogWriter* log = nullptr;
+    UniqueFd attach_listener;  // attach's socket, while it runs (-d)
     std::optional<runtime::LogWriter> log_file;
     bool told = false;
     int code = 0;
@@ -380,6 +384,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts, std::string
       if (out_write) {
         spec.stdout_fd = out_write.get();
         spec.stderr_fd = err_write.get();
+        spec.stdin_fd = in_read ? in_read.get() : -1;
       }
       // The process sets itself up while the record is written: they need
       // nothing of each other, and the machine has more than one core. (When
@@ -417,13 +422,17 @@ int run_container(const store::Paths& paths, const RunOptions& opts, std::string
       if (opts.detach) {
         out_write.reset();
         err_write.reset();
+        in_read.reset();
         if (!log) {
           log_file.emplace(containers.log_path(rec.id), opts.log_max_size > 0 ? opts.log_max_size : kDefaultLogMaxSize);
           log = &*log_file;
+          attach_listener = runtime::listen_attach(cdir);
         }
+        runtime::AttachPoint attach{attach_listener.get(), in_write.get(), opts.tty};
         if (!told) tell_started(opts.started_fd, rec.id, opts.preserve_fds);
         told = true;
-        code = proc.wait_logging(std::move(out_read), std::move(err_read), *log);
+        code = proc.wait_logging(std::move(out_read), std::move(err_read), *log, &attach);
+        in_write.reset();
       } else {
         told = true;
         code = proc.wait();
@@ -469,6 +478,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts, std::string
       containers.write_state(rec.id, state);
       make_output_pipes();
     }
+    if (attach_listener) ::unlink((cdir / runtime::kAttachSocket).c_str());
     state.status = ContainerStatus::kExited;
     // For whoever waits on the lock (skiff wait): the exit code, there
     // also when --rm removes the record.

@@ -896,7 +896,9 @@ void enter_workdir(const char* cwd) {
   if (plan.terminal) {
     setup_terminal(sync_fd);
   } else {
-    if (!plan.keep_stdin) {
+    if (plan.stdin_fd >= 0) {
+      if (dup2(plan.stdin_fd, 0) < 0) fail(ChildStep::kStdin, errno);
+    } else if (!plan.keep_stdin) {
       int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
       if (null < 0 || dup2(null, 0) < 0) fail(ChildStep::kStdin, errno);
       close(null);

@@ -61,15 +61,11 @@ UniqueFd receive_fd(int sock) {
   return UniqueFd(fd);
 }
 
-namespace {
-
 int decode_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return kExitSkiffError;
 }
-
-}  // namespace
 
 std::optional<ChildReport> read_report(int err_fd) {
   ChildReport report{};
@@ -258,59 +254,6 @@ int ContainerProcess::wait(bool kill_on_interrupt) {
       pollfd p{pty_.get(), POLLIN, 0};
       if (poll(&p, 1, 0) <= 0) break;
     }
-  }
-  return decode_status(status);
-}
-
-int ContainerProcess::wait_logging(UniqueFd out, UniqueFd err, LogWriter& log) {
-  sigset_t set = forwarded_set();
-  UniqueFd sfd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!sfd) throw_errno("signalfd");
-  if (pty_) out = std::move(pty_);
-  // Read until the container's ends are closed (by all its processes) and
-  // it has exited; a process it left behind holding them keeps the log open
-  // only until the container's PID 1 is gone, whose namespace ends them.
-  int status = 0;
-  bool exited = false;
-  char buf[16384];
-  auto drain = [&](UniqueFd& fd, LogStream stream) {
-    ssize_t n = read(fd.get(), buf, sizeof buf);
-    if (n > 0)
-      log.write(stream, std::string_view(buf, static_cast<size_t>(n)));
-    else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-      fd.reset();  // EOF, or EIO from a terminal whose last process is gone
-  };
-  while (out || err || !exited) {
-    if (!exited && waitpid(pid_, &status, WNOHANG) == pid_) {
-      exited = true;
-      reaped_ = true;
-      // What is still in the pipes is read; nothing more can come once every
-      // process of the namespace is gone.
-      for (UniqueFd* fd : {&out, &err})
-        if (*fd) fcntl(fd->get(), F_SETFL, O_NONBLOCK);
-    }
-    pollfd fds[3] = {{sfd.get(), POLLIN, 0}, {out ? out.get() : -1, POLLIN, 0}, {err ? err.get() : -1, POLLIN, 0}};
-    if (poll(fds, 3, exited ? 0 : -1) < 0) {
-      if (errno == EINTR) continue;
-      throw_errno("poll");
-    }
-    if (fds[0].revents & POLLIN) {
-      signalfd_siginfo si{};
-      while (read(sfd.get(), &si, sizeof si) == sizeof si) {
-        int sig = static_cast<int>(si.ssi_signo);
-        if (sig != SIGCHLD && sig != SIGWINCH && !exited) kill(pid_, sig);
-      }
-    }
-    bool any = false;
-    if (out && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-      drain(out, LogStream::kStdout);
-      any = true;
-    }
-    if (err && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-      drain(err, LogStream::kStderr);
-      any = true;
-    }
-    if (exited && !any) break;  // nothing left to read now
   }
   return decode_status(status);
 }

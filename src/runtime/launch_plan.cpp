@@ -348,6 +348,7 @@ void fill_process_plan(LaunchPlan& plan, const Spec& spec, bool setgroups_allowe
   if (spec.preserve_fds < 0)
     throw Error(fmt::format("invalid number of file descriptors to preserve: {}", spec.preserve_fds));
   plan.preserve_fds = spec.preserve_fds;
+  plan.stdin_fd = spec.stdin_fd;
   plan.stdout_fd = spec.stdout_fd;
   plan.stderr_fd = spec.stderr_fd;
   // Asked here, in skiff, while the child makes its namespaces: 64 calls

@@ -131,6 +131,7 @@ struct LaunchPlan {
   bool keep_stdin = false;
   bool init = false;
   int preserve_fds = 0;  // the caller's fds 3 .. 3+N-1 stay open, as they are
+  int stdin_fd = -1;     // dup'ed onto 0 when set (Spec::stdin_fd)
   int stdout_fd = -1;    // dup'ed onto 1 and 2 when set (Spec::stdout_fd)
   int stderr_fd = -1;
   // Filters installed before capabilities are dropped: linux.seccomp's

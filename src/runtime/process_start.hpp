@@ -16,6 +16,9 @@ namespace skiff::runtime {
 // The signals skiff blocks while it starts a process and then forwards to it.
 sigset_t forwarded_set();
 
+// docker's exit status for a wait status: the code, or 128 + the signal.
+int decode_status(int status);
+
 // An fd sent over sock with SCM_RIGHTS (the terminal's master); invalid if none came.
 UniqueFd receive_fd(int sock);
 

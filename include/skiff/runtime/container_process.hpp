@@ -8,6 +8,7 @@
 #include <optional>
 #include <utility>
 
+#include "skiff/runtime/attach.hpp"
 #include "skiff/runtime/container_log.hpp"
 #include "skiff/runtime/spec.hpp"
 #include "skiff/userns/id_map.hpp"
@@ -42,8 +43,10 @@ class ContainerProcess {
   int interrupted_by() const { return interrupted_by_; }
   // A detached container's wait: its output (the read ends of the pipes its
   // stdout and stderr are, or its terminal, as stdout) goes to log, and the
-  // signals skiff gets are passed on. Returns as wait().
-  int wait_logging(UniqueFd out, UniqueFd err, LogWriter& log);
+  // signals skiff gets are passed on. With attach, clients that connect to
+  // its socket get the output too, and their input, terminal size and
+  // signals reach the container (log_relay.cpp). Returns as wait().
+  int wait_logging(UniqueFd out, UniqueFd err, LogWriter& log, const AttachPoint* attach = nullptr);
   // Whether a third SIGINT made wait() kill the container (the runtime says
   // nothing itself; its caller tells the user).
   bool killed_after_interrupts() const { return killed_after_interrupts_; }

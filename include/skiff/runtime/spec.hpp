@@ -139,6 +139,7 @@ struct Spec {
   // skiff extension: the process's stdout and stderr are these fds of the
   // caller (open when the ContainerStart is made), else the caller's own.
   // Not with a terminal.
+  int stdin_fd = -1;  // with keep_stdin unset: the process's stdin instead of /dev/null
   int stdout_fd = -1;
   int stderr_fd = -1;
   // skiff extension: answer the calls that change owners or ids (chown,
