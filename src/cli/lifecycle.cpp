@@ -104,7 +104,8 @@ void configure_attach(CLI::App* cmd, CliContext& ctx) {
     std::string name;
   };
   auto f = std::make_shared<Flags>();
-  cmd->add_option("--detach-keys", f->opts.detach_keys, "keys that detach, leaving the container running (default ctrl-p,ctrl-q)")
+  cmd->add_option("--detach-keys", f->opts.detach_keys,
+                  "keys that detach, leaving the container running (default ctrl-p,ctrl-q)")
       ->type_name("KEYS");
   cmd->add_flag("--no-stdin", f->opts.no_stdin, "do not attach standard input");
   cmd->add_option("--sig-proxy", f->sig_proxy, "pass the signals skiff gets to the container (default true)")
