@@ -43,7 +43,7 @@ end
 # ("" if none yet; "image", "container" or "system" if a group's subcommand
 # is still missing; otherwise one of run create build commit history diff
 # import images tag rmi image-inspect pull push login logout ps rename rm exec
-# start restart stop kill wait logs info version unshare container-prune
+# start restart attach stop kill wait logs info version unshare container-prune
 # system-reset inspect container-inspect, or "?" if unknown), and the number
 # of positional arguments before the current token.
 function __skiff_parse
@@ -125,6 +125,8 @@ function __skiff_parse
                 set cmd start
             case 'container restart'
                 set cmd restart
+            case 'container attach'
+                set cmd attach
             case 'container stop'
                 set cmd stop
             case 'container exec'
@@ -178,6 +180,8 @@ function __skiff_parse
             set argopts -s --signal -t --time
         case restart
             set argopts -t --time
+        case attach
+            set argopts --detach-keys
         case exec
             set argopts -e --env --env-file -u --user -w --workdir
         case kill
@@ -321,6 +325,7 @@ complete -c skiff -n __skiff_needs_command -s h -l help -d 'Show help'
 complete -c skiff -n __skiff_needs_command -s v -l version -d 'Print the version'
 
 # Commands.
+complete -c skiff -n __skiff_needs_command -a attach -d "Attach to a detached container's input and output"
 complete -c skiff -n __skiff_needs_command -a build -d 'Build an image from a Dockerfile'
 complete -c skiff -n __skiff_needs_command -a commit -d "Create an image from a container's changes"
 complete -c skiff -n __skiff_needs_command -a container -d 'Manage containers'
@@ -376,6 +381,7 @@ complete -c skiff -n '__skiff_using container' -a run -d 'Run a command in a new
 complete -c skiff -n '__skiff_using container' -a create -d 'Create a new container without starting it'
 complete -c skiff -n '__skiff_using container' -a start -d 'Start stopped or created containers'
 complete -c skiff -n '__skiff_using container' -a restart -d 'Restart containers'
+complete -c skiff -n '__skiff_using container' -a attach -d "Attach to a detached container's input and output"
 complete -c skiff -n '__skiff_using container' -a stop -d 'Stop running containers'
 complete -c skiff -n '__skiff_using container' -a kill -d 'Send a signal to running containers'
 complete -c skiff -n '__skiff_using container' -a wait -d 'Wait for containers to exit and print their exit codes'
@@ -580,15 +586,19 @@ complete -c skiff -n '__skiff_using rm' -a '(__skiff_containers)' -d Container
 complete -c skiff -n '__skiff_using rename' -s h -l help -d 'Show help'
 complete -c skiff -n '__skiff_using_pos rename -eq 0' -a '(__skiff_containers)' -d Container
 
-# start, restart, stop, kill, wait, logs (and under container)
+# start, restart, attach, stop, kill, wait, logs (and under container)
 complete -c skiff -n '__skiff_using start' -s a -l attach -d 'Run in the foreground: its output, its exit status'
 complete -c skiff -n '__skiff_using start' -s i -l interactive -d 'Attach standard input (implies --attach)'
 complete -c skiff -n '__skiff_using restart' -s t -l time -x -d 'Seconds to wait for it to stop before SIGKILL'
+complete -c skiff -n '__skiff_using attach' -l detach-keys -x -a ctrl-p,ctrl-q -d 'Keys that detach, leaving the container running'
+complete -c skiff -n '__skiff_using attach' -l no-stdin -d 'Do not attach standard input'
+complete -c skiff -n '__skiff_using attach' -l sig-proxy -d 'Pass the signals skiff gets to the container (--sig-proxy=false: not)'
 complete -c skiff -n '__skiff_using stop' -s s -l signal -x -a "$signals" -d 'Signal to send first (default: the stop signal)'
 complete -c skiff -n '__skiff_using stop' -s t -l time -x -d 'Seconds to wait before SIGKILL'
 complete -c skiff -n '__skiff_using kill' -s s -l signal -x -a "$signals" -d 'Signal to send (default KILL)'
-complete -c skiff -n '__skiff_using start restart stop kill wait logs' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using start restart attach stop kill wait logs' -s h -l help -d 'Show help'
 complete -c skiff -n '__skiff_using start restart stop kill wait' -a '(__skiff_containers)' -d Container
+complete -c skiff -n '__skiff_using_pos attach -eq 0' -a '(__skiff_containers)' -d Container
 complete -c skiff -n '__skiff_using logs' -s f -l follow -d 'Follow the log until the container exits'
 complete -c skiff -n '__skiff_using logs' -s t -l timestamps -d 'Show the time of each line'
 complete -c skiff -n '__skiff_using logs' -s n -l tail -x -a all -d 'Lines to show from the end (default all)'
