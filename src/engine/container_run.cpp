@@ -373,6 +373,7 @@ int run_container(const store::Paths& paths, const RunOptions& opts, std::string
 
     runtime::LogWriter* log = nullptr;
     UniqueFd attach_listener;  // attach's socket, while it runs (-d)
+    std::optional<runtime::ContainerProcess> proc_holder;
     std::optional<runtime::LogWriter> log_file;
     bool told = false;
     int code = 0;
@@ -393,7 +394,9 @@ int run_container(const store::Paths& paths, const RunOptions& opts, std::string
       if (mode != runtime::StartMode::kEarlyClone) write_record();
       start->launch(spec, opts.interactive && !opts.detach);
       write_record();
-      runtime::ContainerProcess proc = start->finish();
+      // Kept until the end: its user namespace fd is where the clean-up runs.
+      proc_holder.reset();
+      runtime::ContainerProcess& proc = proc_holder.emplace(start->finish());
       start.reset();
       userns_fd = proc.userns_fd();
       // Written while the command runs (its start does not wait for it) and

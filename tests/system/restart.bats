@@ -7,6 +7,8 @@ not_running() { ! is_running "$1"; }
 status_of() { skiff ps -a --no-trunc --filter "id=$1" --format '{{.State}}'; }
 has_status() { [ "$(status_of "$1")" = "$2" ]; }
 monitor_of() { grep -o '"skiff_pid": *[0-9]*' "$SKIFF_ROOT/containers/$1/container.json" | grep -o '[0-9]*$'; }
+shows_restarting() { skiff ps --format '{{.Status}}' | grep -q '^Restarting (1) '; }
+inspect_says_restarting() { [ "$(skiff container inspect -f '{{.State.Restarting}}' "$1")" = true ]; }
 log_lines() { skiff logs "$1" 2>/dev/null | wc -l; }
 log_has_at_least() { [ "$(log_lines "$1")" -ge "$2" ]; }
 
@@ -100,10 +102,12 @@ log_has_at_least() { [ "$(log_lines "$1")" -ge "$2" ]; }
   id=$(skiff run -d --name loop --restart always bb sh -c 'echo up; exit 1')
   # The back-off doubles from 100 ms: the monitor soon waits long enough to be seen.
   wait_for has_status "$id" restarting
-  run -0 skiff ps --format '{{.Status}}'
-  [[ "$output" == "Restarting (1) "* ]]
-  run -0 skiff container inspect -f '{{.State.Restarting}} {{.HostConfig.RestartPolicy.Name}}' loop
-  [[ "$output" == *" always" ]]
+  # Each look may fall between two runs or in one: the back-off grows, so
+  # the monitor is soon seen waiting.
+  wait_for shows_restarting
+  wait_for inspect_says_restarting loop
+  run -0 skiff container inspect -f '{{.HostConfig.RestartPolicy.Name}}' loop
+  [ "$output" = always ]
   wait_for log_has_at_least loop 3
   run -0 skiff stop loop
   [ "$output" = loop ]
