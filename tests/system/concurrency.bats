@@ -113,8 +113,9 @@ not_running() { ! is_running "$1"; }
     [ ! -s "$par/$k.out" ]
     run cat "$par/$k.err"
     [ "${lines[0]}" = "skiff: the container name \"/same\" is already in use by container \"$winner\"" ]
-    # What follows is the hint, nothing else.
-    [ "${#lines[@]}" = 1 ] || { [ "${#lines[@]}" = 2 ] && [[ "${lines[1]}" == "hint: "* ]]; }
+    # What may follow is the hint, nothing else.
+    [ "${#lines[@]}" -le 2 ]
+    [ "${#lines[@]}" = 1 ] || [[ "${lines[1]}" == "hint: "* ]]
   done
   run -0 skiff ps -a -q --no-trunc
   [ "$output" = "$winner" ]
@@ -194,6 +195,7 @@ not_running() { ! is_running "$1"; }
     [ "$(exited_with 125)" = 1 ]
     local won lost
     if [ "$(cat "$par/1.rc")" = 0 ]; then won=1 lost=2; else won=2 lost=1; fi
+    [ ! -s "$par/$won.err" ]
     [ "$(cat "$par/$lost.err")" = "skiff: no such container: orig" ]
     run -0 skiff ps -a --format '{{.Names}}'
     [ "$output" = "new$won" ]
