@@ -1,6 +1,7 @@
 #include "skiff/engine/container_remove.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <optional>
 
@@ -29,6 +30,12 @@ std::string remove_container(const store::Paths& paths, const std::string& key, 
   // The skiff that ran it holds this lock until it has written its last state;
   // taking it means that skiff is done (flock is released when it exits).
   store::FileLock lock = containers.lock(id);
+  // Removed by another skiff rm while this one waited for the lock: only
+  // one of them says it removed it, as with docker. (The skiff of a run --rm
+  // removes its container when it ends: rm -f of it did what was asked.)
+  if (access((containers.dir(id) / "container.json").c_str(), F_OK) != 0 && errno == ENOENT &&
+      !view.record.auto_remove)
+    throw Error(fmt::format("no such container: {}", key));
   userns::IdMap map = userns::current_id_map();
   storage::LayerStore layers(paths, map);
   auto remover = [&](const std::filesystem::path& dir) { layers.remove_container_dir(dir); };

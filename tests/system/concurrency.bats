@@ -102,6 +102,21 @@ look_and_remove() {
   for pid in "${monitors[@]}"; do wait_for process_gone "$pid"; done
 }
 
+@test "rm -f of one container by 4 at once: one removes it, the others find no such container" {
+  import_busybox
+  local round
+  for round in 1 2 3; do
+    skiff run -d --name dup bb sleep 1000 >/dev/null
+    at_once 4 skiff rm -f dup
+    [ "$(exited_with 0)" = 1 ]
+    [ "$(exited_with 125)" = 3 ]
+    [ "$(cat "$par"/*.out)" = dup ]
+    [ "$(cat "$par"/*.err | sort -u)" = "skiff: no such container: dup" ]
+    [ -z "$(ls "$SKIFF_ROOT/containers")" ]
+    [ -z "$(ctr_locks)" ]
+  done
+}
+
 @test "32 runs -d at once with one name: one wins, 31 are refused in one line, nothing half-made stays" {
   import_busybox
   at_once 32 skiff run -d --name same bb sleep 1000
