@@ -1,6 +1,7 @@
 #include "skiff/engine/container_remove.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <optional>
 
@@ -28,7 +29,13 @@ std::string remove_container(const store::Paths& paths, const std::string& key, 
   }
   // The skiff that ran it holds this lock until it has written its last state;
   // taking it means that skiff is done (flock is released when it exits).
-  store::FileLock lock(containers.lock_path(id));
+  store::FileLock lock = containers.lock(id);
+  // Removed by another skiff rm while this one waited for the lock: only
+  // one of them says it removed it, as with docker. (The skiff of a run --rm
+  // removes its container when it ends: rm -f of it did what was asked.)
+  if (access((containers.dir(id) / "container.json").c_str(), F_OK) != 0 && errno == ENOENT &&
+      !view.record.auto_remove)
+    throw Error(fmt::format("no such container: {}", key));
   userns::IdMap map = userns::current_id_map();
   storage::LayerStore layers(paths, map);
   auto remover = [&](const std::filesystem::path& dir) { layers.remove_container_dir(dir); };
@@ -116,7 +123,7 @@ PruneResult prune_containers(const store::Paths& paths) {
   for (const auto& v : containers.list()) {
     if (v.running) continue;
     // Held while it goes, as skiff rm does; free since it does not run.
-    auto lock = store::FileLock::try_lock(containers.lock_path(v.record.id));
+    auto lock = containers.try_lock(v.record.id);
     if (!lock.held()) continue;  // started meanwhile: it runs
     uint64_t size = tree_size(containers.dir(v.record.id));
     containers.remove(v.record, [&](const fs::path& d) { remover(d); });

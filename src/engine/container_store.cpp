@@ -1,6 +1,8 @@
 #include "skiff/engine/container_store.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +24,34 @@ using nlohmann::json;
 
 fs::path ContainerStore::lock_path(const std::string& id) const {
   return paths_.container_lock(id);
+}
+
+bool ContainerStore::lock_held(const std::string& id) const {
+  // Not FileLock::try_lock, which makes the file: a probe that came after
+  // skiff rm removed it would leave it behind, and after a reboot the
+  // runroot it would go in is not there.
+  UniqueFd fd(::open(lock_path(id).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
+    if (errno == ENOENT) return false;
+    throw_errno(fmt::format("open lock {}", lock_path(id).string()));
+  }
+  if (flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return false;
+  if (errno == EWOULDBLOCK) return true;
+  throw_errno(fmt::format("lock {}", lock_path(id).string()));
+}
+
+void ContainerStore::ensure_runroot() const {
+  if (access(paths_.locks().c_str(), F_OK) != 0) store::ensure_dirs(paths_);
+}
+
+store::FileLock ContainerStore::lock(const std::string& id) const {
+  ensure_runroot();
+  return store::FileLock(lock_path(id));
+}
+
+store::FileLock ContainerStore::try_lock(const std::string& id) const {
+  ensure_runroot();
+  return store::FileLock::try_lock(lock_path(id));
 }
 
 bool valid_container_name(std::string_view name) {
@@ -145,7 +175,7 @@ bool ContainerStore::reclaim_stale_name(const std::string& name) const {
   if (access((dir(id) / "container.json").c_str(), F_OK) == 0 || errno != ENOENT) return false;
   // Whoever reserves a name holds its container's lock until the record is
   // written (and while it runs).
-  auto probe = store::FileLock::try_lock(lock_path(id));
+  auto probe = try_lock(id);
   if (!probe.held()) return false;
   std::error_code again;
   if (fs::read_symlink(names_dir() / name, again).string() != id) return false;  // taken meanwhile
@@ -189,12 +219,14 @@ void ContainerStore::create(const ContainerRecord& record, const ContainerState&
 void ContainerStore::rename(const std::string& key, const std::string& new_name) {
   if (!valid_container_name(new_name))
     throw Error(fmt::format("invalid container name {:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", new_name));
+  // Renames wait for each other, and each finds its container after the
+  // last one is done: of two renames of "a" at once, the second finds no
+  // container of that name, as with docker.
+  ensure_runroot();
+  store::FileLock renaming(paths_.locks() / "rename.lock");
   ContainerView view = resolve(key);
   if (view.record.name == new_name)
     throw Error(fmt::format("renaming a container with the same name as its current name"));
-  // Renames of one container wait for each other: each reads the record
-  // after the last one wrote it.
-  store::FileLock renaming(paths_.locks() / "rename.lock");
   auto j = store::read_record(dir(view.record.id) / "container.json");
   if (!j) throw Error(fmt::format("no such container: {}", key));
   ContainerRecord r = record_from(*j);
@@ -245,8 +277,7 @@ std::optional<ContainerView> ContainerStore::load(const std::string& id) const {
   if (!found) return std::nullopt;
   ContainerView& v = *found;
   // A running container's skiff holds this lock; flock dies with it.
-  auto probe = store::FileLock::try_lock(lock_path(id));
-  v.running = !probe.held() && v.state.status != ContainerStatus::kExited;
+  v.running = v.state.status != ContainerStatus::kExited && lock_held(id);
   if (v.running && v.state.pid == 0) {
     // "PID START": the container's first process (process_ref.hpp).
     if (auto ref = runtime::ProcessRef::parse(store::FileLock::read_note(lock_path(id)))) {
@@ -304,7 +335,7 @@ void ContainerStore::remove(const ContainerRecord& record, const std::function<v
 
 bool ContainerStore::remove_if_left_by_killed_run(const std::string& id,
                                                   const std::function<void(const fs::path&)>& remover) {
-  auto lock = store::FileLock::try_lock(lock_path(id));
+  auto lock = try_lock(id);
   if (!lock.held()) return false;  // its skiff runs it (or removes it)
   std::optional<ContainerView> v = read(id);
   if (!v) {
@@ -339,7 +370,7 @@ int ContainerStore::remove_abandoned(const std::function<void(const fs::path&)>&
   for (const auto& id : ids) {
     // The skiff making or removing it holds this lock from before the
     // directory is made until after it is gone.
-    auto probe = store::FileLock::try_lock(lock_path(id));
+    auto probe = try_lock(id);
     if (!probe.held()) continue;
     if (access((dir(id) / "container.json").c_str(), F_OK) == 0 || errno != ENOENT) continue;
     remover(dir(id));

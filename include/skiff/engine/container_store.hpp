@@ -67,6 +67,14 @@ class ContainerStore {
   // A detached container's log (container_log.hpp).
   std::filesystem::path log_path(const std::string& id) const { return dir(id) / "ctr.log"; }
 
+  // Whether a skiff holds the container's lock: it runs (or is being made
+  // or removed). Makes no lock file: where there is none, nobody holds it.
+  bool lock_held(const std::string& id) const;
+  // The container's lock, waited for, or tried (held() says if it was
+  // got). A runroot that is gone (a reboot empties it) is made again first.
+  store::FileLock lock(const std::string& id) const;
+  store::FileLock try_lock(const std::string& id) const;
+
   // Reserves the name (atomically: two runs with one --name cannot both win),
   // makes the directory (if it is not there yet) and writes the record with
   // its first state.
@@ -112,6 +120,8 @@ class ContainerStore {
 
  private:
   std::filesystem::path names_dir() const { return paths_.container_names(); }
+  // Makes the runroot again when it is gone, before a lock is taken in it.
+  void ensure_runroot() const;
   // Takes name for id in the name index (atomically), freeing it first if
   // it is stale; throws when it is in use.
   void reserve_name(const std::string& name, const std::string& id) const;

@@ -178,6 +178,32 @@ TEST_CASE("container store: running only while a skiff holds the container's loc
   CHECK_FALSE(store.resolve("svc").running);
 }
 
+TEST_CASE("container store: a runroot emptied by a reboot: not running, and locks can be taken again") {
+  TempStore t;
+  ContainerStore store(t.paths);
+  ContainerRecord r = record('f', "booted");
+  r.auto_remove = false;
+  store.create(r, {.status = ContainerStatus::kRunning});
+  fs::remove_all(t.paths.runroot);
+  ContainerView v = store.resolve("booted");
+  CHECK_FALSE(v.running);
+  REQUIRE(store.list().size() == 1);
+  CHECK_FALSE(fs::exists(t.paths.runroot));  // looking made nothing
+  CHECK(store.try_lock(r.id).held());
+  CHECK(fs::is_directory(t.paths.locks()));
+}
+
+TEST_CASE("container store: looking at a container makes no lock file") {
+  TempStore t;
+  ContainerStore store(t.paths);
+  ContainerRecord r = record('d', "looked");
+  store.create(r, {.status = ContainerStatus::kRunning});
+  CHECK_FALSE(store.lock_held(r.id));
+  CHECK_FALSE(store.resolve("looked").running);
+  CHECK(store.list().size() == 1);
+  CHECK_FALSE(fs::exists(store.lock_path(r.id)));
+}
+
 TEST_CASE("container store: remove drops the record and the name; what a killed skiff left is swept") {
   TempStore t;
   ContainerStore store(t.paths);
