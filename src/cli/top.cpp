@@ -118,9 +118,9 @@ void configure_pause(CLI::App* cmd, CliContext& ctx, void (*fn)(const store::Pat
 
 void add_top_family(CLI::App& app, CliContext& ctx) {
   configure_top(app.add_subcommand("top", "show the processes of a running container"), ctx);
-  configure_pause(app.add_subcommand("pause", "pause the processes of running containers"), ctx,
+  configure_pause(app.add_subcommand("pause", "pause the processes of running containers (not supported)"), ctx,
                   engine::pause_container);
-  configure_pause(app.add_subcommand("unpause", "resume the processes of paused containers"), ctx,
+  configure_pause(app.add_subcommand("unpause", "resume the processes of paused containers (not supported)"), ctx,
                   engine::unpause_container);
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -39,9 +40,9 @@ struct NamespacedProcesses {
     int fds[2];
     REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
     skiff::UniqueFd from_child(fds[0]), to_parent(fds[1]);
+    std::fflush(stdout);  // the child must not write what the test printed
     outer = fork();
-    REQUIRE(outer >= 0);
-    if (outer == 0) {
+    if (outer == 0) {  // the child: no test macros here, they would report twice
       if (unshare(CLONE_NEWUSER | CLONE_NEWPID) != 0) _exit(1);
       pid_t init = fork();
       if (init == 0) {
@@ -53,6 +54,7 @@ struct NamespacedProcesses {
       waitpid(init, nullptr, 0);
       _exit(0);
     }
+    REQUIRE(outer > 0);
     to_parent.reset();
     if (read(from_child.get(), &first, sizeof first) != sizeof first) first = -1;
   }
