@@ -43,7 +43,8 @@ end
 # ("" if none yet; "image", "container" or "system" if a group's subcommand
 # is still missing; otherwise one of run create build commit history diff
 # import images tag rmi image-inspect pull push login logout ps rename rm exec
-# start restart attach stop kill wait logs info version unshare container-prune
+# start restart attach stop kill wait logs top pause unpause info version
+# unshare container-prune
 # system-reset inspect container-inspect, or "?" if unknown), and the number
 # of positional arguments before the current token.
 function __skiff_parse
@@ -137,6 +138,12 @@ function __skiff_parse
                 set cmd wait
             case 'container logs'
                 set cmd logs
+            case 'container top'
+                set cmd top
+            case 'container pause'
+                set cmd pause
+            case 'container unpause'
+                set cmd unpause
             case 'container run'
                 set cmd run
             case 'container prune'
@@ -207,8 +214,8 @@ function __skiff_parse
             set npos (math $npos + 1)
             # For run, create and unshare, everything after the first
             # argument belongs to the command run in the container or
-            # namespace.
-            if contains -- $cmd run create unshare
+            # namespace; for top, to ps.
+            if contains -- $cmd run create unshare top
                 set npos (math $npos + $n - $i)
                 break
             end
@@ -342,6 +349,7 @@ complete -c skiff -n __skiff_needs_command -a kill -d 'Send a signal to running 
 complete -c skiff -n __skiff_needs_command -a login -d 'Log in to a registry'
 complete -c skiff -n __skiff_needs_command -a logout -d 'Log out of a registry'
 complete -c skiff -n __skiff_needs_command -a logs -d 'Show the output of a detached container'
+complete -c skiff -n __skiff_needs_command -a pause -d 'Pause the processes of running containers (not supported)'
 complete -c skiff -n __skiff_needs_command -a ps -d 'List containers'
 complete -c skiff -n __skiff_needs_command -a pull -d 'Pull an image from a registry'
 complete -c skiff -n __skiff_needs_command -a push -d 'Push an image to a registry'
@@ -354,6 +362,8 @@ complete -c skiff -n __skiff_needs_command -a start -d 'Start stopped or created
 complete -c skiff -n __skiff_needs_command -a stop -d 'Stop running containers'
 complete -c skiff -n __skiff_needs_command -a system -d 'Manage the store'
 complete -c skiff -n __skiff_needs_command -a tag -d 'Add a name to an image'
+complete -c skiff -n __skiff_needs_command -a top -d 'Show the processes of a running container'
+complete -c skiff -n __skiff_needs_command -a unpause -d 'Resume the processes of paused containers (not supported)'
 complete -c skiff -n __skiff_needs_command -a unshare -d 'Run a command in the user namespace of skiff'
 complete -c skiff -n __skiff_needs_command -a version -d 'Show version information'
 complete -c skiff -n __skiff_needs_command -a wait -d 'Wait for containers to exit and print their exit codes'
@@ -386,6 +396,9 @@ complete -c skiff -n '__skiff_using container' -a stop -d 'Stop running containe
 complete -c skiff -n '__skiff_using container' -a kill -d 'Send a signal to running containers'
 complete -c skiff -n '__skiff_using container' -a wait -d 'Wait for containers to exit and print their exit codes'
 complete -c skiff -n '__skiff_using container' -a logs -d 'Show the output of a detached container'
+complete -c skiff -n '__skiff_using container' -a top -d 'Show the processes of a running container'
+complete -c skiff -n '__skiff_using container' -a pause -d 'Pause the processes of running containers (not supported)'
+complete -c skiff -n '__skiff_using container' -a unpause -d 'Resume the processes of paused containers (not supported)'
 complete -c skiff -n '__skiff_using system' -a reset -d 'Remove all containers, images and the store'
 
 # run and create, the same options (they come before IMAGE; what follows
@@ -605,6 +618,12 @@ complete -c skiff -n '__skiff_using logs' -s n -l tail -x -a all -d 'Lines to sh
 complete -c skiff -n '__skiff_using logs' -l since -x -d 'Show lines since a time or a duration ago (10m)'
 complete -c skiff -n '__skiff_using logs' -l until -x -d 'Show lines until a time or a duration ago'
 complete -c skiff -n '__skiff_using_pos logs -eq 0' -a '(__skiff_containers)' -d Container
+
+# top (what follows CONTAINER is for the host's ps), pause, unpause (and under container)
+complete -c skiff -n '__skiff_using_pos top -eq 0' -l help -d 'Show help'
+complete -c skiff -n '__skiff_using_pos top -eq 0' -a '(__skiff_containers)' -d Container
+complete -c skiff -n '__skiff_using pause unpause' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using pause unpause' -a '(__skiff_containers)' -d Container
 
 # info, version
 complete -c skiff -n '__skiff_using info version' -s f -l format -x -d 'Print through a Go template'

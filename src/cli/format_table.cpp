@@ -26,7 +26,7 @@ void Table::print() const {
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
       line += row[i];
-      if (i + 1 < row.size()) line.append(width[i] - columns(row[i]) + 3, ' ');
+      if (i + 1 < row.size()) line.append(std::max(width[i] + 3, min_width_) - columns(row[i]), ' ');
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";

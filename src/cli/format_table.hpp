@@ -13,10 +13,14 @@ class Table {
  public:
   explicit Table(std::vector<std::string> headers) : rows_{std::move(headers)} {}
   void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  // Every column but the last takes at least width columns, spaces
+  // included (the tabwriter's minwidth: 20 for top).
+  void set_min_width(size_t width) { min_width_ = width; }
   void print() const;
 
  private:
   std::vector<std::vector<std::string>> rows_;
+  size_t min_width_ = 0;
 };
 
 // "3 seconds", "About a minute", "2 hours", "5 weeks" (docker's HumanDuration).

@@ -1,6 +1,5 @@
 #include "skiff/engine/container_pause.hpp"
 
-#include <dirent.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <time.h>
@@ -10,20 +9,14 @@
 #include <optional>
 #include <string>
 
+#include "skiff/engine/container_store.hpp"
+#include "skiff/engine/container_top.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 
 namespace skiff::engine {
 
 namespace {
-
-// "pid:[4026532301]": which pid namespace pid is in; empty when it is gone.
-std::string pid_namespace(pid_t pid) {
-  char buf[64];
-  std::string link = fmt::format("/proc/{}/ns/pid", pid);
-  ssize_t n = readlink(link.c_str(), buf, sizeof buf);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-}
 
 // The state letter of /proc/PID/stat ('T' stopped, 'Z' zombie, ...); 0 when
 // the process is gone.
@@ -39,31 +32,17 @@ char process_state(pid_t pid) {
   return paren != std::string::npos && paren + 2 < stat->size() ? (*stat)[paren + 2] : 0;
 }
 
-std::vector<pid_t> all_pids() {
-  std::vector<pid_t> out;
-  DIR* d = opendir("/proc");
-  if (!d) throw_errno("read /proc");
-  while (dirent* e = readdir(d)) {
-    char* end = nullptr;
-    long v = strtol(e->d_name, &end, 10);
-    if (end && *end == '\0' && v > 0) out.push_back(static_cast<pid_t>(v));
-  }
-  closedir(d);
-  return out;
-}
-
 }  // namespace
 
 ContainerPause::ContainerPause(pid_t init_pid) {
-  std::string ns = pid_namespace(init_pid);
-  if (ns.empty()) return;  // it has exited meanwhile
-  if (ns == pid_namespace(getpid())) throw Error("the container shares skiff's pid namespace: it cannot be paused");
+  std::optional<PidNamespace> ns = pid_namespace_of(init_pid);
+  if (!ns) return;  // it has exited meanwhile
+  if (ns == pid_namespace_of(getpid())) throw Error("the container shares skiff's pid namespace: it cannot be paused");
   try {
     for (int round = 0; round < 1000; ++round) {
       bool settled = true;
-      for (pid_t pid : all_pids()) {
+      for (pid_t pid : pids_in_namespace(*ns)) {
         if (std::find(stopped_.begin(), stopped_.end(), pid) != stopped_.end()) continue;
-        if (pid_namespace(pid) != ns) continue;
         if (kill(pid, SIGSTOP) != 0) {
           if (errno == ESRCH) continue;
           throw_errno(fmt::format("stop process {} of the container", pid));
@@ -90,6 +69,27 @@ ContainerPause::ContainerPause(pid_t init_pid) {
 
 ContainerPause::~ContainerPause() {
   for (auto it = stopped_.rbegin(); it != stopped_.rend(); ++it) kill(*it, SIGCONT);
+}
+
+// docker pause freezes the container's cgroup, which skiff cannot do: it
+// puts a container in no cgroup of its own (nothing is delegated to an
+// unprivileged user on cgroup v1 or hybrid hosts, and often not on v2),
+// and stopping each process with SIGSTOP instead, as commit does for a
+// moment, is not a pause: the processes and their parents see it (waitpid
+// reports them stopped, and a SIGCONT from inside resumes them). So pause
+// says why it cannot, after docker's checks, and changes nothing.
+void pause_container(const store::Paths& paths, const std::string& key) {
+  container_pids(paths, key);  // "container KEY is not running" when it is not
+  throw Error(fmt::format(
+      "cannot pause container {}: it is in no cgroup of its own, so there is no cgroup freezer to stop it with; "
+      "nothing was changed",
+      key));
+}
+
+void unpause_container(const store::Paths& paths, const std::string& key) {
+  ContainerStore(paths).resolve(key);  // "no such container: KEY"
+  throw Error(
+      fmt::format("container {} is not paused: skiff cannot pause a container, which is in no cgroup of its own", key));
 }
 
 }  // namespace skiff::engine

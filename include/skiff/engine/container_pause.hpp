@@ -1,10 +1,14 @@
 // Stopping every process of a running container for a while (commit's
-// --pause), without a cgroup freezer.
+// --pause), without a cgroup freezer; and docker's pause and unpause, which
+// need one.
 #pragma once
 
 #include <sys/types.h>
 
+#include <string>
 #include <vector>
+
+#include "skiff/store/paths.hpp"
 
 namespace skiff::engine {
 
@@ -28,5 +32,13 @@ class ContainerPause {
  private:
   std::vector<pid_t> stopped_;
 };
+
+// docker pause: throws "container KEY is not running" when it is not, else
+// why skiff cannot pause it (no cgroup of its own, so no freezer); nothing
+// is changed.
+void pause_container(const store::Paths& paths, const std::string& key);
+// docker unpause: throws that the container is not paused (skiff never
+// pauses one), or that there is no such container.
+void unpause_container(const store::Paths& paths, const std::string& key);
 
 }  // namespace skiff::engine
