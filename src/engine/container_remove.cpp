@@ -33,8 +33,12 @@ std::string remove_container(const store::Paths& paths, const std::string& key, 
   // Removed by another skiff rm while this one waited for the lock: only
   // one of them says it removed it, as with docker. (The skiff of a run --rm
   // removes its container when it ends: rm -f of it did what was asked.)
-  if (access((containers.dir(id) / "container.json").c_str(), F_OK) != 0 && errno == ENOENT && !view.record.auto_remove)
+  if (access((containers.dir(id) / "container.json").c_str(), F_OK) != 0 && errno == ENOENT &&
+      !view.record.auto_remove) {
+    // Taking the lock made its file anew once the other rm had removed it.
+    ::unlink(containers.lock_path(id).c_str());
     throw Error(fmt::format("no such container: {}", key));
+  }
   userns::IdMap map = userns::current_id_map();
   storage::LayerStore layers(paths, map);
   auto remover = [&](const std::filesystem::path& dir) { layers.remove_container_dir(dir); };

@@ -1,6 +1,8 @@
 #include "skiff/engine/container_signal.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -8,7 +10,6 @@
 #include <charconv>
 
 #include "skiff/runtime/process_ref.hpp"
-#include "skiff/store/file_lock.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/file_io.hpp"
 
@@ -69,15 +70,22 @@ UniqueFd open_runner(const ContainerStore& containers, const ContainerView& view
   if (!fd) return fd;
   // The pid was the runner's while it held the lock; if the lock is still
   // held now, the process the pidfd names is that runner.
-  if (store::FileLock::try_lock(containers.lock_path(view.record.id)).held()) return UniqueFd();
+  if (!containers.lock_held(view.record.id)) return UniqueFd();
   return fd;
 }
 
 std::optional<int> wait_until_recorded(const ContainerStore& containers, const std::string& id) {
   // Its skiff holds the lock until it has written the last state; flock
   // waits for that without polling. The note is "PID START CODE" then.
-  store::FileLock lock(containers.lock_path(id), store::FileLock::Mode::kShared);
-  std::string note = lock.note();
+  // The file is opened, not made: a container removed meanwhile took its
+  // lock file with it, and nobody waits on a new one.
+  UniqueFd lock(::open(containers.lock_path(id).c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+  if (!lock) return std::nullopt;
+  while (flock(lock.get(), LOCK_SH) != 0)
+    if (errno != EINTR) throw_errno("lock container");
+  char buf[64];
+  ssize_t n = pread(lock.get(), buf, sizeof buf, 0);
+  std::string note = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
   int code = 0;
   size_t last = note.find_last_of(' ');
   if (last == std::string::npos || std::count(note.begin(), note.end(), ' ') != 2) return std::nullopt;
