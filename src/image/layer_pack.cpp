@@ -101,7 +101,12 @@ struct Walker {
     for (const auto& name : names) {
       LayerChange c;
       c.path = rel.empty() ? name : rel + "/" + name;
-      if (fstatat(dirfd, name.c_str(), &c.st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno(fmt::format("stat {}", c.path));
+      // A name gone since it was listed (commit --pause=false of a container
+      // that runs on) is left out, as the packer leaves out a file gone.
+      if (fstatat(dirfd, name.c_str(), &c.st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) continue;
+        throw_errno(fmt::format("stat {}", c.path));
+      }
       std::string full = at_path(dirfd, name);
       if (S_ISCHR(c.st.st_mode) && c.st.st_rdev == makedev(0, 0)) {
         c.kind = LayerChange::Kind::kWhiteout;
@@ -115,6 +120,7 @@ struct Walker {
       visit(c);
       if (S_ISDIR(c.st.st_mode)) {
         UniqueFd sub(openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!sub && errno == ENOENT) continue;
         if (!sub) throw_errno(fmt::format("open directory {}", c.path));
         dir(sub.get(), c.path);
       }
