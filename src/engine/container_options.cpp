@@ -1,5 +1,6 @@
 #include "skiff/engine/container_options.hpp"
 
+#include "skiff/engine/run_options_parse.hpp"
 #include "skiff/store/record.hpp"
 #include "skiff/util/error.hpp"
 
@@ -96,9 +97,7 @@ RunOptions run_options_from_json(const json& j) {
     o.stop_signal = j.at("stop_signal").get<int>();
     o.stop_timeout = j.at("stop_timeout").get<int>();
     o.labels = j.at("labels").get<std::map<std::string, std::string>>();
-    std::string restart = j.at("restart").get<std::string>();
-    for (RestartKind k : {RestartKind::kNo, RestartKind::kOnFailure, RestartKind::kAlways, RestartKind::kUnlessStopped})
-      if (restart == restart_kind_name(k)) o.restart.kind = k;
+    o.restart = parse_restart_policy(j.at("restart").get<std::string>());
     o.restart.max_retries = j.at("restart_max_retries").get<int>();
     return o;
   } catch (const json::exception& e) {
