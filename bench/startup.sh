@@ -17,6 +17,8 @@
 #   BENCH_USER=skiff-bench            user with /etc/subuid,subgid ranges
 #   NOSUB_USER=skiff-bench-nosub      user without ranges (NOSUB=0 to skip)
 #   PODMAN=1          0 skips the podman cases
+#   NET=1             0 skips the default-network cases (skiff-pasta,
+#                     skiff-slirp4netns, podman-net)
 #   PODMAN_OVERLAY=1  0 skips the extra podman case with --storage-driver overlay
 #   STORE_FS=ext4     where the stores and run roots go: "ext4" (a fresh ext4
 #                     with a journal in a loop-mounted image file, mounted in a
@@ -268,6 +270,8 @@ podman_try() { # label "global flags"
   if as_user "$BENCH_USER" "$PODMAN_BIN" $flags import "$BENCH/rootfs.tar" localhost/bench-busybox:latest >"$log" 2>&1 &&
      as_user "$BENCH_USER" "$PODMAN_BIN" $flags run --rm --network none localhost/bench-busybox true >>"$log" 2>&1; then
     PODMAN_CASES+=("$label" "$PODMAN_BIN $flags run --rm --network none localhost/bench-busybox true")
+    # Its default network (slirp4netns for podman 4 rootless), against skiff's.
+    [ "$label" != podman ] || [ "${NET:-1}" != 1 ] || PODMAN_CASES+=("podman-net" "$PODMAN_BIN $flags run --rm localhost/bench-busybox true")
     return 0
   fi
   note "$label failed once, skipping it; its output:"
@@ -349,6 +353,11 @@ skiff_cases() { # user -> CASES+=: skiff and skiff-host (and their baselines)
   CASES+=(skiff "$SK run --rm --network none bench-busybox true")
   [ -z "$BASE_SRC" ] || CASES+=(skiff-baseline "${SKB[$1]} run --rm --network none bench-busybox true")
   CASES+=(skiff-host "$SK run --rm --network host bench-busybox true")
+  # The default network's helpers, started for the container and ended with it.
+  if [ "${NET:-1}" = 1 ]; then
+    ! command -v pasta >/dev/null || CASES+=(skiff-pasta "$SK run --rm --network pasta bench-busybox true")
+    ! command -v slirp4netns >/dev/null || CASES+=(skiff-slirp4netns "$SK run --rm --network slirp4netns bench-busybox true")
+  fi
   [ -z "$BASE_SRC" ] || CASES+=(skiff-host-baseline "${SKB[$1]} run --rm --network host bench-busybox true")
 }
 CASES=()

@@ -140,6 +140,8 @@ function __skiff_parse
                 set cmd logs
             case 'container top'
                 set cmd top
+            case 'container port'
+                set cmd port
             case 'container pause'
                 set cmd pause
             case 'container unpause'
@@ -161,7 +163,7 @@ function __skiff_parse
                 --net --userns -m --memory --cpus --pids-limit --pull --cap-add \
                 --cap-drop --security-opt --preserve-fds --sysctl --ulimit \
                 --stop-signal --stop-timeout --log-opt -l --label --label-file \
-                --cidfile --restart
+                --cidfile --restart -p --publish --dns --dns-search --dns-option --add-host
         case build
             set argopts -t --tag -f --file --build-arg --target --label --secret \
                 --iidfile --network --platform
@@ -350,6 +352,7 @@ complete -c skiff -n __skiff_needs_command -a login -d 'Log in to a registry'
 complete -c skiff -n __skiff_needs_command -a logout -d 'Log out of a registry'
 complete -c skiff -n __skiff_needs_command -a logs -d 'Show the output of a detached container'
 complete -c skiff -n __skiff_needs_command -a pause -d 'Pause the processes of running containers (not supported)'
+complete -c skiff -n __skiff_needs_command -a port -d "List a container's published ports"
 complete -c skiff -n __skiff_needs_command -a ps -d 'List containers'
 complete -c skiff -n __skiff_needs_command -a pull -d 'Pull an image from a registry'
 complete -c skiff -n __skiff_needs_command -a push -d 'Push an image to a registry'
@@ -398,6 +401,7 @@ complete -c skiff -n '__skiff_using container' -a wait -d 'Wait for containers t
 complete -c skiff -n '__skiff_using container' -a logs -d 'Show the output of a detached container'
 complete -c skiff -n '__skiff_using container' -a top -d 'Show the processes of a running container'
 complete -c skiff -n '__skiff_using container' -a pause -d 'Pause the processes of running containers (not supported)'
+complete -c skiff -n '__skiff_using container' -a port -d "List a container's published ports"
 complete -c skiff -n '__skiff_using container' -a unpause -d 'Resume the processes of paused containers (not supported)'
 complete -c skiff -n '__skiff_using system' -a reset -d 'Remove all containers, images and the store'
 
@@ -427,7 +431,13 @@ complete -c skiff -n $run_opts -l log-opt -x -a 'max-size=' -d 'Log option of a 
 complete -c skiff -n $run_opts -s m -l memory -x -d 'Limit memory (bytes, or with k, m, g)'
 complete -c skiff -n $run_opts -l mount -x -a '(__skiff_mount_values)' -d 'Add a bind or tmpfs mount'
 complete -c skiff -n $run_opts -l name -x -d 'Name the container'
-complete -c skiff -n $run_opts -l network -l net -x -a 'none host' -d 'Set the network mode'
+complete -c skiff -n $run_opts -l network -l net -x -a 'pasta slirp4netns none host' -d 'Set the network'
+complete -c skiff -n $run_opts -s p -l publish -x -d 'Publish a container port: [hostIP:][hostPort:]containerPort[/proto]'
+complete -c skiff -n $run_opts -s P -l publish-all -d 'Publish every exposed port on a free host port'
+complete -c skiff -n $run_opts -l dns -x -d 'Set a DNS server'
+complete -c skiff -n $run_opts -l dns-search -x -d 'Set a DNS search domain'
+complete -c skiff -n $run_opts -l dns-option -x -d 'Set a resolv.conf option'
+complete -c skiff -n $run_opts -l add-host -x -d 'Add NAME:IP to /etc/hosts'
 complete -c skiff -n $run_opts -l pids-limit -x -d 'Limit the number of processes'
 complete -c skiff -n $run_opts -l preserve-fds -x -d 'Pass the file descriptors 3 to 3+N-1'
 complete -c skiff -n $run_opts -l privileged -d 'Every capability of the user namespace, nothing masked'
@@ -622,6 +632,7 @@ complete -c skiff -n '__skiff_using_pos logs -eq 0' -a '(__skiff_containers)' -d
 # top (what follows CONTAINER is for the host's ps), pause, unpause (and under container)
 complete -c skiff -n '__skiff_using_pos top -eq 0' -l help -d 'Show help'
 complete -c skiff -n '__skiff_using_pos top -eq 0' -a '(__skiff_containers)' -d Container
+complete -c skiff -n '__skiff_using_pos port -eq 0' -a '(__skiff_containers)' -d Container
 complete -c skiff -n '__skiff_using pause unpause' -s h -l help -d 'Show help'
 complete -c skiff -n '__skiff_using pause unpause' -a '(__skiff_containers)' -d Container
 

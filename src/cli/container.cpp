@@ -13,6 +13,7 @@
 #include "skiff/engine/container_remove.hpp"
 #include "skiff/engine/container_store.hpp"
 #include "skiff/image/reference.hpp"
+#include "skiff/net/ports.hpp"
 #include "skiff/util/error.hpp"
 
 namespace skiff::cli {
@@ -75,7 +76,7 @@ nlohmann::json ps_row(const engine::ContainerView& v, bool no_trunc) {
           {"Command", quote_command(v.record.command, no_trunc)},
           {"CreatedAt", v.record.created},
           {"RunningFor", ago(v.record.created)},
-          {"Ports", ""},
+          {"Ports", v.running ? net::ps_text(v.record.ports) : ""},
           {"Status", status_text(v)},
           {"State", state},
           {"Names", v.record.name},

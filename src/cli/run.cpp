@@ -114,9 +114,32 @@ const FlagDef kRunFlags[] = {
      .help = "mount the root file system read-only",
      .flag = [](F f) -> bool& { return f.opts.read_only; }},
     {.names = "--network,--net",
-     .help = "network mode: none or host",
+     .help = "network: slirp4netns[:OPTIONS] (the default), pasta[:OPTIONS], none or host",
      .type = "MODE",
      .value = [](F f) -> std::string& { return f.network; }},
+    {.names = "-p,--publish",
+     .help = "publish a container port on the host: [hostIP:][hostPort:]containerPort[/tcp|udp]",
+     .type = "PORT",
+     .list = [](F f) -> std::vector<std::string>& { return f.publish; }},
+    {.names = "-P,--publish-all",
+     .help = "publish every port the image exposes on a free host port",
+     .flag = [](F f) -> bool& { return f.opts.publish_all; }},
+    {.names = "--dns",
+     .help = "a DNS server for the container's resolv.conf",
+     .type = "IP",
+     .list = [](F f) -> std::vector<std::string>& { return f.opts.dns.servers; }},
+    {.names = "--dns-search",
+     .help = "a DNS search domain (. for none)",
+     .type = "DOMAIN",
+     .list = [](F f) -> std::vector<std::string>& { return f.opts.dns.search; }},
+    {.names = "--dns-option",
+     .help = "a resolv.conf option (ndots:2, ...)",
+     .type = "OPT",
+     .list = [](F f) -> std::vector<std::string>& { return f.opts.dns.options; }},
+    {.names = "--add-host",
+     .help = "add NAME:IP (or NAME:host-gateway) to /etc/hosts",
+     .type = "NAME:IP",
+     .list = [](F f) -> std::vector<std::string>& { return f.add_hosts; }},
     {.names = "--init",
      .help = "run an init as PID 1 that forwards signals and reaps zombies",
      .flag = [](F f) -> bool& { return f.opts.init; }},
@@ -363,7 +386,12 @@ int run_from_flags(RunFlags& f, CliContext& ctx) {
   for (const auto& c : f.cap_add) ro.cap_add.push_back(engine::parse_capability(c));
   for (const auto& c : f.cap_drop) ro.cap_drop.push_back(engine::parse_capability(c));
   for (const auto& o : f.security_opts) engine::parse_security_opt(o, ro);
-  ro.network = engine::parse_network_mode(f.network);
+  ro.network = engine::parse_network_mode(f.network, &ro.network_options);
+  for (const auto& p : f.publish) {
+    auto ports = net::parse_publish(p);
+    ro.ports.insert(ro.ports.end(), ports.begin(), ports.end());
+  }
+  engine::check_network_flags(ro, f.add_hosts);
   for (const auto& s : f.sysctls) engine::parse_sysctl(s, ro.network, ro);
   for (const auto& text : f.ulimits) {
     auto u = engine::parse_ulimit(text);

@@ -28,7 +28,8 @@ struct RunFlags {
   std::string memory, cpus, pids_limit, preserve_fds, stop_signal, stop_timeout, restart;
   bool create = false;  // skiff create: made, not started
   std::vector<std::string> log_opts, labels, label_files;
-  std::string network = "host", userns, pull = "missing";  // parsed by run_from_flags
+  std::vector<std::string> publish, add_hosts;
+  std::string network, userns, pull = "missing";  // parsed by run_from_flags
 };
 
 // Defines run's flags and IMAGE [COMMAND...] on cmd, parsed into flags.

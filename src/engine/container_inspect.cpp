@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "skiff/image/image_store.hpp"
+#include "skiff/net/ports.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/signals.hpp"
 
@@ -184,7 +185,14 @@ ordered_json container_inspect_json(const ContainerInspectData& d) {
   if (d.size_root_fs) out["SizeRootFs"] = *d.size_root_fs;
   out["Mounts"] = inspect_mounts(d);
   out["Config"] = inspect_config(d);
-  out["NetworkSettings"] = {{"Ports", ordered_json::object()}};
+  // docker's shape: "80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}],
+  // while it runs.
+  ordered_json ports = ordered_json::object();
+  if (d.view.running)
+    for (const auto& p : r.ports)
+      ports[net::container_port_key(p)].push_back(
+          {{"HostIp", p.host_ip.empty() ? "0.0.0.0" : p.host_ip}, {"HostPort", std::to_string(p.host_port)}});
+  out["NetworkSettings"] = {{"Ports", std::move(ports)}};
   return out;
 }
 

@@ -16,6 +16,10 @@ json run_options_json(const RunOptions& o) {
   for (const auto& t : o.tmpfs) tmpfs.push_back({{"target", t.target}, {"options", t.options}});
   json ulimits = json::array();
   for (const auto& u : o.ulimits) ulimits.push_back({{"type", u.type}, {"soft", u.soft}, {"hard", u.hard}});
+  json ports = json::array();
+  for (const auto& p : o.ports)
+    ports.push_back(
+        {{"host_ip", p.host_ip}, {"host_port", p.host_port}, {"container_port", p.container_port}, {"proto", p.proto}});
   json j{{"image", o.image},
          {"command", o.command},
          {"env", o.env},
@@ -24,6 +28,13 @@ json run_options_json(const RunOptions& o) {
          {"name", o.name},
          {"hostname", o.hostname},
          {"network", network_mode_name(o.network)},
+         {"network_options", o.network_options},
+         {"ports", ports},
+         {"publish_all", o.publish_all},
+         {"dns", o.dns.servers},
+         {"dns_search", o.dns.search},
+         {"dns_options", o.dns.options},
+         {"add_hosts", o.add_hosts},
          {"userns_keep_id", o.userns == UsernsOption::kKeepId},
          {"remove", o.remove},
          {"interactive", o.interactive},
@@ -70,7 +81,20 @@ RunOptions run_options_from_json(const json& j) {
     for (const auto& t : j.at("tmpfs")) o.tmpfs.push_back({t.at("target").get<std::string>(), t.at("options")});
     o.name = j.at("name").get<std::string>();
     o.hostname = j.at("hostname").get<std::string>();
-    o.network = j.at("network").get<std::string>() == "none" ? NetworkMode::kNone : NetworkMode::kHost;
+    std::string network = j.at("network").get<std::string>();
+    o.network = network == "none"          ? NetworkMode::kNone
+                : network == "pasta"       ? NetworkMode::kPasta
+                : network == "slirp4netns" ? NetworkMode::kSlirp4netns
+                                           : NetworkMode::kHost;
+    o.network_options = j.value("network_options", "");
+    for (const auto& p : j.value("ports", json::array()))
+      o.ports.push_back({p.at("host_ip").get<std::string>(), p.at("host_port").get<uint16_t>(),
+                         p.at("container_port").get<uint16_t>(), p.at("proto").get<std::string>()});
+    o.publish_all = j.value("publish_all", false);
+    o.dns.servers = j.value("dns", std::vector<std::string>{});
+    o.dns.search = j.value("dns_search", std::vector<std::string>{});
+    o.dns.options = j.value("dns_options", std::vector<std::string>{});
+    o.add_hosts = j.value("add_hosts", std::vector<std::string>{});
     o.userns = j.at("userns_keep_id").get<bool>() ? UsernsOption::kKeepId : UsernsOption::kDefault;
     o.remove = j.at("remove").get<bool>();
     o.interactive = j.at("interactive").get<bool>();

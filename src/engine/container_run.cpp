@@ -17,6 +17,7 @@
 #include "skiff/image/digest.hpp"
 #include "skiff/image/image_store.hpp"
 #include "skiff/image/layer_unpack.hpp"
+#include "skiff/net/network_helper.hpp"
 #include "skiff/runtime/attach.hpp"
 #include "skiff/runtime/container_log.hpp"
 #include "skiff/runtime/container_process.hpp"
@@ -87,13 +88,29 @@ void write_cidfile(const std::string& path, const std::string& id) {
   write_all(fd.get(), id);
 }
 
+// -p's ports, and with -P every port the image exposes that -p left out.
+std::vector<net::PortMapping> published_ports(const RunOptions& opts, const nlohmann::json& config) {
+  std::vector<net::PortMapping> ports = opts.ports;
+  if (!opts.publish_all) return ports;
+  if (auto it = config.find("ExposedPorts"); it != config.end() && it->is_object())
+    for (const auto& [key, value] : it->items())
+      for (auto& p : net::exposed_ports(key))
+        if (std::none_of(ports.begin(), ports.end(), [&](const net::PortMapping& q) {
+              return q.container_port == p.container_port && q.proto == p.proto;
+            }))
+          ports.push_back(p);
+  return ports;
+}
+
 }  // namespace
 
-std::string hosts_file(const std::string& hostname, bool host_network) {
+std::string hosts_file(const std::string& hostname, bool host_network,
+                       const std::vector<std::pair<std::string, std::string>>& extra) {
   std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
   if (host_network)
     if (auto host = read_file_if_exists("/etc/hosts"))
       hosts = *host + (host->empty() || host->back() == '\n' ? "" : "\n");
+  for (const auto& [name, ip] : extra) hosts += fmt::format("{}\t{}\n", ip, name);
   return hosts + fmt::format("127.0.1.1\t{}\n", hostname);
 }
 
@@ -157,8 +174,8 @@ int run_container(const store::Paths& paths, const RunOptions& opts, std::string
   // A monitor that may start the container again must stay outside its
   // namespaces (kJoinOnLaunch moves skiff into them for good).
   std::optional<runtime::ContainerStart> start;
-  const runtime::StartMode mode =
-      runtime::ContainerStart::best_mode(map, opts.init, /*one_container=*/opts.restart.kind == RestartKind::kNo);
+  const runtime::StartMode mode = runtime::ContainerStart::best_mode(
+      map, opts.init, /*one_container=*/opts.restart.kind == RestartKind::kNo, has_network_helper(opts.network));
   if (mode == runtime::StartMode::kJoinOnLaunch && !opts.create_only)
     start.emplace(container_namespaces(opts), map, mode, paths.dev_staging().string());
   store::ensure_dirs(paths);
@@ -232,6 +249,19 @@ int run_container(const store::Paths& paths, const RunOptions& opts, std::string
   if (opts.stop_timeout >= 0) rec.stop_timeout = opts.stop_timeout;
   rec.restart_policy = restart_kind_name(opts.restart.kind);
   if (opts.restart.max_retries > 0) rec.restart_policy += fmt::format(":{}", opts.restart.max_retries);
+  rec.network = network_mode_name(opts.network);
+  // The network helper's settings, and the host ports bound now (free ones
+  // chosen, taken ones said before anything is made).
+  std::optional<net::HelperOptions> net_opts;
+  if (has_network_helper(opts.network) && !opts.create_only) {
+    net_opts = net::parse_helper_options(
+        opts.network == NetworkMode::kPasta ? net::HelperKind::kPasta : net::HelperKind::kSlirp4netns,
+        opts.network_options);
+    net_opts->ports = published_ports(opts, config);
+    net::assign_host_ports(net_opts->ports);
+    rec.ports = net_opts->ports;
+    net_opts->api_socket = (paths.runroot / fmt::format("net-{}.sock", rec.id.substr(0, 12))).string();
+  }
   if (existing) {
     rec.name = before->record.name;
     rec.created = before->record.created;
@@ -311,6 +341,26 @@ int run_container(const store::Paths& paths, const RunOptions& opts, std::string
     in.image_config = config;
     in.container_id = rec.id;
     in.host_network = opts.network == NetworkMode::kHost;
+    std::string host_ip = net_opts ? net::host_address(*net_opts) : "";
+    if (opts.network != NetworkMode::kHost || !opts.dns.servers.empty() || !opts.dns.search.empty() ||
+        !opts.dns.options.empty())
+      in.resolv_conf = net::resolv_conf(read_file_if_exists("/etc/resolv.conf").value_or(""),
+                                        net_opts ? net::dns_forwarder(*net_opts) : "", opts.dns);
+    for (const auto& entry : opts.add_hosts) {
+      auto colon = entry.find(':');
+      std::string name = entry.substr(0, colon), ip = entry.substr(colon + 1);
+      if (ip == "host-gateway") {
+        if (opts.network == NetworkMode::kHost)
+          ip = "127.0.0.1";
+        else if (host_ip.empty())
+          throw Error(fmt::format("--add-host {}: the host is not reachable from this container's network", entry), 0,
+                      "use --network slirp4netns:allow_host_loopback=true or --network pasta:--map-gw");
+        else
+          ip = host_ip;
+      }
+      in.extra_hosts.emplace_back(name, ip);
+    }
+    if (!host_ip.empty()) in.extra_hosts.emplace_back("host.containers.internal host.docker.internal", host_ip);
     ImageUser picked = pick_user(opts, config, map, top_first);
     in.user = picked.ids;
     in.home = picked.home;
@@ -391,6 +441,8 @@ int run_container(const store::Paths& paths, const RunOptions& opts, std::string
       // nothing of each other, and the machine has more than one core. (When
       // it is cloned at launch, skiff sleeps meanwhile: the record comes first.)
       if (!start) start.emplace(spec.linux.namespaces, map, mode);
+      std::optional<net::NetworkHelper> helper;
+      if (net_opts) start->set_network(&helper.emplace(*net_opts));
       if (mode != runtime::StartMode::kEarlyClone) write_record();
       start->launch(spec, opts.interactive && !opts.detach);
       write_record();

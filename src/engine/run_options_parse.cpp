@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "skiff/net/network_helper.hpp"
 #include "skiff/runtime/capabilities.hpp"
 #include "skiff/runtime/rlimits.hpp"
 #include "skiff/util/error.hpp"
@@ -25,10 +26,35 @@ static void check_source(const std::string& source) {
         "invalid volume source {:?}: named volumes are not supported yet; give an absolute host path", source));
 }
 
-NetworkMode parse_network_mode(std::string_view text) {
+NetworkMode parse_network_mode(std::string_view text, std::string* options) {
   if (text == "host") return NetworkMode::kHost;
   if (text == "none") return NetworkMode::kNone;
-  throw Error(fmt::format("network mode {:?} is not supported yet: use none or host", std::string(text)));
+  auto colon = text.find(':');
+  std::string_view kind = text.substr(0, colon);
+  std::string_view rest = colon == std::string_view::npos ? "" : text.substr(colon + 1);
+  std::optional<net::HelperKind> helper;
+  if (kind == "pasta") helper = net::HelperKind::kPasta;
+  if (kind == "slirp4netns") helper = net::HelperKind::kSlirp4netns;
+  // docker's and podman's names for the default network.
+  if (text.empty() || text == "private" || text == "bridge" || text == "default") helper = net::default_helper();
+  if (!helper)
+    throw Error(
+        fmt::format("network mode {:?} is not supported yet: use pasta, slirp4netns, none or host", std::string(text)));
+  net::parse_helper_options(*helper, rest);  // checked now: one sentence before anything starts
+  if (options) *options = std::string(rest);
+  return *helper == net::HelperKind::kPasta ? NetworkMode::kPasta : NetworkMode::kSlirp4netns;
+}
+
+void check_network_flags(RunOptions& opts, const std::vector<std::string>& add_hosts) {
+  if ((!opts.ports.empty() || opts.publish_all) && !has_network_helper(opts.network))
+    throw Error(fmt::format("-p and -P need a network of the container's own, not --network {}",
+                            network_mode_name(opts.network)));
+  for (const auto& server : opts.dns.servers)
+    if (!net::is_ip_address(server)) throw Error(fmt::format("invalid --dns {:?}: not an IP address", server));
+  for (const auto& text : add_hosts) {
+    auto [name, ip] = net::parse_add_host(text);
+    opts.add_hosts.push_back(name + ":" + ip);
+  }
 }
 
 UsernsOption parse_userns(std::string_view text) {

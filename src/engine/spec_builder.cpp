@@ -67,7 +67,7 @@ std::vector<runtime::Namespace> container_namespaces(const RunOptions& opts) {
                                      {NamespaceType::kPid, ""},
                                      {NamespaceType::kIpc, ""},
                                      {NamespaceType::kUts, ""}};
-  if (opts.network == NetworkMode::kNone) ns.push_back({NamespaceType::kNetwork, ""});
+  if (opts.network != NetworkMode::kHost) ns.push_back({NamespaceType::kNetwork, ""});
   return ns;
 }
 
@@ -139,10 +139,14 @@ runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in) {
       M{"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},
       M{"/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}},
   };
-  spec.mounts.push_back(M{"/etc/hosts", "bind", "", {"rbind"}, hosts_file(spec.hostname, in.host_network)});
-  spec.mounts.push_back(M{"/etc/hostname", "bind", "", {"rbind"}, spec.hostname + "\n"});
   spec.mounts.push_back(
-      M{"/etc/resolv.conf", "bind", "", {"rbind"}, read_file_if_exists("/etc/resolv.conf").value_or("")});
+      M{"/etc/hosts", "bind", "", {"rbind"}, hosts_file(spec.hostname, in.host_network, in.extra_hosts)});
+  spec.mounts.push_back(M{"/etc/hostname", "bind", "", {"rbind"}, spec.hostname + "\n"});
+  spec.mounts.push_back(M{"/etc/resolv.conf",
+                          "bind",
+                          "",
+                          {"rbind"},
+                          in.resolv_conf ? *in.resolv_conf : read_file_if_exists("/etc/resolv.conf").value_or("")});
 
   // User mounts, parents before children (docker sorts by depth).
   std::vector<M> user;

@@ -22,6 +22,7 @@ enum class ChildStep : int32_t {
   kReadonlyPath,
   kReadonlyRoot,
   kLoopback,
+  kNetwork,
   kHostname,
   kSysctl,
   kRlimit,

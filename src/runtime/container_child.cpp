@@ -68,6 +68,8 @@ const char* child_step_text(ChildStep step) {
       return "make the root filesystem read-only";
     case ChildStep::kLoopback:
       return "bring up the loopback interface";
+    case ChildStep::kNetwork:
+      return "connect its network (the network helper ended before it was ready)";
     case ChildStep::kHostname:
       return "set the hostname";
     case ChildStep::kSysctl:
@@ -802,6 +804,27 @@ void enter_workdir(const char* cwd) {
   if (n > 0 && buf[0] != '/') fail(ChildStep::kWorkdirOutside, EXDEV);
 }
 
+// With a network helper (pasta, slirp4netns), the command waits until the
+// helper has connected its namespace: one byte on plan.net_ready_fd. With
+// net_handshake (the process was cloned before skiff knew the helper), it
+// first says 'N' on the sync socket, so that skiff starts the helper on the
+// namespace now final, and the byte comes back there.
+void wait_for_network(const LaunchPlan& plan, int sync_fd) {
+  int fd = plan.net_ready_fd;
+  if (plan.net_handshake) {
+    char n = 'N';
+    if (send(sync_fd, &n, 1, MSG_NOSIGNAL) != 1) _exit(125);
+    fd = sync_fd;
+  }
+  if (fd < 0) return;
+  char ready = 0;
+  ssize_t got;
+  do got = read(fd, &ready, 1);
+  while (got < 0 && errno == EINTR);
+  if (got != 1) fail(ChildStep::kNetwork, got < 0 ? errno : EPIPE);
+  if (fd != sync_fd) close(fd);
+}
+
 }  // namespace
 
 [[noreturn]] void container_child_main(const LaunchPlan* shared_plan, int unshare_flags, int sync_fd, int err_fd,
@@ -881,6 +904,7 @@ void enter_workdir(const char* cwd) {
 
   if (plan.readonly_root && remount_readonly(plan.rootfs) != 0) fail(ChildStep::kReadonlyRoot, errno);
   join_net();
+  wait_for_network(plan, sync_fd);
   if (plan.hostname && sethostname(plan.hostname, strlen(plan.hostname)) != 0) fail(ChildStep::kHostname, errno);
 
   if (chdir(plan.rootfs) != 0) fail(ChildStep::kPivotRoot, errno);

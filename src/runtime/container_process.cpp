@@ -344,12 +344,15 @@ Error namespaces_error(int err) {
                    : "");
 }
 
-StartMode ContainerStart::best_mode(const userns::IdMap& map, bool init, bool one_container) {
+StartMode ContainerStart::best_mode(const userns::IdMap& map, bool init, bool one_container, bool network_helper) {
   // A full map needs newuidmap and newgidmap run by skiff after the clone,
   // and --init stays in the process that would have to exec: neither can
-  // wait for skiff to sleep through the set-up.
+  // wait for skiff to sleep through the set-up. Nor can a network helper
+  // started on a namespace the process makes itself.
   if (map.full || init) return StartMode::kEarlyClone;
-  return one_container && NamespacesAhead::flags_made(CLONE_NEWUSER) ? StartMode::kJoinOnLaunch : StartMode::kOnLaunch;
+  if (one_container && NamespacesAhead::flags_made(CLONE_NEWUSER | CLONE_NEWNET) == (CLONE_NEWUSER | CLONE_NEWNET))
+    return StartMode::kJoinOnLaunch;
+  return network_helper ? StartMode::kEarlyClone : StartMode::kOnLaunch;
 }
 
 ContainerStart::ContainerStart(const std::vector<Namespace>& namespaces, const userns::IdMap& map, StartMode mode,
@@ -474,6 +477,16 @@ void ContainerStart::launch(const Spec& spec, bool keep_stdin) {
     return;
   }
   if (mode_ == StartMode::kJoinOnLaunch) {
+    // The helper starts from the host's namespaces, before skiff leaves
+    // them; it connects the namespace while the process sets itself up.
+    UniqueFd net_ready;
+    if (net_ && (ahead_flags_ & CLONE_NEWNET)) {
+      auto [user, netns] = ahead_->wait_for_net();
+      auto [r, w] = make_pipe();
+      net_->connect(user, netns, std::move(w));
+      net_ready = std::move(r);
+      plan.net_ready_fd = net_ready.get();
+    }
     userns_ = ahead_->join();
     plan.pending_net = ahead_->pending_net();
     plan.mount_ns = ahead_->mount_namespace();
@@ -483,8 +496,36 @@ void ContainerStart::launch(const Spec& spec, bool keep_stdin) {
     ahead_.reset();  // the child is done with it: it exec'd or died
     return;
   }
+  if (net_) {
+    if (mode_ == StartMode::kOnLaunch) throw Error("a network helper cannot start a container cloned at launch");
+    plan.net_handshake = true;
+  }
   // With a single-id map, the map is in place already: the child goes now.
   if (!map_.full) say_go();
+}
+
+// The process said 'N': its network namespace is final. The helper connects
+// it, and the process hears the byte back on the sync socket when it is
+// ready (or the socket's end, if the helper failed).
+void ContainerStart::connect_network_early_clone() {
+  char n = 0;
+  ssize_t got;
+  do got = ::read(sync_.get(), &n, 1);
+  while (got < 0 && errno == EINTR);
+  if (got != 1 || n != 'N') {
+    if (auto report = read_report(err_.get())) throw_child_failure(*report, *plan_);
+    throw Error("the container's process died while it was being set up");
+  }
+  UniqueFd user(::open(fmt::format("/proc/{}/ns/user", pid_).c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd netns(::open(fmt::format("/proc/{}/ns/net", pid_).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!user || !netns) throw_errno("open the container's namespaces");
+  auto [r, w] = make_pipe();
+  net_->connect(user.get(), netns.get(), std::move(w));
+  char ready = 0;
+  do got = ::read(r.get(), &ready, 1);
+  while (got < 0 && errno == EINTR);
+  if (got != 1) throw Error("the network helper ended before the container's network was ready");
+  (void)!send(sync_.get(), &ready, 1, MSG_NOSIGNAL);
 }
 
 ContainerProcess ContainerStart::finish() {
@@ -500,6 +541,7 @@ ContainerProcess ContainerStart::finish() {
     throw;
   }
   if (!go_sent_ && mode_ == StartMode::kEarlyClone) say_go();
+  if (plan.net_handshake) connect_network_early_clone();
   if (mode_ == StartMode::kOnLaunch)  // (for removing what the container leaves; it may be gone already)
     userns_ = open_userns(pid_);
   UniqueFd master;

@@ -89,7 +89,12 @@ struct LaunchPlan {
   const char* uid_map = nullptr;
   const char* gid_map = nullptr;
   PendingNet pending_net;  // the network namespace to join, when made apart
-  int mount_ns = -1;       // the mount namespace to join (made ahead), else one comes with the clone
+  // A network helper connects the namespace before the command runs: the
+  // process waits for a byte on net_ready_fd, or (net_handshake) says 'N'
+  // on the sync socket and waits for the byte there.
+  int net_ready_fd = -1;
+  bool net_handshake = false;
+  int mount_ns = -1;  // the mount namespace to join (made ahead), else one comes with the clone
   // The default /dev (mounts[dev_first..dev_last]), built ahead in that
   // namespace by the helper at dev_staging: moved into place when
   // *dev_state says 1 (2: failed, the process builds it itself; 0: not yet,

@@ -279,6 +279,19 @@ UniqueFd NamespacesAhead::join() {
   return user;
 }
 
+std::pair<int, int> NamespacesAhead::wait_for_net() {
+  Shared& s = *shared_;
+  reap();
+  if (s.first_done == 0) throw Error("the process making the container's namespaces died");
+  if (s.err != 0) throw_failure(s.err, s.step);
+  if (s.net_err != 0) throw_failure(s.net_err, s.net_step);
+  int user = -1;
+  for (int i = 0; i < kKindCount; ++i)
+    if (kKinds[i].flag == CLONE_NEWUSER) user = s.fds[i];
+  if (user < 0 || s.fds[kNet] < 0) throw Error("the container's network namespace was not made");
+  return {user, s.fds[kNet]};
+}
+
 int NamespacesAhead::mount_namespace() const {
   return __atomic_load_n(&shared_->mount_done, __ATOMIC_ACQUIRE) ? shared_->fds[kMount] : -1;
 }

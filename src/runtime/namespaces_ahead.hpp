@@ -19,6 +19,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "launch_plan.hpp"
 #include "skiff/util/unique_fd.hpp"
@@ -47,6 +48,10 @@ class NamespacesAhead {
   // user namespace's file. Throws Error when the helper failed or the kernel
   // refuses.
   UniqueFd join();
+  // Before join(): waits until the network namespace is made too. Returns
+  // the user and network namespaces (open until join() or destruction).
+  // Throws Error as join() does.
+  std::pair<int, int> wait_for_net();
   // After join(): the network namespace the container's process is to join,
   // or an empty PendingNet.
   PendingNet pending_net() const;

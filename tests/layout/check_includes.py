@@ -16,10 +16,11 @@ ALLOWED = {
     "image": {"util", "store"},
     "registry": {"util", "store", "image"},
     "runtime": {"util", "store", "userns"},
+    "net": {"util", "store", "userns", "runtime"},
     "storage": {"util", "store", "userns", "image", "runtime"},
-    "engine": {"util", "store", "userns", "image", "registry", "runtime", "storage"},
-    "build": {"util", "store", "userns", "image", "registry", "runtime", "storage", "engine"},
-    "cli": {"util", "store", "userns", "image", "registry", "runtime", "storage", "engine", "build"},
+    "engine": {"util", "store", "userns", "image", "registry", "runtime", "net", "storage"},
+    "build": {"util", "store", "userns", "image", "registry", "runtime", "net", "storage", "engine"},
+    "cli": {"util", "store", "userns", "image", "registry", "runtime", "net", "storage", "engine", "build"},
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"skiff/([a-z_]+)/', re.M)

@@ -359,8 +359,8 @@ setup_file() { :; }
   import_busybox
   run -0 skiff run --rm --network host bb ls /sys/class/net
   [ "$output" = "$(ls /sys/class/net)" ]
-  run -125 skiff run --rm --network bridge bb true
-  [[ "$output" == *'network mode "bridge" is not supported'* ]]
+  run -125 skiff run --rm --network mynet bb true
+  [[ "$output" == *'network mode "mynet" is not supported'* ]]
 }
 
 # --- terminal, stdin, signals -----------------------------------------------
@@ -473,7 +473,8 @@ PY
   kill -KILL $pid
   wait $pid || true
   [ -n "$sleeper" ]
-  wait_for sh -c "! kill -0 $sleeper 2>/dev/null"
+  # (The container's process, and its network helper.)
+  for p in $sleeper; do wait_for sh -c "! kill -0 $p 2>/dev/null"; done
   run -0 skiff ps -a
   [[ "$output" == *"victim"* ]]
   run -0 skiff rm victim

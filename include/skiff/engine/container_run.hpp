@@ -17,7 +17,11 @@ struct SpecInputs {
   nlohmann::json image_config;  // the image config's "config" object
   std::string container_id;
   bool host_network = false;  // /etc/hosts starts with the host's
-  std::string rootfs;         // where the root filesystem gets mounted
+  // /etc/resolv.conf's text (else the host's file as it is), and the
+  // entries /etc/hosts gets besides localhost and the hostname.
+  std::optional<std::string> resolv_conf;
+  std::vector<std::pair<std::string, std::string>> extra_hosts;  // {name, ip}
+  std::string rootfs;                                            // where the root filesystem gets mounted
   std::optional<runtime::RootfsLayers> layers;
   runtime::User user;
   std::string home = "/root";  // HOME unless the image's Env or -e sets it
@@ -34,7 +38,7 @@ runtime::Spec build_spec(const RunOptions& opts, const SpecInputs& in);
 void apply_seccomp(const store::Paths& paths, const RunOptions& opts, runtime::Spec& spec);
 
 // The namespaces a container gets: user, mount, pid, ipc, uts, and network
-// for --network none.
+// unless --network host.
 std::vector<runtime::Namespace> container_namespaces(const RunOptions& opts);
 
 // The capabilities a container's process gets: podman's default set, or
@@ -53,7 +57,8 @@ std::vector<std::string> container_env(const RunOptions& opts, const nlohmann::j
 
 // What a container's /etc/hosts says: localhost, the host's entries with
 // --network host, and the container's own name.
-std::string hosts_file(const std::string& hostname, bool host_network);
+std::string hosts_file(const std::string& hostname, bool host_network,
+                       const std::vector<std::pair<std::string, std::string>>& extra = {});
 
 // The container's user: --user, else the image's User (looked up in the
 // image's /etc/passwd and /etc/group, which give its home too); it must

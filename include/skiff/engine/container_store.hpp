@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "skiff/net/ports.hpp"
 #include "skiff/store/file_lock.hpp"
 #include "skiff/store/paths.hpp"
 
@@ -34,6 +35,8 @@ struct ContainerRecord {
   int stop_timeout = 10;                      // seconds stop waits before SIGKILL
   std::map<std::string, std::string> labels;  // the image's, then --label's
   std::string restart_policy = "no";          // --restart as given: "no", "on-failure:3", ...
+  std::string network = "host";               // its network mode (pasta, slirp4netns, none, host)
+  std::vector<net::PortMapping> ports;        // published, host ports as bound
 };
 
 // What state.json says (docker's State.Status words on disk).

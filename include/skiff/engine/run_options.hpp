@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "skiff/net/dns.hpp"
+#include "skiff/net/ports.hpp"
+
 namespace skiff::engine {
 
 class TransferEvents;
@@ -30,11 +33,25 @@ struct UlimitOption {
   uint64_t hard = 0;
 };
 
-// --network: none or host (docker's names; "default" and "private" are host
-// until skiff has networks of its own).
-enum class NetworkMode { kHost, kNone };
+// --network: a network namespace of the container's own connected to the
+// outside by slirp4netns or pasta (the default: slirp4netns when installed),
+// none (loopback only), or host (the host's).
+enum class NetworkMode { kHost, kNone, kPasta, kSlirp4netns };
 inline const char* network_mode_name(NetworkMode m) {
-  return m == NetworkMode::kNone ? "none" : "host";
+  switch (m) {
+    case NetworkMode::kNone:
+      return "none";
+    case NetworkMode::kPasta:
+      return "pasta";
+    case NetworkMode::kSlirp4netns:
+      return "slirp4netns";
+    case NetworkMode::kHost:
+      break;
+  }
+  return "host";
+}
+inline bool has_network_helper(NetworkMode m) {
+  return m == NetworkMode::kPasta || m == NetworkMode::kSlirp4netns;
 }
 // --userns: "" (the caller's map: root inside is the caller) or keep-id.
 enum class UsernsOption { kDefault, kKeepId };
@@ -73,6 +90,11 @@ struct RunOptions {
   std::string name;
   std::string hostname;
   NetworkMode network = NetworkMode::kHost;
+  std::string network_options;          // after "pasta:" or "slirp4netns:"
+  std::vector<net::PortMapping> ports;  // -p (host port 0: a free one)
+  bool publish_all = false;             // -P: the image's EXPOSE ports, on free host ports
+  net::DnsOptions dns;                  // --dns, --dns-search, --dns-option
+  std::vector<std::string> add_hosts;   // --add-host NAME:IP, checked
   UsernsOption userns = UsernsOption::kDefault;
   bool remove = false;
   bool interactive = false;

@@ -10,8 +10,13 @@
 
 namespace skiff::engine {
 
-// --network MODE: host or none.
-NetworkMode parse_network_mode(std::string_view text);
+// --network MODE: pasta[:OPTIONS], slirp4netns[:OPTIONS], none, host, or
+// the default ("", private, bridge, default: slirp4netns when installed,
+// else pasta). The options (checked) go to *options.
+NetworkMode parse_network_mode(std::string_view text, std::string* options = nullptr);
+// -p/-P against the network mode, --dns's addresses, and --add-host's
+// entries (checked into opts.add_hosts as NAME:IP).
+void check_network_flags(RunOptions& opts, const std::vector<std::string>& add_hosts);
 // --userns MODE: "" or keep-id (host is refused: it needs root).
 UsernsOption parse_userns(std::string_view text);
 // --pull POLICY: missing, always, never or newer ("true" is always, "false" missing).

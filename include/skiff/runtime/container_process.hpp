@@ -64,6 +64,19 @@ class ContainerProcess {
 struct LaunchPlan;
 class PlanArena;
 
+// What connects a container's network namespace to the outside (pasta,
+// slirp4netns: the caller's choice; the runtime knows none of them) before
+// its command runs.
+class NetworkSetup {
+ public:
+  virtual ~NetworkSetup() = default;
+  // Called once the namespace is final, from the host's namespaces, with the
+  // container's user and network namespaces open. ready is the write end of
+  // a pipe: the command starts once a byte comes through it, and fails if
+  // it closes with none. Throws Error when the helper cannot start.
+  virtual void connect(int userns_fd, int netns_fd, UniqueFd ready) = 0;
+};
+
 // A container's first process while it is being made, in three steps, so
 // that the kernel's part and skiff's own work overlap on the machine's cores:
 // - the constructor clones the process into new namespaces (a network
@@ -98,11 +111,17 @@ class ContainerStart {
                  StartMode mode = StartMode::kEarlyClone, std::string dev_staging = {});
   // The mode for this map and spec: kOnLaunch where it can be, and
   // kJoinOnLaunch when this skiff runs this one container only.
-  static StartMode best_mode(const userns::IdMap& map, bool init, bool one_container = false);
+  // A network helper needs skiff awake between the namespace and the exec:
+  // never kOnLaunch then.
+  static StartMode best_mode(const userns::IdMap& map, bool init, bool one_container = false,
+                             bool network_helper = false);
   ContainerStart(const ContainerStart&) = delete;
   ContainerStart& operator=(const ContainerStart&) = delete;
   ~ContainerStart();  // kills and reaps the process unless finish() handed it over
 
+  // Before launch(): the helper that connects the network namespace (the
+  // spec's own, new) before the command runs. Not with kOnLaunch.
+  void set_network(NetworkSetup* net) { net_ = net; }
   // The spec must ask for the namespaces given to the constructor.
   void launch(const Spec& spec, bool keep_stdin);
   // Waits until the command is about to be exec'd. Throws Error when a step
@@ -113,6 +132,8 @@ class ContainerStart {
  private:
   void say_go();
   void clone_child(bool on_launch);
+  void connect_network_early_clone();
+  NetworkSetup* net_ = nullptr;
   std::unique_ptr<PlanArena> arena_;
   std::unique_ptr<NamespacesAhead> ahead_;
   int ahead_flags_ = 0;         // the namespaces ahead_ makes
