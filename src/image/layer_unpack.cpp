@@ -233,6 +233,7 @@ class Unpacker {
 
   void extract(archive* a, archive_entry* e, const std::string& rel) {
     if (rel.empty()) {  // the root directory itself
+      if (!opts_.apply_root_entry) return;
       deferred_.push_back({"", static_cast<mode_t>(archive_entry_perm(e)), mtime_of(e)});
       return;
     }
