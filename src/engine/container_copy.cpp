@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <functional>
 #include <optional>
 
@@ -62,6 +63,23 @@ class StoppedRoot {
  private:
   fs::path target_;
 };
+
+// The id inside this process's user namespace that host id outside has,
+// from /proc/self/uid_map or gid_map ("inside outside count" lines); 0
+// when it is not mapped.
+uint32_t id_inside(const char* map_file, uint32_t outside) {
+  std::string text;
+  try {
+    text = read_file(map_file);
+  } catch (const Error&) {
+    return 0;
+  }
+  unsigned long in = 0, out = 0, count = 0;
+  int used = 0;
+  for (const char* p = text.c_str(); sscanf(p, " %lu %lu %lu%n", &in, &out, &count, &used) == 3; p += used)
+    if (outside >= out && outside - out < count) return static_cast<uint32_t>(in + (outside - out));
+  return 0;
+}
 
 storage::Driver driver_of(const std::string& name) {
   if (name == "copy") return storage::Driver::kCopy;
@@ -151,6 +169,8 @@ CopyResult copy_files(const store::Paths& paths, const CopyOptions& opts) {
   CopyResult result;
   result.dest = opts.dest == "-" ? std::string() : opts.dest;
   if (!src.container.empty()) {
+    uid_t caller_uid = getuid();
+    gid_t caller_gid = getgid();
     storage::CpSide from{.root = -1, .label = src.container + ":"};
     with_container_root(paths, src.container, [&](int root) {
       from.root = root;
@@ -158,10 +178,13 @@ CopyResult copy_files(const store::Paths& paths, const CopyOptions& opts) {
         bytes.value() = storage::cp_tar_out(from, src.path, STDOUT_FILENO, copy);
         return;
       }
-      // Out of the container, files belong to the caller (root in the
-      // namespace), whatever -a says.
+      // Out of the container, files belong to the caller, whatever -a
+      // says: the ids the namespace gives the caller (root in it, unless
+      // the container maps the caller to itself, as --userns=keep-id does).
       storage::CpOptions out = copy;
       out.keep_owners = false;
+      out.uid = id_inside("/proc/self/uid_map", caller_uid);
+      out.gid = id_inside("/proc/self/gid_map", caller_gid);
       bytes.value() = storage::cp_copy(from, src.path, storage::CpSide{}, dest.path, out);
     });
   } else {

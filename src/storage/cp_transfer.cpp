@@ -97,7 +97,7 @@ uint64_t cp_copy(const CpSide& from, std::string_view src, const CpSide& to, std
     dir = open_on_side(to, parent, O_PATH | O_DIRECTORY);
     if (!dir) throw not_found(to, parent, errno);
   }
-  TreeCopyOptions copy{.keep_owners = opts.keep_owners};
+  TreeCopyOptions copy{.keep_owners = opts.keep_owners, .uid = opts.uid, .gid = opts.gid};
   if (t.name.empty()) return copy_tree_contents(s.fd.get(), dir.get(), copy);
   return copy_tree_entry(s.fd.get(), s.st, dir.get(), t.name, copy);
 }
@@ -110,8 +110,9 @@ uint64_t cp_tar_in(int in, const CpSide& to, std::string_view dest, const CpOpti
   if (fstat(dir.get(), &st) != 0) throw_errno(fmt::format("stat {}{}", to.label, dest));
   if (!S_ISDIR(st.st_mode)) throw Error(fmt::format("destination \"{}{}\" must be a directory", to.label, dest));
   // The tar is confined to the directory (RESOLVE_BENEATH from its fd).
-  image::UnpackStats stats = image::unpack_layer(in, fmt::format("/proc/self/fd/{}", dir.get()),
-                                                 {.keep_owners = opts.keep_owners, .overlay_whiteouts = false});
+  image::UnpackStats stats =
+      image::unpack_layer(in, fmt::format("/proc/self/fd/{}", dir.get()),
+                          {.keep_owners = opts.keep_owners, .overlay_whiteouts = false, .apply_root_entry = false});
   return stats.bytes;
 }
 

@@ -59,13 +59,13 @@ struct TreeCopier {
   uint64_t bytes = 0;
 
   // The owner the entry gets; an id the namespace does not map leaves it
-  // to root.
+  // to opts' owner.
   void own(int dirfd, const char* name, int flags, const struct stat& st, const std::string& rel) const {
-    uid_t uid = opts.keep_owners ? st.st_uid : 0;
-    gid_t gid = opts.keep_owners ? st.st_gid : 0;
+    uid_t uid = opts.keep_owners ? st.st_uid : opts.uid;
+    gid_t gid = opts.keep_owners ? st.st_gid : opts.gid;
     if (fchownat(dirfd, name, uid, gid, flags) == 0) return;
     if (errno != EINVAL && errno != EPERM) throw_errno(fmt::format("chown {}", rel));
-    if (opts.keep_owners) (void)fchownat(dirfd, name, 0, 0, flags);
+    if (opts.keep_owners) (void)fchownat(dirfd, name, opts.uid, opts.gid, flags);
   }
 
   // Makes room for a non-directory at name: what is there goes, unless it

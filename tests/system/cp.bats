@@ -141,6 +141,10 @@ nothing_left() {
     skiff cp -a web:/tmp/mine "$H/back"
     [ "$(stat -c %u:%g "$H/back")" = "$(id -u):$(id -g)" ]
     skiff unshare rm -f "$H/theirs"
+    # A container that maps the caller to itself: out, still the caller's.
+    skiff run -d --userns=keep-id --name kept bb sleep 1000 >/dev/null
+    skiff cp kept:/etc/passwd "$H/kept-passwd"
+    [ "$(stat -c %u:%g "$H/kept-passwd")" = "$(id -u):$(id -g)" ]
   fi
 }
 
@@ -153,6 +157,10 @@ nothing_left() {
   [ "$output" = one ]
   run -0 skiff exec web stat -c %u /tmp/d/one
   [ "$output" = 0 ]
+  # A tar of "." fills the directory and leaves its own mode alone.
+  tar -C "$H/t/d" -cf - . | skiff cp - web:/tmp
+  run -0 skiff exec web stat -c '%a %n' /tmp /tmp/one
+  [ "$output" = "$(printf '1777 /tmp\n644 /tmp/one')" ]
   skiff cp web:/tmp/d - > "$H/out.tar"
   run -0 tar -tf "$H/out.tar"
   [ "$output" = "$(printf 'd/\nd/one')" ]

@@ -19,8 +19,9 @@ struct CpSide {
 };
 
 struct CpOptions {
-  bool follow_link = false;  // -L: a symlink as source is followed (inside its root)
-  bool keep_owners = false;  // -a: owners as in the source, else root
+  bool follow_link = false;   // -L: a symlink as source is followed (inside its root)
+  bool keep_owners = false;   // -a: owners as in the source, else uid:gid
+  uint32_t uid = 0, gid = 0;  // the owner of what is made without -a
 };
 
 // Copies src on one side to dest on the other. Returns the bytes of file

@@ -14,9 +14,12 @@ namespace skiff::storage {
 
 struct TreeCopyOptions {
   // The source's owners (as this process sees them: through its user
-  // namespace's map) instead of 0:0. An owner that cannot be set (not
-  // mapped) leaves the entry to root.
+  // namespace's map) instead of uid:gid below. An owner that cannot be set
+  // (not mapped) leaves the entry to uid:gid.
   bool keep_owners = false;
+  // The owner otherwise: the container's root going in, the caller's ids
+  // in the namespace coming out.
+  uint32_t uid = 0, gid = 0;
 };
 
 // Copies src (a descriptor of any type, O_PATH too; st its stat) as name in
