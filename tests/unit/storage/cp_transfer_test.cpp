@@ -146,3 +146,25 @@ TEST_CASE("cp_transfer: docker's errors") {
   CHECK(message_of([&] { cp_copy(d.ctr(), "/etc/file", {}, (d.host / "nope/x").string(), {}); }) ==
         "lstat " + (d.host / "nope").string() + ": no such file or directory");
 }
+
+TEST_CASE("cp_transfer: entries below the destination are never followed") {
+  Dirs d;
+  fs::path canary = d.base / "canary";
+  fs::create_directories(canary);
+  write(canary / "secret", "host");
+  // The root holds symlinks where the copy puts a directory and a file.
+  fs::create_symlink(canary, d.root / "etc/dir");
+  fs::create_symlink(canary / "secret", d.root / "etc/secret");
+  fs::create_directories(d.host / "dir");
+  write(d.host / "dir/f", "one");
+  write(d.host / "secret", "replaced");
+
+  CHECK(message_of([&] { cp_copy({}, (d.host / "dir").string(), d.ctr(), "/etc", {}); }) ==
+        "cannot overwrite non-directory dir with directory");
+  // A file replaces the symlink itself, not what it names.
+  cp_copy({}, (d.host / "secret").string(), d.ctr(), "/etc", {});
+  CHECK_FALSE(fs::is_symlink(d.root / "etc/secret"));
+  CHECK(read(d.root / "etc/secret") == "replaced");
+  CHECK(read(canary / "secret") == "host");
+  CHECK_FALSE(fs::exists(canary / "f"));
+}
