@@ -110,9 +110,9 @@ uint64_t cp_tar_in(int in, const CpSide& to, std::string_view dest, const CpOpti
   if (fstat(dir.get(), &st) != 0) throw_errno(fmt::format("stat {}{}", to.label, dest));
   if (!S_ISDIR(st.st_mode)) throw Error(fmt::format("destination \"{}{}\" must be a directory", to.label, dest));
   // The tar is confined to the directory (RESOLVE_BENEATH from its fd).
-  image::UnpackStats stats =
-      image::unpack_layer(in, fmt::format("/proc/self/fd/{}", dir.get()),
-                          {.keep_owners = opts.keep_owners, .overlay_whiteouts = false, .apply_root_entry = false});
+  image::UnpackStats stats = image::unpack_layer(
+      in, fmt::format("/proc/self/fd/{}", dir.get()),
+      {.keep_owners = opts.keep_owners, .overlay_whiteouts = false, .apply_root_entry = false, .whiteouts = false});
   return stats.bytes;
 }
 

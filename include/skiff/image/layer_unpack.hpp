@@ -22,6 +22,9 @@ struct UnpackOptions {
   // root); false leaves target as it is (cp into an existing directory,
   // as docker's extraction skips ".").
   bool apply_root_entry = true;
+  // ".wh." names are whiteouts (a layer); false: files like any other (a
+  // tar that is not a layer, as cp extracts it).
+  bool whiteouts = true;
 };
 
 struct UnpackStats {

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <sstream>
 #include <string>
 
+#include "skiff/image/tar_writer.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/unique_fd.hpp"
 
@@ -167,4 +169,36 @@ TEST_CASE("cp_transfer: entries below the destination are never followed") {
   CHECK(read(d.root / "etc/secret") == "replaced");
   CHECK(read(canary / "secret") == "host");
   CHECK_FALSE(fs::exists(canary / "f"));
+}
+
+TEST_CASE("cp_transfer: a tar in is a tar of files, not a layer; a tar out holds the source under its name") {
+  Dirs d;
+  write(d.root / "etc/keep", "kept");
+  fs::permissions(d.root / "etc", fs::perms(0755));
+  std::string tar_bytes;
+  skiff::image::TarWriter tar([&](std::string_view b) { tar_bytes.append(b); });
+  tar.add({.name = "./", .type = skiff::image::TarEntry::Type::kDir, .mode = 0700});
+  tar.add({.name = ".wh.keep", .size = 2});
+  tar.data("wh");
+  tar.add({.name = ".wh..wh..opq", .size = 0});
+  tar.finish();
+  skiff::UniqueFd in(memfd_create("tar", MFD_CLOEXEC));
+  REQUIRE(in);
+  REQUIRE(::write(in.get(), tar_bytes.data(), tar_bytes.size()) == static_cast<ssize_t>(tar_bytes.size()));
+  REQUIRE(lseek(in.get(), 0, SEEK_SET) == 0);
+  cp_tar_in(in.get(), d.ctr(), "/etc", {});
+  CHECK(read(d.root / "etc/keep") == "kept");
+  CHECK(read(d.root / "etc/.wh.keep") == "wh");
+  CHECK(fs::exists(d.root / "etc/.wh..wh..opq"));
+  CHECK((fs::status(d.root / "etc").permissions() & fs::perms::all) == fs::perms(0755));
+
+  skiff::UniqueFd out(memfd_create("out", MFD_CLOEXEC));
+  REQUIRE(out);
+  CHECK(cp_tar_out(d.ctr(), "/etc/keep", out.get(), {}) == 4);
+  struct stat st {};
+  REQUIRE(fstat(out.get(), &st) == 0);
+  CHECK(st.st_size % 512 == 0);
+  char name[100] = {};
+  REQUIRE(pread(out.get(), name, sizeof name, 0) == sizeof name);
+  CHECK(std::string(name) == "keep");
 }
