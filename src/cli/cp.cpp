@@ -24,7 +24,7 @@ void configure_cp(CLI::App* cmd, CliContext& ctx) {
   cmd->set_help_flag("--help", "show this help");
   cmd->add_flag("-a,--archive", f->opts.archive, "keep the source's owners (uid and gid) in the container");
   cmd->add_flag("-L,--follow-link", f->opts.follow_link, "follow a symlink given as source");
-  cmd->add_flag("-q,--quiet", f->quiet, "print nothing once done (also when standard error is not a terminal)");
+  cmd->add_flag("-q,--quiet", f->quiet, "do not print what was copied (it is printed only to a terminal)");
   cmd->add_option("paths", f->positional, "SRC_PATH DEST_PATH")->required()->type_name("PATH");
   cmd->callback([f, &ctx] {
     if (f->positional.size() != 2)
