@@ -43,7 +43,7 @@ end
 # ("" if none yet; "image", "container" or "system" if a group's subcommand
 # is still missing; otherwise one of run create build commit history diff
 # import images tag rmi image-inspect pull push login logout ps rename rm exec
-# start restart attach stop kill wait logs top pause unpause info version
+# start restart attach stop kill wait logs top pause unpause cp info version
 # unshare container-prune
 # system-reset inspect container-inspect, or "?" if unknown), and the number
 # of positional arguments before the current token.
@@ -142,6 +142,8 @@ function __skiff_parse
                 set cmd top
             case 'container port'
                 set cmd port
+            case 'container cp'
+                set cmd cp
             case 'container pause'
                 set cmd pause
             case 'container unpause'
@@ -338,6 +340,7 @@ complete -c skiff -n __skiff_needs_command -a attach -d "Attach to a detached co
 complete -c skiff -n __skiff_needs_command -a build -d 'Build an image from a Dockerfile'
 complete -c skiff -n __skiff_needs_command -a commit -d "Create an image from a container's changes"
 complete -c skiff -n __skiff_needs_command -a container -d 'Manage containers'
+complete -c skiff -n __skiff_needs_command -a cp -d 'Copy files between a container and the host'
 complete -c skiff -n __skiff_needs_command -a create -d 'Create a new container without starting it'
 complete -c skiff -n __skiff_needs_command -a diff -d 'List the files a container changed'
 complete -c skiff -n __skiff_needs_command -a exec -d 'Run a command in a running container'
@@ -383,6 +386,7 @@ complete -c skiff -n '__skiff_using image' -a push -d 'Push an image to a regist
 complete -c skiff -n '__skiff_using image' -a rm -d 'Remove images'
 complete -c skiff -n '__skiff_using image' -a tag -d 'Add a name to an image'
 complete -c skiff -n '__skiff_using container' -a commit -d "Create an image from a container's changes"
+complete -c skiff -n '__skiff_using container' -a cp -d 'Copy files between a container and the host'
 complete -c skiff -n '__skiff_using container' -a diff -d 'List the files a container changed'
 complete -c skiff -n '__skiff_using container' -a exec -d 'Run a command in a running container'
 complete -c skiff -n '__skiff_using container' -a inspect -d 'Show details of containers'
@@ -635,6 +639,14 @@ complete -c skiff -n '__skiff_using_pos top -eq 0' -a '(__skiff_containers)' -d 
 complete -c skiff -n '__skiff_using_pos port -eq 0' -a '(__skiff_containers)' -d Container
 complete -c skiff -n '__skiff_using pause unpause' -s h -l help -d 'Show help'
 complete -c skiff -n '__skiff_using pause unpause' -a '(__skiff_containers)' -d Container
+
+# cp SRC DEST (and under container): host paths, or CONTAINER: (a path
+# inside a container is not completed).
+complete -c skiff -n '__skiff_using cp' -s a -l archive -d 'Keep the source owners in the container'
+complete -c skiff -n '__skiff_using cp' -s L -l follow-link -d 'Follow a symlink given as source'
+complete -c skiff -n '__skiff_using cp' -s q -l quiet -d 'Print nothing once done'
+complete -c skiff -n '__skiff_using cp' -l help -d 'Show help'
+complete -c skiff -n '__skiff_using_pos cp -lt 2' -F -a '(__skiff_containers | string replace -r \'$\' :)' -d Container
 
 # info, version
 complete -c skiff -n '__skiff_using info version' -s f -l format -x -d 'Print through a Go template'

@@ -34,6 +34,8 @@ void add_build_commands(CLI::App& app, CliContext& ctx);
 // top, pause, unpause; after the container commands: adds to them.
 void add_top_commands(CLI::App& app, CliContext& ctx);
 void add_port_commands(CLI::App& app, CliContext& ctx);
+// cp; after the container commands: adds container cp.
+void add_cp_commands(CLI::App& app, CliContext& ctx);
 // inspect; after the image and container commands: adds their inspect.
 void add_inspect_commands(CLI::App& app, CliContext& ctx);
 

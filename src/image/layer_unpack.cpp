@@ -233,6 +233,7 @@ class Unpacker {
 
   void extract(archive* a, archive_entry* e, const std::string& rel) {
     if (rel.empty()) {  // the root directory itself
+      if (!opts_.apply_root_entry) return;
       deferred_.push_back({"", static_cast<mode_t>(archive_entry_perm(e)), mtime_of(e)});
       return;
     }
@@ -240,7 +241,7 @@ class Unpacker {
     int dir = parent_dir(rel, leaf);
     std::string_view lv = leaf;
 
-    if (lv == kOpaqueMarker) {
+    if (opts_.whiteouts && lv == kOpaqueMarker) {
       if (!opts_.overlay_whiteouts) {
         // Applying onto a flattened tree: the directory keeps only what this
         // layer put in it, whichever order the tar lists the marker in.
@@ -257,7 +258,7 @@ class Unpacker {
       }
       return;
     }
-    if (lv.substr(0, kWhiteoutPrefix.size()) == kWhiteoutPrefix) {
+    if (opts_.whiteouts && lv.substr(0, kWhiteoutPrefix.size()) == kWhiteoutPrefix) {
       std::string victim(lv.substr(kWhiteoutPrefix.size()));
       if (victim.empty() || victim.rfind(".wh.", 0) == 0) return;  // aufs metadata
       // ".wh..." would remove the directory above (containerd refuses it too).

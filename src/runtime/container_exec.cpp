@@ -131,6 +131,8 @@ std::optional<ContainerJoin> ContainerJoin::open(pid_t pid, uint64_t start_time,
   }
   j.root_.reset(::openat(proc.get(), "root", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!j.root_) return std::nullopt;
+  j.userns_.reset(::openat(proc.get(), "ns/user", O_RDONLY | O_CLOEXEC));
+  if (!j.userns_) return std::nullopt;
   auto setgroups = read_proc_file(proc.get(), "setgroups");
   j.setgroups_allowed_ = setgroups && setgroups->rfind("allow", 0) == 0;
   auto uid_map = read_proc_file(proc.get(), "uid_map");

@@ -18,6 +18,13 @@ struct UnpackOptions {
   // when true; when false they delete from the target (applying a layer onto
   // a flattened copy).
   bool overlay_whiteouts = true;
+  // The tar's entry for "." gives target its mode and time (a layer's
+  // root); false leaves target as it is (cp into an existing directory,
+  // as docker's extraction skips ".").
+  bool apply_root_entry = true;
+  // ".wh." names are whiteouts (a layer); false: files like any other (a
+  // tar that is not a layer, as cp extracts it).
+  bool whiteouts = true;
 };
 
 struct UnpackStats {

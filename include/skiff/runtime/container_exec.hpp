@@ -32,6 +32,9 @@ class ContainerJoin {
   // The container's root directory (/proc/PID/root, O_PATH): open files in
   // it with RESOLVE_IN_ROOT.
   int root_fd() const { return root_.get(); }
+  // Its user namespace (/proc/PID/ns/user), for skiff's own code to join
+  // (userns::run_in_existing_userns): cp works in it.
+  int userns_fd() const { return userns_.get(); }
   // Whether the user namespace allows setgroups (a full id map does; the
   // single-id map written by an unprivileged process denies it).
   bool setgroups_allowed() const { return setgroups_allowed_; }
@@ -44,7 +47,7 @@ class ContainerJoin {
   using Ranges = std::vector<std::pair<uint32_t, uint32_t>>;  // first id inside, count
   static bool maps(const Ranges& r, uint32_t id);
   pid_t pid_ = -1;
-  UniqueFd pidfd_, root_;
+  UniqueFd pidfd_, root_, userns_;
   // The namespaces it does not share with this process, user first and pid
   // last: (CLONE_NEW* flag, nsfs fd).
   std::vector<std::pair<int, UniqueFd>> namespaces_;
