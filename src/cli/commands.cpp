@@ -18,7 +18,7 @@ struct Family {
   std::initializer_list<std::string_view> words;
 };
 
-const std::array<Family, 10> kFamilies{{
+const std::array<Family, 11> kFamilies{{
     {add_run_command, {"run", "create"}},
     {add_exec_command, {"exec"}},
     {add_image_commands, {"images", "tag", "rmi", "import", "image"}},
@@ -29,6 +29,7 @@ const std::array<Family, 10> kFamilies{{
     {add_build_commands, {"build", "commit", "history", "diff", "image", "container"}},
     {add_inspect_commands, {"inspect", "image", "container"}},
     {add_top_commands, {"top", "pause", "unpause", "container"}},
+    {add_archive_commands, {"save", "load", "export", "image", "container"}},
 }};
 
 }  // namespace
