@@ -51,7 +51,8 @@ class ArchiveOutput {
   int fd() const { return fd_.get(); }
   void commit() {
     if (tmp_.empty()) return;
-    if (fsync(fd_.get()) != 0) throw_errno(fmt::format("write {}", path_));
+    // Not fsynced: the file is the user's, as cp's or docker save's is, not
+    // the store's; the rename only keeps a half archive from its name.
     if (::rename(tmp_.c_str(), path_.c_str()) != 0) throw_errno(fmt::format("write {}", path_));
     tmp_.clear();
   }
