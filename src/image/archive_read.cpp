@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "archive_reader.hpp"
 #include "skiff/image/byte_source.hpp"
 #include "skiff/image/digest.hpp"
@@ -60,6 +62,36 @@ void add_entry(ArchiveEntries& entries, const std::string& name, ArchiveEntry en
   entries[name] = std::move(entry);
 }
 
+// The entry a symbolic link named name points to, resolved inside the
+// archive ("a/layer.tar" -> "../b.tar" is "b.tar"); an Error for a target
+// that is absolute or climbs out of the archive.
+std::string link_target(const std::string& name, std::string_view raw_name, std::string_view link) {
+  auto refuse = [&] {
+    return Error(fmt::format("archive entry {:?} is a symbolic link that leads out of the archive: refused", raw_name));
+  };
+  if (link.empty() || link.front() == '/') throw refuse();
+  std::vector<std::string> parts;
+  size_t slash = name.rfind('/');
+  std::string joined = (slash == std::string::npos ? std::string() : name.substr(0, slash + 1)) + std::string(link);
+  for (size_t pos = 0; pos <= joined.size();) {
+    size_t next = joined.find('/', pos);
+    if (next == std::string::npos) next = joined.size();
+    std::string part = joined.substr(pos, next - pos);
+    pos = next + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (parts.empty()) throw refuse();
+      parts.pop_back();
+      continue;
+    }
+    parts.push_back(part);
+  }
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "/") + p;
+  if (out.empty()) throw refuse();
+  return out;
+}
+
 std::string file_type_name(mode_t type) {
   switch (type) {
     case AE_IFLNK:
@@ -100,6 +132,27 @@ void read_archive(int fd, const fs::path& dir, ArchiveEntries& entries, const Ar
   archive_entry* entry;
   std::string last;
   size_t count = 0;
+  // Symbolic links (podman's and older docker's archives name a layer
+  // <id>/layer.tar, a link to ../<diff_id>.tar): never made on disk, only
+  // other names of the file entries they lead to inside the archive.
+  std::vector<std::pair<std::string, std::string>> links;  // name, target
+  auto resolve_links = [&] {
+    for (bool progress = true; progress;) {
+      progress = false;
+      for (auto it = links.begin(); it != links.end();) {
+        auto target = entries.find(it->second);
+        if (target == entries.end()) {
+          ++it;
+          continue;
+        }
+        std::string name = it->first;
+        add_entry(entries, name, target->second);  // a link named blobs/sha256/HEX must lead to HEX's content
+        it = links.erase(it);
+        if (events.done) events.done(name);
+        progress = true;
+      }
+    }
+  };
   for (;;) {
     int r = archive_read_next_header(a.get(), &entry);
     if (r == ARCHIVE_EOF) break;
@@ -116,8 +169,17 @@ void read_archive(int fd, const fs::path& dir, ArchiveEntries& entries, const Ar
       last = name;
       continue;
     }
+    if (name.empty() || entries.count(name) ||
+        std::any_of(links.begin(), links.end(), [&](auto& l) { return l.first == name; }))
+      throw Error(fmt::format("archive entry {:?} comes twice: refused", raw));
+    if (type == AE_IFLNK) {
+      const char* link = archive_entry_symlink(entry);
+      links.emplace_back(name, link_target(name, raw, link ? link : ""));
+      resolve_links();
+      last = name;
+      continue;
+    }
     if (type != AE_IFREG) throw Error(fmt::format("archive entry {:?} is {}: refused", raw, file_type_name(type)));
-    if (name.empty() || entries.count(name)) throw Error(fmt::format("archive entry {:?} comes twice: refused", raw));
     ++count;
     fs::path file = dir / fmt::format("e{}", count);
     UniqueFd out = open_or_throw(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -145,6 +207,7 @@ void read_archive(int fd, const fs::path& dir, ArchiveEntries& entries, const Ar
       throw Error(fmt::format("read the archive: entry {} ends early: it is truncated", name));
     add_entry(entries, name, {file, hash.finish(), size});
     if (events.done) events.done(name);
+    if (!links.empty()) resolve_links();
     last = name;
   }
   if (!input.error.empty()) throw Error(fmt::format("read the archive: {}", input.error));

@@ -191,6 +191,42 @@ print(m["layers"][0]["mediaType"])' "$BATS_TEST_TMPDIR/d"
   fi
 }
 
+@test "a docker-archive in podman's and older docker's layout loads: <id>/layer.tar links to the layer" {
+  import_busybox bb
+  local id
+  id=$(image_id bb)
+  skiff save -o "$BATS_TEST_TMPDIR/a.tar" bb
+  skiff rmi bb >/dev/null
+  mkdir "$BATS_TEST_TMPDIR/x"
+  tar -xf "$BATS_TEST_TMPDIR/a.tar" -C "$BATS_TEST_TMPDIR/x"
+  # Rewritten the legacy way: config <hex>.json, layer <diff_id>.tar with
+  # <id>/layer.tar a symbolic link to it, manifest.json last.
+  python3 - "$BATS_TEST_TMPDIR/x" "$BATS_TEST_TMPDIR/legacy.tar" <<'EOF'
+import io, json, sys, tarfile
+d, out = sys.argv[1], sys.argv[2]
+m = json.load(open(d + "/manifest.json"))[0]
+config = open(d + "/" + m["Config"], "rb").read()
+layer = open(d + "/" + m["Layers"][0], "rb").read()
+chex = m["Config"].split("/")[-1]
+lhex = m["Layers"][0].split("/")[-1]
+def add(t, name, data):
+    i = tarfile.TarInfo(name); i.size = len(data)
+    t.addfile(i, io.BytesIO(data))
+with tarfile.open(out, "w") as t:
+    add(t, lhex + ".tar", layer)
+    add(t, chex + ".json", config)
+    i = tarfile.TarInfo("0123abcd/layer.tar"); i.type = tarfile.SYMTYPE; i.linkname = "../" + lhex + ".tar"
+    t.addfile(i)
+    add(t, "manifest.json", json.dumps([{"Config": chex + ".json", "RepoTags": ["bb:legacy"],
+                                         "Layers": ["0123abcd/layer.tar"]}]).encode())
+EOF
+  run -0 skiff load -i "$BATS_TEST_TMPDIR/legacy.tar"
+  [ "$output" = "Loaded image: bb:legacy" ]
+  [ "$(image_id bb:legacy)" = "$id" ]
+  run -0 --separate-stderr skiff run --rm bb:legacy echo ok
+  [ "$output" = ok ]
+}
+
 # --- other tools read skiff's archives -----------------------------------------
 
 @test "skopeo reads skiff's docker-archive and oci-archive" {
@@ -333,6 +369,7 @@ def link(kind, name, target):
 make("dotdot", file("../escape"))
 make("absolute", file("/tmp/escape"))
 make("symlink", link(tarfile.SYMTYPE, "blobs/sha256/evil", "/etc/passwd"))
+make("uplink", link(tarfile.SYMTYPE, "blobs/sha256/up", "../../../etc/passwd"))
 make("hardlink", link(tarfile.LNKTYPE, "blobs/sha256/evil", "manifest.json"))
 EOF
   run -125 skiff load -i "$BATS_TEST_TMPDIR/dotdot.tar"
@@ -342,7 +379,10 @@ EOF
   [ "$output" = 'skiff: load: archive entry "/tmp/escape" leaves the archive: refused' ]
   store_is_empty
   run -125 skiff load -i "$BATS_TEST_TMPDIR/symlink.tar"
-  [ "$output" = 'skiff: load: archive entry "blobs/sha256/evil" is a symbolic link: refused' ]
+  [ "$output" = 'skiff: load: archive entry "blobs/sha256/evil" is a symbolic link that leads out of the archive: refused' ]
+  store_is_empty
+  run -125 skiff load -i "$BATS_TEST_TMPDIR/uplink.tar"
+  [ "$output" = 'skiff: load: archive entry "blobs/sha256/up" is a symbolic link that leads out of the archive: refused' ]
   store_is_empty
   run -125 skiff load -i "$BATS_TEST_TMPDIR/hardlink.tar"
   [ "$output" = 'skiff: load: archive entry "blobs/sha256/evil" is a hard link: refused' ]

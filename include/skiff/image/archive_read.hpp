@@ -24,10 +24,12 @@ struct ArchiveReadEvents {
 
 // Reads a tar from fd (plain, or gzip, zstd or xz as its first bytes say),
 // copying each regular file into dir (as e1, e2, ...) and hashing it, into
-// entries. Refuses, with an Error: names that are absolute or hold "..",
-// entries other than regular files and directories (symlinks, hard links,
-// devices), a name that comes twice, a blob whose content does not have the
-// digest its name gives, and a tar that ends early.
+// entries. A symbolic link becomes another name of the file entry it leads
+// to inside the archive (as podman's <id>/layer.tar is); nothing is ever
+// made on disk under an entry's name. Refuses, with an Error: names that
+// are absolute or hold "..", links that lead out of the archive, hard links,
+// devices, fifos, a name that comes twice, a blob whose content does not
+// have the digest its name gives, and a tar that ends early.
 void read_archive(int fd, const std::filesystem::path& dir, ArchiveEntries& entries, const ArchiveReadEvents& events);
 
 // Copies the named files of an OCI image layout directory (layout_fd) into

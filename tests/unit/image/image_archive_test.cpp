@@ -242,11 +242,42 @@ TEST_CASE("image_archive: read_archive refuses links and names that leave the ar
     read_archive(in.get(), work, entries, {});
   };
   write_tar({.name = "blobs/sha256/x", .type = TarEntry::Type::kSymlink, .linkname = "/etc/passwd"});
-  CHECK_THROWS_WITH(read(), "archive entry \"blobs/sha256/x\" is a symbolic link: refused");
+  CHECK_THROWS_WITH(read(),
+                    "archive entry \"blobs/sha256/x\" is a symbolic link that leads out of the archive: refused");
+  write_tar({.name = "a/layer.tar", .type = TarEntry::Type::kSymlink, .linkname = "../../x"});
+  CHECK_THROWS_WITH(read(), "archive entry \"a/layer.tar\" is a symbolic link that leads out of the archive: refused");
   write_tar({.name = "../x", .size = 1});
   CHECK_THROWS_WITH(read(), "archive entry \"../x\" leaves the archive: refused");
   write_tar({.name = "dev", .type = TarEntry::Type::kChar});
   CHECK_THROWS_WITH(read(), "archive entry \"dev\" is a device: refused");
   write_tar({.name = blob_entry_name("sha256:" + std::string(64, 'a')), .size = 3});
   CHECK_THROWS_WITH(read(), Contains("does not match its digest"));
+}
+
+TEST_CASE("image_archive: a symbolic link inside the archive is another name of its target") {
+  TempStore ts;
+  fs::path tar = ts.dir / "legacy.tar";
+  std::string bytes;
+  TarWriter w([&](std::string_view d) { bytes.append(d); });
+  // podman's docker-archive: the layer under its diff_id, linked from <id>/layer.tar.
+  w.add({.name = "abc/layer.tar", .type = TarEntry::Type::kSymlink, .linkname = "../layer0.tar"});
+  w.add({.name = "layer0.tar", .size = 5});
+  w.data("hello");
+  w.add({.name = "blobs/sha256/" + std::string(64, 'a'),
+         .type = TarEntry::Type::kSymlink,
+         .linkname = "../../layer0.tar"});
+  w.finish();
+  skiff::write_file_atomic(tar, bytes, {.mode = 0600, .durable = false});
+  fs::path work = ts.dir / "work";
+  fs::create_directories(work);
+  ArchiveEntries entries;
+  std::vector<std::string> done;
+  skiff::UniqueFd in = skiff::open_or_throw(tar, O_RDONLY);
+  // The last link is named after a digest its target does not have.
+  CHECK_THROWS_WITH(read_archive(in.get(), work, entries, {.done = [&](const std::string& n) { done.push_back(n); }}),
+                    Contains("does not match its digest"));
+  REQUIRE(entries.count("abc/layer.tar") == 1);
+  CHECK(entries.at("abc/layer.tar").digest == sha256_digest("hello"));
+  CHECK(entries.at("abc/layer.tar").file == entries.at("layer0.tar").file);
+  CHECK(done == std::vector<std::string>{"layer0.tar", "abc/layer.tar"});
 }
