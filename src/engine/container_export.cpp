@@ -63,6 +63,7 @@ void export_container(const store::Paths& paths, const std::string& container, i
           }
           image::PackOptions po;
           po.compress = false;
+          po.sync = false;
           image::pack_layer_dir(root, target, po);
         },
         true);

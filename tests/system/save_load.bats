@@ -101,7 +101,7 @@ print(sorted(r["bb"]))' "$BATS_TEST_TMPDIR/x"
   [ "$output" = "Loaded image: bb:latest" ]
   [ "$(image_id bb)" = "$id" ]
   # Through a pipe, save straight into load.
-  run -0 bash -c '"$SKIFF" save --format oci-archive bb | "$SKIFF" image load'
+  run -0 bash -c 'set -o pipefail; "$SKIFF" save --format oci-archive bb | "$SKIFF" image load'
   [ "$output" = "Loaded image: bb:latest" ]
   [ "$(image_id bb)" = "$id" ]
 }
@@ -424,7 +424,7 @@ EOF
 @test "export | import round-trips a container's file system" {
   two_layer_image bb
   skiff run --name ctr bb sh -c 'echo mine > /home/app/note; rm /bin/vi' >/dev/null
-  run -0 bash -c '"$SKIFF" export ctr | "$SKIFF" import - flat'
+  run -0 bash -c 'set -o pipefail; "$SKIFF" export ctr | "$SKIFF" import - flat'
   run -0 --separate-stderr skiff run --rm flat cat /layer2 /home/app/note
   [ "${lines[0]}" = two ]
   [ "${lines[1]}" = mine ]
