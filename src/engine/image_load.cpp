@@ -40,8 +40,10 @@ class LoadUnpacker {
   void start(const image::ArchivePlan& plan, const image::ArchiveEntries& entries) {
     jobs_.clear();
     for (const auto& img : plan.images)
-      for (size_t i = 0; i < img.layers.size(); ++i)
+      for (size_t i = 0; i < img.layers.size(); ++i) {
         jobs_.push_back({img.layers[i].diff_id, img.layers[i].entry, i == 0});
+        if (!has_layer(img.layers[i].diff_id)) made_.insert(img.layers[i].diff_id);
+      }
     stream_.emplace(layers_, paths_, map_, jobs_);
     for (const auto& j : jobs_)
       if (auto e = entries.find(j.blob); e != entries.end()) stream_->stored(j.blob, e->second.file);
@@ -66,6 +68,22 @@ class LoadUnpacker {
       if (uint64_t b = stream_->unpacked_bytes(i)) bytes_[jobs_[i].diff_id] = b;
     stream_.reset();
   }
+  // A load that failed: the layers it unpacked go again, unless an image
+  // uses them meanwhile.
+  void discard(const image::ImageStore& images) {
+    abort();
+    stream_.reset();  // waits for the child
+    std::vector<std::string> in_use = images.layers_in_use();
+    for (const auto& d : made_) {
+      if (!has_layer(d) || std::find(in_use.begin(), in_use.end(), d) != in_use.end()) continue;
+      store::FileLock lock(paths_.layer_lock(image::digest_hex(d)));
+      store::HeldEntry work = store::hold_new_entry(paths_, "gc", 0700);
+      if (::rename(layers_.layer_dir(d).c_str(), (work.path / "layer").c_str()) == 0)
+        layers_.remove_tree_as_owner(work.path);
+      else
+        remove_tree(work.path);
+    }
+  }
   bool has_layer(const std::string& diff_id) const { return access(layers_.layer_dir(diff_id).c_str(), F_OK) == 0; }
   // The file bytes of a layer unpacked here; 0 for one that was there.
   uint64_t bytes(const std::string& diff_id) const {
@@ -80,6 +98,7 @@ class LoadUnpacker {
   std::vector<storage::LayerJob> jobs_;
   std::optional<storage::LayerStream> stream_;
   std::map<std::string, uint64_t> bytes_;
+  std::set<std::string> made_;  // layers missing when a stream started
 };
 
 // The complete plan of an archive read to its end, every layer there.
@@ -170,7 +189,11 @@ std::vector<LoadedImage> load_images(const store::Paths& paths, const LoadSource
       unpacker.finish();
     }
   } catch (const Error& e) {
-    unpacker.abort();
+    try {
+      unpacker.discard(store);
+    } catch (const Error&) {
+      // Left for garbage collection: no image uses them.
+    }
     throw e.with_context("load");
   }
 

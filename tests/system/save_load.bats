@@ -6,11 +6,13 @@ load helpers
 # True if DIR is absent or empty.
 empty_dir() { [ ! -d "$1" ] || [ -z "$(ls -A "$1")" ]; }
 
-# The store holds no image, no blob and nothing half-written in tmp/.
+# The store holds no image, no blob, no unpacked layer and nothing
+# half-written in tmp/.
 store_is_empty() {
   run -0 skiff images -q
   [ "$output" = "" ]
   empty_dir "$SKIFF_ROOT/blobs/sha256"
+  empty_dir "$SKIFF_ROOT/layers"
   [ -z "$(find "$SKIFF_ROOT/tmp" -mindepth 1 2>/dev/null)" ]
 }
 
@@ -340,6 +342,35 @@ layer_of() {
   tar -cf "$BATS_TEST_TMPDIR/bad.tar" -C "$BATS_TEST_TMPDIR/x" .
   run -125 skiff load -i "$BATS_TEST_TMPDIR/bad.tar"
   [ "$output" = "skiff: load: the archive lacks $(layer_of), which its metadata names" ]
+  store_is_empty
+}
+
+@test "an archive refused after a layer was unpacked leaves no layer behind" {
+  unpacked_archive
+  # manifest.json first, then both configs, then the first image's layer:
+  # the layer unpacks while the archive streams in, and the second image's
+  # layer never comes.
+  python3 - "$BATS_TEST_TMPDIR/x" "$BATS_TEST_TMPDIR/bad.tar" <<'EOF'
+import hashlib, io, json, sys, tarfile
+d, out = sys.argv[1], sys.argv[2]
+m = json.load(open(d + "/manifest.json"))
+config = json.load(open(d + "/" + m[0]["Config"]))
+config["author"] = "another image"
+config["rootfs"]["diff_ids"] = ["sha256:" + "0" * 64]
+c2 = json.dumps(config).encode()
+c2name = "blobs/sha256/" + hashlib.sha256(c2).hexdigest()
+m.append({"Config": c2name, "RepoTags": ["other:latest"], "Layers": ["blobs/sha256/" + "1" * 64]})
+def add(t, name, data):
+    i = tarfile.TarInfo(name); i.size = len(data)
+    t.addfile(i, io.BytesIO(data))
+with tarfile.open(out, "w") as t:
+    add(t, "manifest.json", json.dumps(m).encode())
+    add(t, m[0]["Config"], open(d + "/" + m[0]["Config"], "rb").read())
+    add(t, c2name, c2)
+    add(t, m[0]["Layers"][0], open(d + "/" + m[0]["Layers"][0], "rb").read())
+EOF
+  run -125 skiff load -i "$BATS_TEST_TMPDIR/bad.tar"
+  [ "$output" = "skiff: load: the archive lacks blobs/sha256/$(printf '1%.0s' {1..64}), which its metadata names" ]
   store_is_empty
 }
 
