@@ -42,7 +42,9 @@ class LoadUnpacker {
     for (const auto& img : plan.images)
       for (size_t i = 0; i < img.layers.size(); ++i) {
         jobs_.push_back({img.layers[i].diff_id, img.layers[i].entry, i == 0});
-        if (!has_layer(img.layers[i].diff_id)) made_.insert(img.layers[i].diff_id);
+        // The stream unpacks the first job of each missing layer.
+        if (!has_layer(img.layers[i].diff_id) && made_.insert(img.layers[i].diff_id).second)
+          unpacked_[img.layers[i].diff_id] = img.layers[i].entry;
       }
     stream_.emplace(layers_, paths_, map_, jobs_);
     for (const auto& j : jobs_)
@@ -85,6 +87,12 @@ class LoadUnpacker {
     }
   }
   bool has_layer(const std::string& diff_id) const { return access(layers_.layer_dir(diff_id).c_str(), F_OK) == 0; }
+  // Whether the layer was unpacked here from this entry (and so checked
+  // against its diff_id).
+  bool unpacked_from(const std::string& diff_id, const std::string& entry) const {
+    auto it = unpacked_.find(diff_id);
+    return it != unpacked_.end() && it->second == entry;
+  }
   // The file bytes of a layer unpacked here; 0 for one that was there.
   uint64_t bytes(const std::string& diff_id) const {
     auto it = bytes_.find(diff_id);
@@ -98,7 +106,8 @@ class LoadUnpacker {
   std::vector<storage::LayerJob> jobs_;
   std::optional<storage::LayerStream> stream_;
   std::map<std::string, uint64_t> bytes_;
-  std::set<std::string> made_;  // layers missing when a stream started
+  std::set<std::string> made_;                   // layers missing when a stream started
+  std::map<std::string, std::string> unpacked_;  // diff_id -> the entry it is unpacked from
 };
 
 // The complete plan of an archive read to its end, every layer there.
@@ -188,6 +197,17 @@ std::vector<LoadedImage> load_images(const store::Paths& paths, const LoadSource
       unpacker.start(plan, entries);
       unpacker.finish();
     }
+    // A layer that was there already was not unpacked from this archive:
+    // its blob is checked against the diff_id it claims all the same, so
+    // that the image's manifest never names a blob of other content.
+    for (const auto& img : plan.images)
+      for (const auto& l : img.layers) {
+        const image::ArchiveEntry& e = entries.at(l.entry);
+        if (e.digest == l.diff_id || unpacker.unpacked_from(l.diff_id, l.entry)) continue;
+        if (image::layer_diff_id(e.file) != l.diff_id)
+          throw Error(
+              fmt::format("archive entry {} does not match the diff_id {} of its image's config", l.entry, l.diff_id));
+      }
   } catch (const Error& e) {
     try {
       unpacker.discard(store);

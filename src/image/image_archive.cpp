@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "skiff/image/byte_source.hpp"
 #include "skiff/image/digest.hpp"
 #include "skiff/image/layer_unpack.hpp"
 #include "skiff/image/manifest.hpp"
@@ -255,6 +256,15 @@ std::string layer_media_type(const std::filesystem::path& file) {
                                      5)))
     throw Error("a layer of the archive is xz-compressed, which no image manifest can say");
   return "application/vnd.oci.image.layer.v1.tar";
+}
+
+std::string layer_diff_id(const std::filesystem::path& file) {
+  UniqueFd fd = open_or_throw(file, O_RDONLY);
+  std::unique_ptr<ByteSource> src = decompress(fd_source(fd.get()));
+  Sha256 hash;
+  std::string buf(1 << 20, '\0');
+  while (size_t n = src->read(buf.data(), buf.size())) hash.update(std::string_view(buf.data(), n));
+  return hash.finish();
 }
 
 std::string oci_manifest_for(const ArchivedImage& image, const ArchiveEntries& entries) {

@@ -374,6 +374,34 @@ EOF
   store_is_empty
 }
 
+@test "a layer that is unpacked already must still match the diff_id the archive's config gives it" {
+  unpacked_archive
+  import_busybox bb
+  skiff run --rm bb true  # the layer is in the store, unpacked
+  # The archive's layer swapped for another tar, under a name without a digest.
+  python3 - "$BATS_TEST_TMPDIR/x" "$BATS_TEST_TMPDIR/bad.tar" <<'EOF'
+import io, json, sys, tarfile
+d, out = sys.argv[1], sys.argv[2]
+m = json.load(open(d + "/manifest.json"))
+other = io.BytesIO()
+with tarfile.open(fileobj=other, mode="w") as t:
+    i = tarfile.TarInfo("evil"); i.size = 5
+    t.addfile(i, io.BytesIO(b"evil\n"))
+def add(t, name, data):
+    i = tarfile.TarInfo(name); i.size = len(data)
+    t.addfile(i, io.BytesIO(data))
+with tarfile.open(out, "w") as t:
+    add(t, "manifest.json", json.dumps([{"Config": m[0]["Config"], "RepoTags": ["swapped:latest"],
+                                         "Layers": ["layer.tar"]}]).encode())
+    add(t, m[0]["Config"], open(d + "/" + m[0]["Config"], "rb").read())
+    add(t, "layer.tar", other.getvalue())
+EOF
+  run -125 skiff load -i "$BATS_TEST_TMPDIR/bad.tar"
+  [[ "$output" =~ ^"skiff: load: archive entry layer.tar does not match the diff_id sha256:"[0-9a-f]{64}" of its image's config"$ ]]
+  run -0 skiff images --format '{{.Repository}}'
+  [ "$output" = bb ]
+}
+
 @test "archive entries that leave the archive or are links are refused and nothing is stored" {
   unpacked_archive
   # A name with "..", an absolute name, a symlink, a hard link: each added

@@ -68,6 +68,9 @@ ArchivePlan plan_archive(const ArchiveEntries& entries);
 // tar+zstd. Throws for compression no manifest can name.
 std::string layer_media_type(const std::filesystem::path& file);
 
+// The digest of a layer blob's uncompressed content: what its diff_id must be.
+std::string layer_diff_id(const std::filesystem::path& file);
+
 // The OCI manifest skiff stores for an image a docker manifest.json listed.
 std::string oci_manifest_for(const ArchivedImage& image, const ArchiveEntries& entries);
 
