@@ -281,3 +281,41 @@ TEST_CASE("image_archive: a symbolic link inside the archive is another name of 
   CHECK(entries.at("abc/layer.tar").file == entries.at("layer0.tar").file);
   CHECK(done == std::vector<std::string>{"layer0.tar", "abc/layer.tar"});
 }
+
+TEST_CASE("image_archive: an image stored with Docker's manifest goes into an OCI layout with OCI media types") {
+  TempStore ts;
+  ImageStore store(ts.paths);
+  std::string layer = "gzip layer bytes";
+  std::string ld = store.put_blob(layer);
+  std::string config =
+      json{{"architecture", "amd64"}, {"os", "linux"}, {"rootfs", {{"type", "layers"}, {"diff_ids", {ld}}}}}.dump();
+  std::string cd = store.put_blob(config);
+  json docker{
+      {"schemaVersion", 2},
+      {"mediaType", "application/vnd.docker.distribution.manifest.v2+json"},
+      {"config",
+       {{"mediaType", "application/vnd.docker.container.image.v1+json"}, {"digest", cd}, {"size", config.size()}}},
+      {"layers",
+       {{{"mediaType", "application/vnd.docker.image.rootfs.diff.tar.gzip"}, {"digest", ld}, {"size", layer.size()}}}}};
+  ImageRecord rec{.id = cd, .manifest = store.put_blob(docker.dump()), .names = {"docker.io/library/d:1"}};
+  store.add(rec);
+  fs::path tar = ts.dir / "o.tar";
+  {
+    skiff::UniqueFd out = skiff::open_or_throw(tar, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    write_image_archive(store, {{rec, rec.names}}, ArchiveFormat::kOciArchive, out.get());
+  }
+  fs::path work = ts.dir / "work";
+  fs::create_directories(work);
+  ArchiveEntries entries;
+  skiff::UniqueFd in = skiff::open_or_throw(tar, O_RDONLY);
+  read_archive(in.get(), work, entries, {});
+  ArchivePlan plan = plan_archive(entries);
+  REQUIRE(plan.images.size() == 1);
+  json m = json::parse(plan.images[0].manifest);
+  CHECK(m["mediaType"] == "application/vnd.oci.image.manifest.v1+json");
+  CHECK(m["config"]["mediaType"] == "application/vnd.oci.image.config.v1+json");
+  CHECK(m["layers"][0]["mediaType"] == "application/vnd.oci.image.layer.v1.tar+gzip");
+  CHECK(m["layers"][0]["digest"] == ld);
+  CHECK(plan.images[0].config_digest == cd);
+  CHECK(plan.images[0].manifest_digest != rec.manifest);
+}
