@@ -43,7 +43,13 @@ class ArchiveOutput {
     fs::path p(path_);
     tmp_ = (p.parent_path().empty() ? fs::path(".") : p.parent_path()) /
            fmt::format(".{}.skiff-{}", p.filename().string(), getpid());
-    fd_ = open_or_throw(tmp_, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int raw = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (raw < 0) {
+      int err = errno;
+      tmp_.clear();
+      throw Error(fmt::format("create {}", path_), err);
+    }
+    fd_.reset(raw);
   }
   ~ArchiveOutput() {
     if (!tmp_.empty()) ::unlink(tmp_.c_str());

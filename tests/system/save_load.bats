@@ -277,6 +277,8 @@ EOF
   [ -z "$(ls -A "$BATS_TEST_TMPDIR" | grep a.tar)" ]
   run -125 skiff save --format oci-dir bb
   [ "$output" = "skiff: --format oci-dir writes a directory: name it with -o" ]
+  run -125 skiff save -o "$BATS_TEST_TMPDIR/nosuch/a.tar" bb
+  [ "$output" = "skiff: create $BATS_TEST_TMPDIR/nosuch/a.tar: no such file or directory" ]
 }
 
 @test "load refuses what is not an image archive, storing nothing" {
