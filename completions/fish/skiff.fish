@@ -42,8 +42,9 @@ end
 # Parse the command line up to the cursor.  Prints two lines: the command
 # ("" if none yet; "image", "container" or "system" if a group's subcommand
 # is still missing; otherwise one of run create build commit history diff
-# import images tag rmi image-inspect pull push login logout ps rename rm exec
-# start restart attach stop kill wait logs top pause unpause cp info version
+# import save load export images tag rmi image-inspect pull push login logout ps
+# rename rm exec
+# start restart attach stop kill wait logs top pause unpause cp port info version
 # unshare container-prune
 # system-reset inspect container-inspect, or "?" if unknown), and the number
 # of positional arguments before the current token.
@@ -102,6 +103,12 @@ function __skiff_parse
                 set cmd tag
             case 'image import'
                 set cmd import
+            case 'image save'
+                set cmd save
+            case 'image load'
+                set cmd load
+            case 'container export'
+                set cmd export
             case 'image inspect'
                 set cmd image-inspect
             case 'image pull'
@@ -179,6 +186,12 @@ function __skiff_parse
             set argopts -f --format
         case import
             set argopts -c --change -m --message
+        case save
+            set argopts -o --output --format
+        case load
+            set argopts -i --input
+        case export
+            set argopts -o --output
         case pull
             set argopts --authfile --cert-dir --creds --platform
         case push
@@ -344,6 +357,7 @@ complete -c skiff -n __skiff_needs_command -a cp -d 'Copy files between a contai
 complete -c skiff -n __skiff_needs_command -a create -d 'Create a new container without starting it'
 complete -c skiff -n __skiff_needs_command -a diff -d 'List the files a container changed'
 complete -c skiff -n __skiff_needs_command -a exec -d 'Run a command in a running container'
+complete -c skiff -n __skiff_needs_command -a export -d "Write a container's file system as a tar"
 complete -c skiff -n __skiff_needs_command -a history -d 'Show the history of an image'
 complete -c skiff -n __skiff_needs_command -a image -d 'Manage images'
 complete -c skiff -n __skiff_needs_command -a images -d 'List images'
@@ -351,6 +365,7 @@ complete -c skiff -n __skiff_needs_command -a import -d 'Create an image from a 
 complete -c skiff -n __skiff_needs_command -a info -d 'Show information about the host and the store'
 complete -c skiff -n __skiff_needs_command -a inspect -d 'Show details of containers and images'
 complete -c skiff -n __skiff_needs_command -a kill -d 'Send a signal to running containers'
+complete -c skiff -n __skiff_needs_command -a load -d 'Read images from an archive'
 complete -c skiff -n __skiff_needs_command -a login -d 'Log in to a registry'
 complete -c skiff -n __skiff_needs_command -a logout -d 'Log out of a registry'
 complete -c skiff -n __skiff_needs_command -a logs -d 'Show the output of a detached container'
@@ -364,6 +379,7 @@ complete -c skiff -n __skiff_needs_command -a restart -d 'Restart containers'
 complete -c skiff -n __skiff_needs_command -a rm -d 'Remove containers'
 complete -c skiff -n __skiff_needs_command -a rmi -d 'Remove images'
 complete -c skiff -n __skiff_needs_command -a run -d 'Run a command in a new container'
+complete -c skiff -n __skiff_needs_command -a save -d 'Write images to an archive'
 complete -c skiff -n __skiff_needs_command -a start -d 'Start stopped or created containers'
 complete -c skiff -n __skiff_needs_command -a stop -d 'Stop running containers'
 complete -c skiff -n __skiff_needs_command -a system -d 'Manage the store'
@@ -380,6 +396,8 @@ complete -c skiff -n '__skiff_using image' -a build -d 'Build an image from a Do
 complete -c skiff -n '__skiff_using image' -a history -d 'Show the history of an image'
 complete -c skiff -n '__skiff_using image' -a import -d 'Create an image from a root filesystem tarball'
 complete -c skiff -n '__skiff_using image' -a inspect -d 'Show details of images'
+complete -c skiff -n '__skiff_using image' -a load -d 'Read images from an archive'
+complete -c skiff -n '__skiff_using image' -a save -d 'Write images to an archive'
 complete -c skiff -n '__skiff_using image' -a 'ls list' -d 'List images'
 complete -c skiff -n '__skiff_using image' -a pull -d 'Pull an image from a registry'
 complete -c skiff -n '__skiff_using image' -a push -d 'Push an image to a registry'
@@ -389,6 +407,7 @@ complete -c skiff -n '__skiff_using container' -a commit -d "Create an image fro
 complete -c skiff -n '__skiff_using container' -a cp -d 'Copy files between a container and the host'
 complete -c skiff -n '__skiff_using container' -a diff -d 'List the files a container changed'
 complete -c skiff -n '__skiff_using container' -a exec -d 'Run a command in a running container'
+complete -c skiff -n '__skiff_using container' -a export -d "Write a container's file system as a tar"
 complete -c skiff -n '__skiff_using container' -a inspect -d 'Show details of containers'
 complete -c skiff -n '__skiff_using container' -a 'ls list ps' -d 'List containers'
 complete -c skiff -n '__skiff_using container' -a prune -d 'Remove all stopped containers'
@@ -527,6 +546,23 @@ complete -c skiff -n '__skiff_using_pos history -eq 0' -a '(__skiff_images)' -d 
 # diff, container diff
 complete -c skiff -n '__skiff_using diff' -s h -l help -d 'Show help'
 complete -c skiff -n '__skiff_using_pos diff -eq 0' -a '(__skiff_containers)' -d Container
+
+# save, image save
+complete -c skiff -n '__skiff_using save' -s o -l output -r -F -d 'Write to FILE (a directory for oci-dir)'
+complete -c skiff -n '__skiff_using save' -l format -x -a 'docker-archive oci-archive oci-dir' -d 'Archive format'
+complete -c skiff -n '__skiff_using save' -l compress -d 'oci-dir: gzip the layers stored uncompressed'
+complete -c skiff -n '__skiff_using save' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using save' -a '(__skiff_images)' -d Image
+
+# load, image load
+complete -c skiff -n '__skiff_using load' -s i -l input -r -F -d 'Read from FILE or an OCI layout directory'
+complete -c skiff -n '__skiff_using load' -s q -l quiet -d 'Accepted for docker compatibility'
+complete -c skiff -n '__skiff_using load' -s h -l help -d 'Show help'
+
+# export, container export
+complete -c skiff -n '__skiff_using export' -s o -l output -r -F -d 'Write to FILE'
+complete -c skiff -n '__skiff_using export' -s h -l help -d 'Show help'
+complete -c skiff -n '__skiff_using_pos export -eq 0' -a '(__skiff_containers)' -d Container
 
 # import
 complete -c skiff -n '__skiff_using import' -s c -l change -x -a 'CMD ENTRYPOINT ENV WORKDIR USER EXPOSE LABEL VOLUME STOPSIGNAL' -d 'Apply a Dockerfile instruction'

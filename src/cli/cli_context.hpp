@@ -38,5 +38,7 @@ void add_port_commands(CLI::App& app, CliContext& ctx);
 void add_cp_commands(CLI::App& app, CliContext& ctx);
 // inspect; after the image and container commands: adds their inspect.
 void add_inspect_commands(CLI::App& app, CliContext& ctx);
+// save, load, export; after the image and container commands: adds to them.
+void add_archive_commands(CLI::App& app, CliContext& ctx);
 
 }  // namespace skiff::cli

@@ -18,7 +18,7 @@ struct Family {
   std::initializer_list<std::string_view> words;
 };
 
-const std::array<Family, 12> kFamilies{{
+const std::array<Family, 13> kFamilies{{
     {add_run_command, {"run", "create"}},
     {add_exec_command, {"exec"}},
     {add_image_commands, {"images", "tag", "rmi", "import", "image"}},
@@ -31,6 +31,7 @@ const std::array<Family, 12> kFamilies{{
     {add_top_commands, {"top", "pause", "unpause", "container"}},
     {add_port_commands, {"port", "container"}},
     {add_cp_commands, {"cp", "container"}},
+    {add_archive_commands, {"save", "load", "export", "image", "container"}},
 }};
 
 }  // namespace

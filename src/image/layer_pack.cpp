@@ -318,7 +318,7 @@ PackedLayer pack_layer_dir(const fs::path& dir, const fs::path& blob_file, const
   }
   tar.finish();
   tar_bytes.finish();
-  if (fsync(file.get()) != 0) throw_errno(fmt::format("sync {}", blob_file.string()));
+  if (opts.sync && fsync(file.get()) != 0) throw_errno(fmt::format("sync {}", blob_file.string()));
   out.diff_id = tar_bytes.digest();
   out.digest = blob.digest();
   out.blob_size = blob.size();

@@ -113,6 +113,12 @@ void TarWriter::data(std::string_view bytes) {
   sink_(bytes);
 }
 
+void TarWriter::sent(uint64_t n) {
+  if (n > left_) throw Error("tar file content longer than its header said");
+  left_ -= n;
+  written_ += n;
+}
+
 void TarWriter::pad() {
   static const std::array<char, kBlock> zeros{};
   if (size_t rest = written_ % kBlock) sink_(std::string_view(zeros.data(), kBlock - rest));

@@ -156,7 +156,7 @@ LayerStream::LayerStream(LayerStore& layers, const store::Paths& paths, const us
     const std::string& d = jobs[i].diff_id;
     if (access(layers.layer_dir(d).c_str(), F_OK) == 0) continue;
     if (std::any_of(pending.begin(), pending.end(), [&](auto& p) { return p.diff_id == d; })) continue;
-    pending.push_back({i, d, i == 0});
+    pending.push_back({i, d, i == 0 || jobs[i].bottom});
   }
   shared_size_ = sizeof(Shared) + jobs.size() * sizeof(Slot);
   void* mem = mmap(nullptr, shared_size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

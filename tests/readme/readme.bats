@@ -446,6 +446,34 @@ registry_5000() {
   [[ $output == *"A /fixed"* ]]
 }
 
+@test "README: skiff save -o images.tar" {
+  have_image myimage:1.0
+  have_image app
+  run_example
+  tar -tf images.tar | grep -qx manifest.json
+}
+
+@test "README: skiff save --format oci-archive" {
+  have_image myimage:1.0
+  run_example
+  gzip -dc myimage.oci.tar.gz | tar -t | grep -qx index.json
+}
+
+@test "README: skiff load -i images.tar" {
+  have_image myimage:1.0
+  have_image app
+  [ -f images.tar ] || skiff save -o images.tar myimage:1.0 app
+  run_example
+  [[ $output == *"Loaded image: myimage:1.0"* ]]
+  [[ $output == *"Loaded image: app:latest"* ]]
+}
+
+@test "README: skiff export web" {
+  make_web
+  run_example
+  [ "$(skiff run --rm web-flat cat /fixed)" = fixed ]
+}
+
 @test "README: skiff system reset" {
   have_image myimage
   [ -d ~/.local/share/skiff ]

@@ -32,6 +32,9 @@ struct PackOptions {
   // Drop overlay's bookkeeping xattrs (origin, impure, ...) from the files, so
   // the directory can serve as a lower layer as it is. Opaque marks stay.
   bool strip_overlay_xattrs = true;
+  // fsync the blob file once written (a layer for the store); export's
+  // output is a pipe or the user's file, which is not.
+  bool sync = true;
   // Entries (relative paths) to leave out, with everything below them.
   std::function<bool(const std::string&)> skip;
 };

@@ -43,6 +43,9 @@ class TarWriter {
   // Starts an entry; a file's content follows with data(), size bytes in all.
   void add(const TarEntry& entry);
   void data(std::string_view bytes);
+  // Counts n bytes of content the caller wrote itself to where the sink
+  // writes (copy_file_range, sendfile), past the sink.
+  void sent(uint64_t n);
   // Pads the last file and writes the end-of-archive blocks.
   void finish();
 

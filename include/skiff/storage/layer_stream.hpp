@@ -18,7 +18,8 @@ namespace skiff::storage {
 
 struct LayerJob {
   std::string diff_id;
-  std::string blob;  // digest of the (compressed) blob
+  std::string blob;     // digest of the (compressed) blob, or any key the writer uses for it
+  bool bottom = false;  // the bottom layer of an image (the first job always is)
 };
 
 class LayerStream {
