@@ -150,7 +150,8 @@ overwrite_failed() {
   run -0 skiff run --rm bb sh -c 'ls /proc/1/fd; readlink /proc/1/cwd; readlink /proc/1/root; true' \
     3<"$d/dir" 4<"$d/file" 7<"$d/dir" 9>"$d/out" 12<"$d/dir"
   same "$output" $'0\n1\n2\n/\n/'
-  run -0 skiff run --rm --init -w /tmp bb sh -c 'ls /proc/1/fd; echo --; ls /proc/2/fd; readlink /proc/1/cwd; readlink /proc/2/cwd; true' \
+  # (The command's pid: a process of the network's set-up may have had 2.)
+  run -0 skiff run --rm --init -w /tmp bb sh -c 'ls /proc/1/fd; echo --; ls /proc/$$/fd; readlink /proc/1/cwd; readlink /proc/$$/cwd; true' \
     3<"$d/dir" 4<"$d/file" 7<"$d/dir" 9>"$d/out" 12<"$d/dir"
   same "$output" $'0\n1\n2\n--\n0\n1\n2\n/tmp\n/tmp'
   printf 'FROM bb\nRUN echo fds-begin; ls /proc/1/fd; echo fds-end\n' > "$CTX/Dockerfile"

@@ -278,7 +278,7 @@ JSON
     bb cat /proc/sys/net/ipv4/ip_unprivileged_port_start
   [ "$output" = 0 ]
   [ "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)" = "$host" ]
-  run -125 skiff run --rm --sysctl net.ipv4.ip_unprivileged_port_start=0 bb true
+  run -125 skiff run --rm --network host --sysctl net.ipv4.ip_unprivileged_port_start=0 bb true
   [ "$output" = "skiff: --sysctl net.ipv4.ip_unprivileged_port_start: net.* settings are not allowed with --network host, which shares the host's network namespace" ]
   run -125 skiff run --rm --network host --sysctl net.ipv4.ip_forward=1 bb true
   [ "$output" = "skiff: --sysctl net.ipv4.ip_forward: net.* settings are not allowed with --network host, which shares the host's network namespace" ]

@@ -42,7 +42,7 @@ is_exited() { [ "$(status_of "$1")" = exited ]; }
   run -0 skiff inspect -f '{{.Config.WorkingDir}} {{.Config.User}} {{.HostConfig.ReadonlyRootfs}}' cfg
   [ "$output" = '/tmp 0:0 true' ]
   run -0 skiff inspect -f '{{json .HostConfig.CapAdd}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.NetworkMode}}' cfg
-  [ "$output" = '["CAP_NET_ADMIN"] no host' ]
+  [ "$output" = '["CAP_NET_ADMIN"] no slirp4netns' ]
   run -0 skiff inspect -f '{{range .Mounts}}{{.Type}} {{.Source}} {{.Destination}} {{.RW}}{{end}}' cfg
   [ "$output" = "bind $BATS_TEST_TMPDIR/data /data false" ]
 }
