@@ -508,7 +508,11 @@ int run_container(const store::Paths& paths, const RunOptions& opts, std::string
           break;
       }
       if (again && access(stopped_marker.c_str(), F_OK) == 0) again = false;
-      if (!again) break;
+      if (!again) {
+        // This skiff exits soon: the helper's tear-down need not be waited for.
+        if (helper) helper->end();
+        break;
+      }
       // Waiting to start it again: stop, kill and rm -f end the wait with
       // SIGTERM (or SIGKILL), as they would end the container.
       if (std::chrono::steady_clock::now() - ran_from >= std::chrono::seconds(10))

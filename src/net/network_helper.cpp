@@ -186,9 +186,13 @@ std::vector<std::string> NetworkHelper::command() const {
     cmd.insert(cmd.end(), {"--userns", proc_fd(kUserFd), "--netns", proc_fd(kNetFd), "--pid", proc_fd(kReadyFd)});
     return cmd;
   }
-  cmd = {"slirp4netns",        "--configure",
-         "--mtu=" + opts_.mtu, fmt::format("--ready-fd={}", kReadyFd),
-         "--netns-type=path",  "--userns-path=" + proc_fd(kUserFd)};
+  cmd = {"slirp4netns",
+         "--configure",
+         "--mtu=" + opts_.mtu,
+         fmt::format("--ready-fd={}", kReadyFd),
+         fmt::format("--exit-fd={}", kExitFd),
+         "--netns-type=path",
+         "--userns-path=" + proc_fd(kUserFd)};
   if (!opts_.allow_host_loopback) cmd.push_back("--disable-host-loopback");
   if (opts_.enable_ipv6) cmd.push_back("--enable-ipv6");
   if (!opts_.cidr.empty()) cmd.push_back("--cidr=" + opts_.cidr);
@@ -299,6 +303,14 @@ void NetworkHelper::add_slirp_ports() {
                   fmt::format(R"({{"execute": "add_hostfwd", "arguments": {{"proto": "{}", "host_addr": "{}", )"
                               R"("host_port": {}, "guest_port": {}}}}})",
                               p.proto, p.host_ip.empty() ? "0.0.0.0" : p.host_ip, p.host_port, p.container_port));
+}
+
+void NetworkHelper::end() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  pid_ = -1;
+  exit_write_.reset();
+  if (!opts_.api_socket.empty()) ::unlink(opts_.api_socket.c_str());
 }
 
 void NetworkHelper::stop() {

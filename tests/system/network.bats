@@ -65,7 +65,7 @@ skip_without_helper() {
   helpers=$(helper_pids "$id")
   [ -n "$helpers" ]
   skiff rm -f web >/dev/null
-  for h in $helpers; do ! kill -0 "$h" 2>/dev/null; done
+  for h in $helpers; do wait_for gone_or_dead "$h"; done
   ! fetch "http://127.0.0.1:$port/"
 }
 

@@ -57,6 +57,10 @@ class NetworkHelper final : public runtime::NetworkSetup {
   void connect(int userns_fd, int netns_fd, UniqueFd ready) override;
   // Ends the helper (SIGTERM, then reaped); nothing if none runs.
   void stop();
+  // Ends the helper without waiting for it (the kernel's tear-down of its
+  // tap device takes tens of milliseconds): for the last end of a skiff
+  // that exits next, whose exit reaps it.
+  void end();
   pid_t pid() const { return pid_; }
 
  private:
