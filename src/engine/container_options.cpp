@@ -16,10 +16,6 @@ json run_options_json(const RunOptions& o) {
   for (const auto& t : o.tmpfs) tmpfs.push_back({{"target", t.target}, {"options", t.options}});
   json ulimits = json::array();
   for (const auto& u : o.ulimits) ulimits.push_back({{"type", u.type}, {"soft", u.soft}, {"hard", u.hard}});
-  json ports = json::array();
-  for (const auto& p : o.ports)
-    ports.push_back(
-        {{"host_ip", p.host_ip}, {"host_port", p.host_port}, {"container_port", p.container_port}, {"proto", p.proto}});
   json j{{"image", o.image},
          {"command", o.command},
          {"env", o.env},
@@ -29,7 +25,7 @@ json run_options_json(const RunOptions& o) {
          {"hostname", o.hostname},
          {"network", network_mode_name(o.network)},
          {"network_options", o.network_options},
-         {"ports", ports},
+         {"ports", ports_json(o.ports)},
          {"publish_all", o.publish_all},
          {"dns", o.dns.servers},
          {"dns_search", o.dns.search},
@@ -66,6 +62,23 @@ json run_options_json(const RunOptions& o) {
   return j;
 }
 
+json ports_json(const std::vector<net::PortMapping>& ports) {
+  json out = json::array();
+  for (const auto& p : ports)
+    out.push_back(
+        {{"host_ip", p.host_ip}, {"host_port", p.host_port}, {"container_port", p.container_port}, {"proto", p.proto}});
+  return out;
+}
+
+std::vector<net::PortMapping> ports_from_json(const json& j) {
+  std::vector<net::PortMapping> out;
+  if (!j.is_array()) return out;
+  for (const auto& p : j)
+    out.push_back({p.value("host_ip", ""), p.value("host_port", uint16_t{0}), p.value("container_port", uint16_t{0}),
+                   p.value("proto", "tcp")});
+  return out;
+}
+
 RunOptions run_options_from_json(const json& j) {
   try {
     RunOptions o;
@@ -87,9 +100,7 @@ RunOptions run_options_from_json(const json& j) {
                 : network == "slirp4netns" ? NetworkMode::kSlirp4netns
                                            : NetworkMode::kHost;
     o.network_options = j.value("network_options", "");
-    for (const auto& p : j.value("ports", json::array()))
-      o.ports.push_back({p.at("host_ip").get<std::string>(), p.at("host_port").get<uint16_t>(),
-                         p.at("container_port").get<uint16_t>(), p.at("proto").get<std::string>()});
+    o.ports = ports_from_json(j.value("ports", json::array()));
     o.publish_all = j.value("publish_all", false);
     o.dns.servers = j.value("dns", std::vector<std::string>{});
     o.dns.search = j.value("dns_search", std::vector<std::string>{});

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "skiff/engine/container_options.hpp"
 #include "skiff/runtime/process_ref.hpp"
 #include "skiff/store/record.hpp"
 #include "skiff/util/error.hpp"
@@ -117,23 +118,6 @@ static ContainerState state_from(const json& j) {
   return s;
 }
 
-static json ports_json(const std::vector<net::PortMapping>& ports) {
-  json out = json::array();
-  for (const auto& p : ports)
-    out.push_back(
-        {{"host_ip", p.host_ip}, {"host_port", p.host_port}, {"container_port", p.container_port}, {"proto", p.proto}});
-  return out;
-}
-
-static std::vector<net::PortMapping> ports_from(const json& j) {
-  std::vector<net::PortMapping> out;
-  if (!j.is_array()) return out;
-  for (const auto& p : j)
-    out.push_back({p.value("host_ip", ""), p.value("host_port", uint16_t{0}), p.value("container_port", uint16_t{0}),
-                   p.value("proto", "tcp")});
-  return out;
-}
-
 static json record_json(const ContainerRecord& r) {
   return json{{"id", r.id},
               {"name", r.name},
@@ -172,7 +156,7 @@ static ContainerRecord record_from(const json& j) {
   r.labels = j.value("labels", std::map<std::string, std::string>{});
   r.restart_policy = j.value("restart_policy", "no");
   r.network = j.value("network", "host");
-  if (auto it = j.find("ports"); it != j.end()) r.ports = ports_from(*it);
+  if (auto it = j.find("ports"); it != j.end()) r.ports = ports_from_json(*it);
   return r;
 }
 

@@ -314,14 +314,11 @@ void NetworkHelper::end() {
 }
 
 void NetworkHelper::stop() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGTERM);
+  pid_t pid = pid_;
+  end();
   int st;
-  while (waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+  while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR) {
   }
-  pid_ = -1;
-  exit_write_.reset();
-  if (!opts_.api_socket.empty()) ::unlink(opts_.api_socket.c_str());
 }
 
 }  // namespace skiff::net

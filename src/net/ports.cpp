@@ -10,6 +10,7 @@
 #include <set>
 #include <tuple>
 
+#include "skiff/net/dns.hpp"
 #include "skiff/util/error.hpp"
 #include "skiff/util/unique_fd.hpp"
 
@@ -37,11 +38,6 @@ bool parse_range(std::string_view text, PortRange& out) {
   }
   return parse_port_number(text.substr(0, dash), out.first) && parse_port_number(text.substr(dash + 1), out.last) &&
          out.first <= out.last;
-}
-
-bool valid_ip(const std::string& ip) {
-  unsigned char buf[sizeof(in6_addr)];
-  return inet_pton(AF_INET, ip.c_str(), buf) == 1 || inet_pton(AF_INET6, ip.c_str(), buf) == 1;
 }
 
 // Binds host_ip:port (0: any free one) for proto; returns the socket, or an
@@ -122,7 +118,7 @@ std::vector<PortMapping> parse_publish(std::string_view text) {
   } else if (parts.size() == 2) {
     host_part = parts[0];
   }
-  if (!ip.empty() && !valid_ip(ip)) throw bad(fmt::format("{:?} is not an IP address", ip));
+  if (!ip.empty() && !is_ip_address(ip)) throw bad(fmt::format("{:?} is not an IP address", ip));
   PortRange host, container;
   if (!parse_range(container_part, container))
     throw bad("the container port must be a number from 1 to 65535, or a range");

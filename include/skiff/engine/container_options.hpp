@@ -10,6 +10,10 @@
 
 namespace skiff::engine {
 
+// Published ports as options.json and container.json keep them.
+nlohmann::json ports_json(const std::vector<net::PortMapping>& ports);
+std::vector<net::PortMapping> ports_from_json(const nlohmann::json& j);
+
 // The options as JSON, without what belongs to one command (--cidfile,
 // --pull, --preserve-fds, the fds and progress of this skiff).
 nlohmann::json run_options_json(const RunOptions& opts);
